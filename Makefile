@@ -1,0 +1,87 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# avcpu: top-level build. README.md names the two commands that matter:
+#   make run     boot the QEMU host lanes and show the module working
+#   make check   the whole test suite on every lane, plus the static checks
+#
+# Cross-building on x86_64 (the default here) uses Debian's arm64 kernel
+# headers, unpacked by scripts/deps.sh into build/deps. On an arm64 host,
+# KDIR defaults to the running kernel's build tree.
+
+TOP	:= $(CURDIR)
+BUILD	:= $(TOP)/build
+DEPS	:= $(BUILD)/deps
+
+NODEPS_GOALS := clean distclean help
+ifeq ($(filter $(NODEPS_GOALS),$(MAKECMDGOALS)),)
+# Remade (and make restarted) when absent: a fresh clone installs its own
+# dependencies on the first make.
+-include $(DEPS)/env.mk
+endif
+
+ifeq ($(shell uname -m),aarch64)
+KDIR		?= /lib/modules/$(shell uname -r)/build
+CROSS_COMPILE	?=
+else
+KDIR		?= $(DEB_KDIR)
+CROSS_COMPILE	?= aarch64-linux-gnu-
+endif
+
+CC_ARM64	:= $(CROSS_COMPILE)gcc
+# Userspace: C11 with GNU extensions (kselftest_harness.h needs them),
+# warnings are errors, static binaries for the initramfs.
+UCFLAGS		:= -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
+		   -static -I$(TOP)/uapi -I$(TOP)/selftests/lib
+export CC_ARM64 UCFLAGS KSFT_DIR BUILD
+
+KMAKE		:= $(MAKE) -C $(KDIR) M=$(TOP)/kmod CROSS_COMPILE=$(CROSS_COMPILE)
+
+.PHONY: all deps module selftests tools lint run check clean distclean help
+
+all: module selftests tools
+
+$(DEPS)/env.mk: scripts/deps.sh
+	bash scripts/deps.sh $(DEPS)
+
+deps:
+	bash scripts/deps.sh $(DEPS)
+
+module:
+	$(KMAKE) modules
+
+selftests:
+	$(MAKE) -C selftests
+
+tools:
+	$(MAKE) -C tools
+
+# checkpatch --strict, a W=1 build and sparse on the module; any finding
+# fails. The W=1/C=1 build goes to a scratch copy so it does not disturb
+# the normal objects.
+lint:
+	bash scripts/lint.sh
+
+run: all
+	python3 scripts/rig.py run
+
+check: all lint
+	python3 scripts/rig.py check
+
+clean:
+	-[ -d "$(DEB_KDIR)$(KDIR)" ] && $(KMAKE) clean
+	rm -rf kmod/*.o kmod/*.ko kmod/*.mod kmod/*.mod.c kmod/.*.cmd \
+	       kmod/modules.order kmod/Module.symvers kmod/.tmp_versions
+	$(MAKE) -C selftests clean
+	$(MAKE) -C tools clean
+	rm -rf $(BUILD)/rig $(BUILD)/initramfs* $(BUILD)/lint
+
+distclean: clean
+	rm -rf $(BUILD)
+
+help:
+	@echo "make            build avcpu.ko, the selftests and tools (installs deps)"
+	@echo "make run        boot the QEMU host lanes, load avcpu, show it working"
+	@echo "make check      static checks + the kselftest suite on every lane"
+	@echo "make lint       checkpatch --strict, W=1 and sparse on kmod/"
+	@echo "make KDIR=DIR   build the module against another kernel tree"
+	@echo "make distclean  also drop build/ (downloaded dependencies)"

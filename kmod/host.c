@@ -1,0 +1,277 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Host detection: how the kernel relates to EL2, and what the CPUs offer.
+ *
+ * Documentation/design.rst ("Finding EL2") explains the order of the checks;
+ * the short form: VHE is read from CurrentEL; otherwise EL2 must be
+ * implemented (ID_AA64PFR0_EL1.EL2) and must answer the hyp-stub ABI on every
+ * online CPU. The probing HVC is guarded by an undef hook, so a host whose
+ * firmware left EL2 unusable (SCR_EL3.HCE == 0) gets an error, not an Oops.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/arm-smccc.h>
+#include <linux/cpumask.h>
+#include <linux/irqchip/arm-gic-v3.h>
+#include <linux/kprobes.h>
+#include <linux/minmax.h>
+#include <linux/percpu.h>
+#include <linux/printk.h>
+#include <linux/smp.h>
+
+#include <asm/cpufeature.h>
+#include <asm/insn.h>
+#include <asm/kvm_host.h>
+#include <asm/ptrace.h>
+#include <asm/sysreg.h>
+#include <asm/traps.h>
+#include <asm/virt.h>
+
+#include "avcpu.h"
+
+struct avcpu_host avcpu_host;
+
+/*
+ * The hyp-stub ABI reserves x0 < HVC_STUB_HCALL_NR for its own calls and
+ * answers HVC_STUB_ERR to any other value it is given; KVM's nVHE host
+ * handler answers SMCCC_RET_NOT_SUPPORTED to the same value. This one has no
+ * effect on either.
+ */
+#define AVCPU_STUB_PROBE	HVC_STUB_HCALL_NR
+
+/* Written into x0 by our undef hook when the probing HVC is UNDEFINED. */
+#define AVCPU_PROBE_UNDEF	0xdeadbeefbadca11eUL
+
+/* HVC #0, Arm ARM C6.2.126 */
+#define AVCPU_INSN_HVC0		0xd4000002U
+
+/*
+ * kallsyms_lookup_name() is not exported; a kprobe on it gives its address.
+ * Only used at load time, for symbols the kernel does not export but that
+ * the host check needs (see design.rst).
+ */
+static unsigned long avcpu_ksym(const char *name)
+{
+	static unsigned long (*lookup)(const char *name);
+	struct kprobe kp = { .symbol_name = "kallsyms_lookup_name" };
+
+	if (!lookup) {
+		if (register_kprobe(&kp) < 0)
+			return 0;
+		lookup = (unsigned long (*)(const char *))kp.addr;
+		unregister_kprobe(&kp);
+	}
+	return lookup ? lookup(name) : 0;
+}
+
+static int avcpu_hvc_undef(struct pt_regs *regs, u32 insn)
+{
+	if (regs->pc != (unsigned long)avcpu_stub_hvc_insn)
+		return 1;	/* not the probe: let the kernel handle it */
+	regs->regs[0] = AVCPU_PROBE_UNDEF;
+	regs->pc += AARCH64_INSN_SIZE;
+	return 0;
+}
+
+static struct undef_hook avcpu_hvc_hook = {
+	.instr_mask	= 0xffffffff,
+	.instr_val	= AVCPU_INSN_HVC0,
+	.pstate_mask	= PSR_MODE_MASK,
+	.pstate_val	= PSR_MODE_EL1h,
+	.fn		= avcpu_hvc_undef,
+};
+
+static DEFINE_PER_CPU(unsigned long, avcpu_probe_ret);
+
+static void avcpu_probe_cpu(void *unused)
+{
+	this_cpu_write(avcpu_probe_ret,
+		       avcpu_stub_hvc(AVCPU_STUB_PROBE, 0));
+}
+
+/* Ask every online CPU's EL2 who it is; 0 when the hyp stub answers all. */
+static int avcpu_probe_nvhe(void)
+{
+	void (*reg_hook)(struct undef_hook *hook);
+	void (*unreg_hook)(struct undef_hook *hook);
+	unsigned long ret;
+	int cpu, err = 0;
+
+	reg_hook = (void *)avcpu_ksym("register_undef_hook");
+	unreg_hook = (void *)avcpu_ksym("unregister_undef_hook");
+	if (!reg_hook || !unreg_hook) {
+		pr_info("cannot guard the EL2 probe on this kernel (no undef hooks or kallsyms); refusing to guess\n");
+		return -ENODEV;
+	}
+
+	cpus_read_lock();
+	reg_hook(&avcpu_hvc_hook);
+	on_each_cpu(avcpu_probe_cpu, NULL, 1);
+	unreg_hook(&avcpu_hvc_hook);
+
+	for_each_online_cpu(cpu) {
+		ret = per_cpu(avcpu_probe_ret, cpu);
+		if (ret == HVC_STUB_ERR)
+			continue;
+		if (ret == AVCPU_PROBE_UNDEF)
+			pr_info("EL2 is not usable from CPU%d (HVC is undefined): the kernel was not booted at EL2\n",
+				cpu);
+		else if (ret == (unsigned long)SMCCC_RET_NOT_SUPPORTED)
+			pr_info("EL2 on CPU%d is owned by KVM (protected mode?); boot with kvm-arm.mode=none\n",
+				cpu);
+		else
+			pr_info("EL2 on CPU%d is held by something other than the kernel's hyp stub (answered %#lx)\n",
+				cpu, ret);
+		err = -ENODEV;
+		break;
+	}
+	cpus_read_unlock();
+	return err;
+}
+
+/*
+ * KVM and avcpu cannot share EL2, even while KVM runs no VM:
+ * - nVHE: KVM (6.1, not protected) hands EL2 back to the hyp stub after
+ *   its init and installs its own vectors again whenever it creates a VM,
+ *   so the stub probe below answers as if EL2 were free. KVM would then
+ *   call HVC_SET_VECTORS into avcpu's vectors.
+ * - VHE: KVM programs the EL2 trap and stage-2 registers around its own
+ *   guests and allocates VMIDs with no knowledge of ours: a shared VMID
+ *   would let one VM hit the other's TLB entries.
+ * So avcpu refuses unless KVM was turned off (kvm-arm.mode=none).
+ */
+static int avcpu_check_kvm(const char *mode)
+{
+	enum kvm_mode (*get_mode)(void);
+
+	if (!IS_ENABLED(CONFIG_KVM))
+		return 0;
+	get_mode = (void *)avcpu_ksym("kvm_get_mode");
+	if (!get_mode) {
+		pr_info("cannot tell whether KVM is using EL2; refusing to guess\n");
+		return -ENODEV;
+	}
+	if (get_mode() != KVM_MODE_NONE) {
+		pr_info("KVM is enabled on this %s host and cannot share EL2 with avcpu; boot with kvm-arm.mode=none\n",
+			mode);
+		return -ENODEV;
+	}
+	return 0;
+}
+
+static int avcpu_probe_mode(void)
+{
+	u64 pfr0;
+	int err;
+
+	if (is_kernel_in_hyp_mode()) {
+		/* Running at EL2 is only possible with HCR_EL2.E2H set. */
+		if (!(read_sysreg(hcr_el2) & HCR_E2H)) {
+			pr_info("kernel at EL2 without HCR_EL2.E2H; unsupported\n");
+			return -ENODEV;
+		}
+		avcpu_host.mode = AVCPU_HOST_MODE_VHE;
+		return avcpu_check_kvm("VHE");
+	}
+
+	/* ID_AA64PFR0_EL1.EL2, Arm ARM D19.2.64: 0 means no EL2 at all. */
+	pfr0 = read_sanitised_ftr_reg(SYS_ID_AA64PFR0_EL1);
+	if (!cpuid_feature_extract_unsigned_field(pfr0, ID_AA64PFR0_EL1_EL2_SHIFT)) {
+		pr_info("the CPUs do not implement EL2\n");
+		return -ENODEV;
+	}
+	avcpu_host.mode = AVCPU_HOST_MODE_NVHE;
+	err = avcpu_check_kvm("nVHE");
+	if (err)
+		return err;
+	return avcpu_probe_nvhe();
+}
+
+/* Only called at EL2 (VHE): ICH_* are not accessible from EL1. */
+static u32 avcpu_read_nr_lrs(void)
+{
+	/* ICH_* need the system register interface enabled at EL2. */
+	if (!(read_sysreg_s(SYS_ICC_SRE_EL2) & ICC_SRE_EL2_SRE))
+		return 0;
+	/* ICH_VTR_EL2.ListRegs, bits [4:0], is the number of LRs minus one. */
+	return (read_sysreg_s(SYS_ICH_VTR_EL2) & 0x1f) + 1;
+}
+
+static void avcpu_probe_features(void)
+{
+	u64 pfr0 = read_sanitised_ftr_reg(SYS_ID_AA64PFR0_EL1);
+	u64 mmfr0 = read_sanitised_ftr_reg(SYS_ID_AA64MMFR0_EL1);
+	u64 mmfr1 = read_sanitised_ftr_reg(SYS_ID_AA64MMFR1_EL1);
+	unsigned int parange, gic, vmid;
+
+	parange = cpuid_feature_extract_unsigned_field(mmfr0,
+						       ID_AA64MMFR0_EL1_PARANGE_SHIFT);
+	avcpu_host.pa_bits = id_aa64mmfr0_parange_to_phys_shift(parange);
+	avcpu_host.ipa_bits = min_t(u32, avcpu_host.pa_bits, AVCPU_MAX_IPA_BITS);
+
+	vmid = cpuid_feature_extract_unsigned_field(mmfr1,
+						    ID_AA64MMFR1_EL1_VMIDBits_SHIFT);
+	avcpu_host.vmid_bits = vmid == ID_AA64MMFR1_EL1_VMIDBits_16 ? 16 : 8;
+
+	/* ID_AA64PFR0_EL1.GIC: 1 = GICv3/v4 CPU interface, 3 = GICv4.1. */
+	gic = cpuid_feature_extract_unsigned_field(pfr0, ID_AA64PFR0_EL1_GIC_SHIFT);
+	avcpu_host.gic_version = gic == 0 ? 0 : gic >= 3 ? 4 : 3;
+	if (gic)
+		avcpu_host.flags |= AVCPU_CAP_F_GIC_SYSREG;
+
+	if (gic && avcpu_host.mode == AVCPU_HOST_MODE_VHE) {
+		avcpu_host.nr_lrs = avcpu_read_nr_lrs();
+		if (avcpu_host.nr_lrs)
+			avcpu_host.flags |= AVCPU_CAP_F_NR_LRS;
+	}
+}
+
+const char *avcpu_host_mode_name(u32 mode)
+{
+	switch (mode) {
+	case AVCPU_HOST_MODE_VHE:
+		return "VHE";
+	case AVCPU_HOST_MODE_NVHE:
+		return "nVHE";
+	default:
+		return "none";
+	}
+}
+
+/**
+ * avcpu_host_probe() - decide whether avcpu can run on this host
+ *
+ * Return: 0 and avcpu_host filled in, or -ENODEV after logging one line
+ * that says why not.
+ */
+int avcpu_host_probe(void)
+{
+	int err;
+
+	memset(&avcpu_host, 0, sizeof(avcpu_host));
+	err = avcpu_probe_mode();
+	if (err)
+		return err;
+	avcpu_probe_features();
+
+	pr_info("%s host, %u-bit PA, %u-bit IPA, %u-bit VMID, GIC v%u, %u list registers%s\n",
+		avcpu_host_mode_name(avcpu_host.mode), avcpu_host.pa_bits,
+		avcpu_host.ipa_bits, avcpu_host.vmid_bits,
+		avcpu_host.gic_version, avcpu_host.nr_lrs,
+		avcpu_host.flags & AVCPU_CAP_F_NR_LRS ? "" : " (not known in this mode)");
+	return 0;
+}
+
+void avcpu_host_fill_caps(struct avcpu_caps *caps)
+{
+	memset(caps, 0, sizeof(*caps));
+	caps->api_version = AVCPU_API_VERSION;
+	caps->host_mode = avcpu_host.mode;
+	caps->pa_bits = avcpu_host.pa_bits;
+	caps->ipa_bits = avcpu_host.ipa_bits;
+	caps->max_vcpus = AVCPU_MAX_VCPUS;
+	caps->vmid_bits = avcpu_host.vmid_bits;
+	caps->gic_version = avcpu_host.gic_version;
+	caps->nr_lrs = avcpu_host.nr_lrs;
+	caps->flags = avcpu_host.flags;
+}

@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * avcpu: a loadable hypervisor module for AArch64 hosts booted at EL2.
+ *
+ * Module init/exit and the /dev/avcpu character device with its system
+ * ioctls. Documentation/api.rst is the reference for the ioctls.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/fs.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <linux/uaccess.h>
+
+#include "avcpu.h"
+
+static long avcpu_get_caps(void __user *argp)
+{
+	struct avcpu_caps caps;
+
+	avcpu_host_fill_caps(&caps);
+	if (copy_to_user(argp, &caps, sizeof(caps)))
+		return -EFAULT;
+	return 0;
+}
+
+static long avcpu_dev_ioctl(struct file *filp, unsigned int cmd,
+			    unsigned long arg)
+{
+	switch (cmd) {
+	case AVCPU_GET_API_VERSION:
+		/* Takes no argument; insist, so it can gain one later. */
+		if (arg)
+			return -EINVAL;
+		return AVCPU_API_VERSION;
+	case AVCPU_GET_CAPS:
+		return avcpu_get_caps((void __user *)arg);
+	default:
+		return -ENOTTY;
+	}
+}
+
+static const struct file_operations avcpu_dev_fops = {
+	.owner		= THIS_MODULE,
+	.unlocked_ioctl	= avcpu_dev_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.llseek		= noop_llseek,
+};
+
+/* Root only by default, as /dev/kvm was before distributions added a group. */
+static struct miscdevice avcpu_misc = {
+	.minor	= MISC_DYNAMIC_MINOR,
+	.name	= "avcpu",
+	.fops	= &avcpu_dev_fops,
+	.mode	= 0600,
+};
+
+static int __init avcpu_init(void)
+{
+	int err;
+
+	err = avcpu_host_probe();
+	if (err)
+		return err;
+
+	err = misc_register(&avcpu_misc);
+	if (err) {
+		pr_err("cannot register /dev/avcpu: %d\n", err);
+		return err;
+	}
+	return 0;
+}
+
+static void __exit avcpu_exit(void)
+{
+	misc_deregister(&avcpu_misc);
+}
+
+module_init(avcpu_init);
+module_exit(avcpu_exit);
+
+MODULE_DESCRIPTION("avcpu: vCPUs for AArch64 hosts booted at EL2");
+MODULE_LICENSE("GPL");

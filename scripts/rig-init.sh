@@ -1,0 +1,51 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# /init of the rig's initramfs, run by busybox inside the QEMU host.
+# The kernel hands unknown "name=value" boot parameters to init as
+# environment variables: avcpu_lane, avcpu_job and avcpu_tests come from
+# scripts/rig.py. Lines starting with "avcpu-rig:" are read by rig.py.
+
+/bin/busybox --install -s /bin
+export PATH=/bin:/sbin:/usr/bin:/usr/sbin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mount -t tmpfs tmpfs /tmp
+
+lane=${avcpu_lane:-unknown}
+job=${avcpu_job:-check}
+echo "avcpu-rig: start lane=$lane job=$job kernel=$(uname -r) cpus=$(grep -c ^processor /proc/cpuinfo)"
+
+if insmod /lib/avcpu/avcpu.ko; then
+	echo "avcpu-rig: insmod ok"
+else
+	echo "avcpu-rig: insmod refused"
+fi
+dmesg | grep 'avcpu: ' | sed 's/^/avcpu-rig: dmesg: /'
+
+case "$job" in
+run)
+	if [ -e /dev/avcpu ]; then
+		echo "avcpu-rig: avcpu-info on the $lane host:"
+		avcpu-info
+	fi
+	;;
+check)
+	# The console stays quiet while tests print, so that kernel lines do
+	# not cut TAP lines in half; the whole kernel log is dumped below.
+	dmesg -n 1
+	export AVCPU_LANE="$lane" AVCPU_MODULE=/lib/avcpu/avcpu.ko
+	for t in $(echo "$avcpu_tests" | tr ',' ' '); do
+		echo "avcpu-rig: begin $t"
+		"/selftests/$t" 2>&1
+		echo "avcpu-rig: end $t rc=$?"
+	done
+	;;
+esac
+
+echo "avcpu-rig: dmesg begin"
+dmesg
+echo "avcpu-rig: dmesg end"
+echo "avcpu-rig: done"
+poweroff -f

@@ -1,0 +1,314 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""The avcpu test rig: boot Debian's arm64 kernel in QEMU host lanes, load
+avcpu, run the selftests, and judge each lane by its TAP output and its
+whole serial log.
+
+    rig.py check [LANE...]   the test suite; closes with "N passed, N failed, N skipped"
+    rig.py run [LANE...]     show the module working, console streamed
+
+Documentation/testing.rst describes the lanes and how to read a failure.
+"""
+
+import argparse
+import gzip
+import os
+import re
+import shutil
+import stat
+import subprocess
+import sys
+import threading
+import time
+
+TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BUILD = os.path.join(TOP, "build")
+
+FULL_SUITE = ["host_test", "dev_test", "caps_test", "module_test"]
+HOST_ONLY = ["host_test"]
+
+CPU_VHE = "max,pauth-impdef=on"   # kernel at EL2 (VHE)
+CPU_NVHE = "cortex-a72"           # no VHE: kernel at EL1, hyp stub at EL2
+
+# name: (cpu, virtualization, kernel args, tests, used by "run")
+LANES = {
+    "vhe":      (CPU_VHE, True, "kvm-arm.mode=none", FULL_SUITE, True),
+    "nvhe":     (CPU_NVHE, True, "kvm-arm.mode=none", FULL_SUITE, True),
+    # Hosts avcpu must refuse, cleanly: no EL2 at all, KVM holding EL2.
+    "noel2":    (CPU_NVHE, False, "", HOST_ONLY, False),
+    "nvhe-kvm": (CPU_NVHE, True, "", HOST_ONLY, False),
+    "vhe-kvm":  (CPU_VHE, True, "", HOST_ONLY, False),
+}
+
+# Any of these in a serial log fails the lane, whatever the tests said.
+BAD = re.compile(r"WARNING:|BUG:|Oops|Call trace|KASAN|lockdep|"
+                 r"possible circular locking|soft lockup|"
+                 r"rcu_sched self-detected stall|Kernel panic")
+TAP = re.compile(r"^(not ok|ok) \d+ (\S+)(?: # (SKIP|TODO)\b ?(.*))?$")
+
+
+def read_env():
+    env = {}
+    path = os.path.join(BUILD, "deps", "env.mk")
+    with open(path) as f:
+        for line in f:
+            m = re.match(r"^(\w+) := (.*)$", line.strip())
+            if m:
+                env[m.group(1)] = m.group(2)
+    return env
+
+
+# --- initramfs: a newc cpio written here, so no root or mknod is needed ---
+
+class Cpio:
+    def __init__(self):
+        self.out = bytearray()
+        self.ino = 1
+
+    def _entry(self, name, mode, data=b"", rdev=(0, 0)):
+        name_b = name.encode() + b"\0"
+        fields = [self.ino, mode, 0, 0, 1, 0, len(data), 0, 0,
+                  rdev[0], rdev[1], len(name_b), 0]
+        self.ino += 1
+        self.out += b"070701" + b"".join(b"%08X" % v for v in fields)
+        self.out += name_b
+        self.out += b"\0" * (-len(self.out) % 4)
+        self.out += data
+        self.out += b"\0" * (-len(self.out) % 4)
+
+    def dir(self, name):
+        self._entry(name, stat.S_IFDIR | 0o755)
+
+    def file(self, name, src, mode=0o755):
+        with open(src, "rb") as f:
+            self._entry(name, stat.S_IFREG | mode, f.read())
+
+    def symlink(self, name, target):
+        self._entry(name, stat.S_IFLNK | 0o777, target.encode())
+
+    def chardev(self, name, major, minor, mode=0o600):
+        self._entry(name, stat.S_IFCHR | mode, rdev=(major, minor))
+
+    def finish(self):
+        self._entry("TRAILER!!!", 0)
+        return bytes(self.out)
+
+
+def build_initramfs(env):
+    c = Cpio()
+    for d in ["bin", "sbin", "usr", "usr/bin", "usr/sbin", "proc", "sys",
+              "dev", "tmp", "lib", "lib/avcpu", "selftests"]:
+        c.dir(d)
+    c.chardev("dev/console", 5, 1)
+    c.chardev("dev/null", 1, 3, 0o666)
+    c.file("bin/busybox", env["DEB_BUSYBOX"])
+    c.symlink("bin/sh", "busybox")
+    c.file("init", os.path.join(TOP, "scripts", "rig-init.sh"))
+    c.file("lib/avcpu/avcpu.ko", os.path.join(TOP, "kmod", "avcpu.ko"), 0o644)
+    c.file("bin/avcpu-info", os.path.join(BUILD, "tools", "avcpu-info"))
+    for t in FULL_SUITE:
+        c.file("selftests/" + t, os.path.join(BUILD, "selftests", t))
+    path = os.path.join(BUILD, "initramfs.cpio.gz")
+    with open(path, "wb") as f:
+        f.write(gzip.compress(c.finish(), mtime=0))
+    return path
+
+
+# --- one lane ---
+
+class Lane:
+    def __init__(self, name, job, env, initrd, outdir, timeout):
+        self.name = name
+        self.job = job
+        cpu, virt, kargs, tests, _ = LANES[name]
+        self.tests = tests
+        self.log = os.path.join(outdir, name, "serial.log")
+        os.makedirs(os.path.dirname(self.log), exist_ok=True)
+        append = ("console=ttyAMA0 panic=-1 %s avcpu_lane=%s avcpu_job=%s "
+                  "avcpu_tests=%s" % (kargs, name, job, ",".join(tests)))
+        self.cmd = [
+            "qemu-system-aarch64",
+            "-M", "virt,virtualization=%s,gic-version=3" % ("on" if virt else "off"),
+            "-cpu", cpu, "-smp", "2", "-m", "1024",
+            "-display", "none", "-monitor", "none", "-serial", "stdio",
+            "-no-reboot", "-nic", "none",
+            "-kernel", env["DEB_KIMAGE"], "-initrd", initrd,
+            "-append", " ".join(append.split()),
+        ]
+        self.timeout = timeout
+        self.passed, self.failed, self.skipped = [], [], []
+        self.problems = []
+        self.seconds = 0.0
+
+    def run(self, stream=None):
+        t0 = time.monotonic()
+        with open(self.log, "wb") as logf:
+            logf.write(("# " + " ".join(self.cmd) + "\n").encode())
+            logf.flush()
+            p = subprocess.Popen(self.cmd, stdin=subprocess.DEVNULL,
+                                 stdout=subprocess.PIPE,
+                                 stderr=subprocess.STDOUT)
+            expired = threading.Event()
+
+            def kill():
+                expired.set()
+                p.kill()
+
+            timer = threading.Timer(self.timeout, kill)
+            timer.start()
+            try:
+                for raw in p.stdout:
+                    logf.write(raw)
+                    if stream:
+                        stream.write("[%s] %s" % (self.name, raw.decode("utf-8", "replace")))
+                        stream.flush()
+            finally:
+                rc = p.wait()
+                timer.cancel()
+            timed_out = expired.is_set()
+        self.seconds = time.monotonic() - t0
+        self.judge(rc, timed_out)
+
+    def judge(self, rc, timed_out):
+        with open(self.log, "rb") as f:
+            lines = f.read().decode("utf-8", "replace").splitlines()
+        text = "\n".join(lines)
+        if timed_out:
+            self.problems.append("timed out after %ds" % self.timeout)
+        if "avcpu-rig: start" not in text:
+            self.problems.append("the host never reached the test init")
+        elif "avcpu-rig: done" not in text:
+            self.problems.append("init did not finish (see the log's end)")
+        if rc != 0 and not timed_out:
+            self.problems.append("qemu exited with status %d" % rc)
+        for i, line in enumerate(lines):
+            if BAD.search(line):
+                self.problems.append("log line %d: %s" % (i + 1, line.strip()))
+        if self.job == "check":
+            self.parse_tests(lines)
+        if self.job == "run" and "avcpu-rig: insmod ok" not in text:
+            self.problems.append("avcpu did not load")
+
+    def parse_tests(self, lines):
+        cur, results, plan = None, [], None
+        seen = set()
+        for line in lines:
+            line = line.rstrip("\r")
+            m = re.match(r"^avcpu-rig: begin (\S+)$", line)
+            if m:
+                cur, results, plan = m.group(1), [], None
+                continue
+            m = re.match(r"^avcpu-rig: end (\S+) rc=(\d+)$", line)
+            if m and cur == m.group(1):
+                self.close_binary(cur, int(m.group(2)), results, plan)
+                seen.add(cur)
+                cur = None
+                continue
+            if cur is None:
+                continue
+            m = re.match(r"^1\.\.(\d+)$", line)
+            if m:
+                plan = int(m.group(1))
+                continue
+            m = TAP.match(line)
+            if m:
+                results.append((m.group(1), "%s:%s" % (cur, m.group(2)),
+                                m.group(3), m.group(4)))
+        for t in self.tests:
+            if t not in seen:
+                self.failed.append("%s:%s (did not run to its end)" % (self.name, t))
+
+    def close_binary(self, binary, rc, results, plan):
+        fails = 0
+        for status, name, directive, reason in results:
+            full = "%s:%s" % (self.name, name)
+            if status == "not ok":
+                self.failed.append(full)
+                fails += 1
+            elif directive == "SKIP":
+                self.skipped.append("%s (%s)" % (full, reason))
+            else:
+                self.passed.append(full)
+        if plan is None:
+            self.failed.append("%s:%s (no TAP plan)" % (self.name, binary))
+        elif len(results) != plan:
+            self.failed.append("%s:%s (%d of %d results)" %
+                               (self.name, binary, len(results), plan))
+        # kselftest exit codes: 0 pass, 1 fail, 4 all skipped
+        if rc not in (0, 1, 4) or (rc == 1 and not fails) or (rc == 0 and fails):
+            self.failed.append("%s:%s (exit status %d)" % (self.name, binary, rc))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("job", choices=["run", "check"])
+    ap.add_argument("lanes", nargs="*", help="default: every lane of the job")
+    ap.add_argument("--timeout", type=int, default=int(os.environ.get("AVCPU_LANE_TIMEOUT", 600)))
+    ap.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1)
+    args = ap.parse_args()
+
+    lanes = args.lanes or [n for n, l in LANES.items() if args.job == "check" or l[4]]
+    for n in lanes:
+        if n not in LANES:
+            sys.exit("rig: unknown lane %s (lanes: %s)" % (n, ", ".join(LANES)))
+    if not shutil.which("qemu-system-aarch64"):
+        sys.exit("rig: qemu-system-aarch64 missing: run 'make deps'")
+
+    env = read_env()
+    initrd = build_initramfs(env)
+    outdir = os.path.join(BUILD, "rig", args.job)
+    objs = [Lane(n, args.job, env, initrd, outdir, args.timeout) for n in lanes]
+
+    if args.job == "run":
+        for lane in objs:
+            print("== lane %s: %s" % (lane.name, " ".join(lane.cmd)), flush=True)
+            lane.run(stream=sys.stdout)
+    else:
+        pending = list(objs)
+        running = []
+        while pending or running:
+            while pending and len(running) < max(1, args.jobs):
+                lane = pending.pop(0)
+                th = threading.Thread(target=lane.run)
+                th.start()
+                running.append((lane, th))
+                print("rig: lane %s started" % lane.name, flush=True)
+            for lane, th in list(running):
+                if not th.is_alive():
+                    th.join()
+                    running.remove((lane, th))
+                    print("rig: lane %s finished in %.0fs" % (lane.name, lane.seconds),
+                          flush=True)
+            time.sleep(0.2)
+
+    ok = True
+    print()
+    for lane in objs:
+        status = "FAIL" if lane.problems or lane.failed else "ok"
+        ok &= status == "ok"
+        if args.job == "check":
+            print("lane %-9s %s: %d passed, %d failed, %d skipped (%.0fs, log %s)" %
+                  (lane.name, status, len(lane.passed),
+                   len(lane.failed) + len(lane.problems), len(lane.skipped),
+                   lane.seconds, os.path.relpath(lane.log, TOP)))
+        else:
+            print("lane %-9s %s (%.0fs, log %s)" % (lane.name, status, lane.seconds,
+                                                   os.path.relpath(lane.log, TOP)))
+        for p in lane.problems:
+            print("  problem: %s" % p)
+        for f in lane.failed:
+            print("  failed:  %s" % f)
+        for s in lane.skipped:
+            print("  skipped: %s" % s)
+    if args.job == "check":
+        npass = sum(len(l.passed) for l in objs)
+        nfail = sum(len(l.failed) + len(l.problems) for l in objs)
+        nskip = sum(len(l.skipped) for l in objs)
+        print("%d passed, %d failed, %d skipped" % (npass, nfail, nskip))
+        ok = nfail == 0
+    sys.exit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,71 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The host check: avcpu loads exactly where it can work, says which mode it
+ * found, and on any other host refuses with -ENODEV and one line saying why,
+ * leaving nothing behind. The rig runs this binary in every lane, including
+ * the lanes built to be refused (no EL2, KVM holding EL2).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "avcpu_test.h"
+
+/* /proc/sys/kernel/tainted bits that mean the kernel hit trouble */
+#define TAINT_BAD_PAGE		(1UL << 5)
+#define TAINT_DIE		(1UL << 7)
+#define TAINT_WARN		(1UL << 9)
+#define TAINT_SOFTLOCKUP	(1UL << 14)
+
+TEST(verdict)
+{
+	const struct avcpu_lane *lane = avcpu_lane();
+	int i, err;
+
+	if (!lane) {
+		if (!avcpu_loaded())
+			SKIP(return, "AVCPU_LANE unset and avcpu not loaded: no verdict to check");
+		EXPECT_TRUE(avcpu_klog_contains("avcpu: VHE host") > 0 ||
+			    avcpu_klog_contains("avcpu: nVHE host") > 0);
+		return;
+	}
+
+	if (lane->host_mode) {
+		ASSERT_TRUE(avcpu_loaded()) TH_LOG("lane %s: avcpu should have loaded",
+						   lane->name);
+		EXPECT_EQ(1, avcpu_klog_contains(lane->klog))
+			TH_LOG("no '%s' in the kernel log", lane->klog);
+		EXPECT_EQ(0, access(AVCPU_DEV, F_OK));
+		return;
+	}
+
+	/* a host where avcpu cannot work: refused every time, cleanly */
+	EXPECT_FALSE(avcpu_loaded());
+	for (i = 0; i < 3; i++) {
+		err = __avcpu_load();
+		EXPECT_EQ(-ENODEV, err) TH_LOG("load %d: %s", i, strerror(-err));
+		if (err == 0)
+			__avcpu_unload(false);
+	}
+	EXPECT_FALSE(avcpu_loaded());
+	EXPECT_NE(0, access(AVCPU_DEV, F_OK));
+	EXPECT_EQ(1, avcpu_klog_contains(lane->klog))
+		TH_LOG("no '%s' in the kernel log", lane->klog);
+}
+
+TEST(kernel_not_tainted_by_trouble)
+{
+	unsigned long taint = 0;
+	FILE *f = fopen("/proc/sys/kernel/tainted", "r");
+
+	ASSERT_NE(NULL, f);
+	ASSERT_EQ(1, fscanf(f, "%lu", &taint));
+	fclose(f);
+	EXPECT_EQ(0, taint & (TAINT_BAD_PAGE | TAINT_DIE | TAINT_WARN |
+			      TAINT_SOFTLOCKUP)) TH_LOG("tainted = %#lx", taint);
+}
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,92 @@
+// SPDX-License-Identifier: GPL-2.0
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/klog.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "avcpu_test.h"
+
+/*
+ * The host lanes of the QEMU rig. The numbers are those of QEMU 7.2's
+ * models: "-cpu max" has FEAT_LPA (52-bit PA) and the GICv3 CPU interface
+ * model has 4 list registers; a Cortex-A72 has a 44-bit PA.
+ */
+static const struct avcpu_lane lanes[] = {
+	{ "vhe", AVCPU_HOST_MODE_VHE, "avcpu: VHE host", 3, 4, 52 },
+	{ "nvhe", AVCPU_HOST_MODE_NVHE, "avcpu: nVHE host", 3, 0, 44 },
+	{ "noel2", 0, "avcpu: the CPUs do not implement EL2", 0, 0, 0 },
+	{ "nvhe-kvm", 0, "avcpu: KVM is enabled on this nVHE host", 0, 0, 0 },
+	{ "vhe-kvm", 0, "avcpu: KVM is enabled on this VHE host", 0, 0, 0 },
+};
+
+const struct avcpu_lane *avcpu_lane(void)
+{
+	const char *name = getenv("AVCPU_LANE");
+	size_t i;
+
+	if (!name || !*name)
+		return NULL;
+	for (i = 0; i < sizeof(lanes) / sizeof(lanes[0]); i++)
+		if (!strcmp(lanes[i].name, name))
+			return &lanes[i];
+	fprintf(stderr, "unknown AVCPU_LANE '%s'\n", name);
+	abort();
+}
+
+bool avcpu_loaded(void)
+{
+	return access(AVCPU_SYSFS, F_OK) == 0;
+}
+
+const char *avcpu_module_path(void)
+{
+	const char *p = getenv("AVCPU_MODULE");
+
+	return p && *p ? p : "/lib/avcpu/avcpu.ko";
+}
+
+int __avcpu_load(void)
+{
+	int fd, ret;
+
+	fd = open(avcpu_module_path(), O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ret = syscall(SYS_finit_module, fd, "", 0) ? -errno : 0;
+	close(fd);
+	return ret;
+}
+
+int __avcpu_unload(bool nonblock)
+{
+	if (syscall(SYS_delete_module, "avcpu", nonblock ? O_NONBLOCK : 0))
+		return -errno;
+	return 0;
+}
+
+int avcpu_klog_contains(const char *needle)
+{
+	int size = klogctl(10 /* SYSLOG_ACTION_SIZE_BUFFER */, NULL, 0);
+	char *buf;
+	int n, found;
+
+	if (size < 0)
+		return -errno;
+	buf = calloc(1, size + 1);
+	if (!buf)
+		return -ENOMEM;
+	n = klogctl(3 /* SYSLOG_ACTION_READ_ALL */, buf, size);
+	if (n < 0) {
+		free(buf);
+		return -errno;
+	}
+	buf[n] = '\0';
+	found = strstr(buf, needle) != NULL;
+	free(buf);
+	return found;
+}

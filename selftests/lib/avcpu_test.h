@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers shared by the avcpu selftests.
+ *
+ * Convention (as in the KVM selftest library): a helper whose name starts
+ * with "__" returns an error to its caller; the plain name asserts.
+ *
+ * The rig tells a test which host lane it runs in through AVCPU_LANE (see
+ * Documentation/testing.rst); on a real host it is unset and the tests
+ * check what holds on any host.
+ */
+#ifndef AVCPU_TEST_H
+#define AVCPU_TEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <linux/avcpu.h>
+
+#define AVCPU_DEV	"/dev/avcpu"
+#define AVCPU_SYSFS	"/sys/module/avcpu"
+
+/* What a lane expects of the host check. */
+struct avcpu_lane {
+	const char *name;
+	unsigned int host_mode;	/* AVCPU_HOST_MODE_*, 0: must refuse */
+	const char *klog;	/* the line the module logs, in part */
+	unsigned int gic_version;
+	unsigned int nr_lrs;	/* 0: not known in this mode */
+	unsigned int pa_bits;
+};
+
+/* NULL when AVCPU_LANE is unset (a real host); aborts on an unknown lane. */
+const struct avcpu_lane *avcpu_lane(void);
+
+bool avcpu_loaded(void);
+const char *avcpu_module_path(void);
+
+/* Return 0 or -errno. */
+int __avcpu_load(void);
+int __avcpu_unload(bool nonblock);
+
+/* Does the kernel log hold a line containing @needle? -errno if unreadable. */
+int avcpu_klog_contains(const char *needle);
+
+/*
+ * Inside a TEST(): skip unless avcpu is loaded, saying why (on the rig the
+ * host_test binary asserts that it is loaded exactly where it should be).
+ */
+#define AVCPU_REQUIRE_LOADED() do {					\
+	if (!avcpu_loaded())						\
+		SKIP(return, "avcpu is not loaded on this host (see host_test and dmesg)"); \
+} while (0)
+
+#endif
