@@ -40,7 +40,7 @@ KMAKE		:= $(MAKE) -C $(KDIR) M=$(TOP)/kmod CROSS_COMPILE=$(CROSS_COMPILE)
 
 all: module selftests tools
 
-$(DEPS)/env.mk: scripts/deps.sh
+$(DEPS)/env.mk:
 	bash scripts/deps.sh $(DEPS)
 
 deps:
@@ -65,6 +65,7 @@ run: all
 	python3 scripts/rig.py run
 
 check: all lint
+	python3 scripts/rig_test.py
 	python3 scripts/rig.py check
 
 clean:

@@ -64,6 +64,12 @@ static unsigned long avcpu_ksym(const char *name)
 	return lookup ? lookup(name) : 0;
 }
 
+/*
+ * kmod/Kbuild sets AVCPU_HAVE_UNDEF_HOOK when the kernel still has undef
+ * hooks (Linux 6.5 removed them). Without one, nothing would let a module
+ * survive an UNDEFINED HVC at EL1, so the probe is not attempted.
+ */
+#ifdef AVCPU_HAVE_UNDEF_HOOK
 static int avcpu_hvc_undef(struct pt_regs *regs, u32 insn)
 {
 	if (regs->pc != (unsigned long)avcpu_stub_hvc_insn)
@@ -100,7 +106,7 @@ static int avcpu_probe_nvhe(void)
 	reg_hook = (void *)avcpu_ksym("register_undef_hook");
 	unreg_hook = (void *)avcpu_ksym("unregister_undef_hook");
 	if (!reg_hook || !unreg_hook) {
-		pr_info("cannot guard the EL2 probe on this kernel (no undef hooks or kallsyms); refusing to guess\n");
+		pr_info("cannot guard the EL2 probe (no kallsyms through kprobes); refusing to guess\n");
 		return -ENODEV;
 	}
 
@@ -128,12 +134,19 @@ static int avcpu_probe_nvhe(void)
 	cpus_read_unlock();
 	return err;
 }
+#else
+static int avcpu_probe_nvhe(void)
+{
+	pr_info("cannot guard the EL2 probe on this kernel (no undef hooks); refusing to guess\n");
+	return -ENODEV;
+}
+#endif
 
 /*
  * KVM and avcpu cannot share EL2, even while KVM runs no VM:
  * - nVHE: KVM (6.1, not protected) hands EL2 back to the hyp stub after
  *   its init and installs its own vectors again whenever it creates a VM,
- *   so the stub probe below answers as if EL2 were free. KVM would then
+ *   so the stub probe above answers as if EL2 were free. KVM would then
  *   call HVC_SET_VECTORS into avcpu's vectors.
  * - VHE: KVM programs the EL2 trap and stage-2 registers around its own
  *   guests and allocates VMIDs with no knowledge of ours: a shared VMID
@@ -202,16 +215,14 @@ static void avcpu_probe_features(void)
 	u64 pfr0 = read_sanitised_ftr_reg(SYS_ID_AA64PFR0_EL1);
 	u64 mmfr0 = read_sanitised_ftr_reg(SYS_ID_AA64MMFR0_EL1);
 	u64 mmfr1 = read_sanitised_ftr_reg(SYS_ID_AA64MMFR1_EL1);
-	unsigned int parange, gic, vmid;
+	unsigned int parange, gic;
 
 	parange = cpuid_feature_extract_unsigned_field(mmfr0,
 						       ID_AA64MMFR0_EL1_PARANGE_SHIFT);
 	avcpu_host.pa_bits = id_aa64mmfr0_parange_to_phys_shift(parange);
 	avcpu_host.ipa_bits = min_t(u32, avcpu_host.pa_bits, AVCPU_MAX_IPA_BITS);
 
-	vmid = cpuid_feature_extract_unsigned_field(mmfr1,
-						    ID_AA64MMFR1_EL1_VMIDBits_SHIFT);
-	avcpu_host.vmid_bits = vmid == ID_AA64MMFR1_EL1_VMIDBits_16 ? 16 : 8;
+	avcpu_host.vmid_bits = get_vmid_bits(mmfr1);
 
 	/* ID_AA64PFR0_EL1.GIC: 1 = GICv3/v4 CPU interface, 3 = GICv4.1. */
 	gic = cpuid_feature_extract_unsigned_field(pfr0, ID_AA64PFR0_EL1_GIC_SHIFT);

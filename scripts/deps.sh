@@ -25,13 +25,23 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 export DEBIAN_FRONTEND=noninteractive
 
-host_pkgs=(make gcc libc6-dev gcc-aarch64-linux-gnu gcc-12-aarch64-linux-gnu
-	   libc6-dev-arm64-cross qemu-system-arm cpio device-tree-compiler
-	   sparse xz-utils perl python3 kmod)
-arm64_pkgs=(libfdt-dev:arm64 zlib1g-dev:arm64)
+# On x86_64 (the project's machines) everything arm64 is cross-built; on an
+# arm64 Debian host the same packages are native.
+if [ "$(dpkg --print-architecture)" = arm64 ]; then
+	host_pkgs=(make gcc libc6-dev libfdt-dev zlib1g-dev qemu-system-arm cpio
+		   device-tree-compiler sparse xz-utils perl python3 python3-docutils kmod)
+	arm64_pkgs=()
+	foreign=
+else
+	host_pkgs=(make gcc libc6-dev gcc-aarch64-linux-gnu gcc-12-aarch64-linux-gnu
+		   libc6-dev-arm64-cross qemu-system-arm cpio device-tree-compiler
+		   sparse xz-utils perl python3 python3-docutils kmod)
+	arm64_pkgs=(libfdt-dev:arm64 zlib1g-dev:arm64)
+	foreign=arm64
+fi
 
 missing=()
-for p in "${host_pkgs[@]}" "${arm64_pkgs[@]}"; do
+for p in "${host_pkgs[@]}" ${arm64_pkgs[@]+"${arm64_pkgs[@]}"}; do
 	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed' ||
 		missing+=("$p")
 done
@@ -44,7 +54,7 @@ apt_update() {
 	updated=1
 }
 
-if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+if [ -n "$foreign" ] && ! dpkg --print-foreign-architectures | grep -qx arm64; then
 	log "adding the arm64 architecture (multiarch, for libfdt and zlib)"
 	$SUDO dpkg --add-architecture arm64
 	updated=0
@@ -81,10 +91,9 @@ kver=${abi%%-*}					# 6.1.0
 kmm=${kver%.*}					# 6.1
 log "arm64 kernel: $abi"
 
-# The signed image package may only be a meta; prefer it but accept the
-# -unsigned one when it is the one with the files.
 get() {
-	(cd "$dl" && apt-get download -qq "$@" >&2)
+	# -o ...Sandbox: download as root into the build tree (no _apt access)
+	(cd "$dl" && apt-get download -qq -o APT::Sandbox::User=root "$@" >&2)
 }
 get "linux-image-$abi:arm64" "linux-headers-$abi:arm64" \
     "linux-headers-$common_abi-common" "linux-kbuild-$kmm" \
@@ -97,6 +106,9 @@ for d in "$dl"/linux-image-"$abi"_*.deb "$dl"/linux-headers-*.deb \
 	 "$dl"/linux-kbuild-"$kmm"_*.deb "$dl"/busybox-static_*.deb; do
 	dpkg-deb -x "$d" "$root"
 done
+
+# The rig boots an initramfs of its own: the kernel's modules are not used.
+rm -rf "$root/lib/modules"
 
 kimg=$root/boot/vmlinuz-$abi
 kdir=$root/usr/src/linux-headers-$abi

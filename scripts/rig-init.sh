@@ -41,11 +41,11 @@ check)
 		"/selftests/$t" 2>&1
 		echo "avcpu-rig: end $t rc=$?"
 	done
+	echo "avcpu-rig: dmesg begin"
+	dmesg
+	echo "avcpu-rig: dmesg end"
 	;;
 esac
 
-echo "avcpu-rig: dmesg begin"
-dmesg
-echo "avcpu-rig: dmesg end"
 echo "avcpu-rig: done"
 poweroff -f

@@ -14,6 +14,7 @@ import argparse
 import gzip
 import os
 import re
+import shlex
 import shutil
 import stat
 import subprocess
@@ -134,7 +135,7 @@ class Lane:
             "-no-reboot", "-nic", "none",
             "-kernel", env["DEB_KIMAGE"], "-initrd", initrd,
             "-append", " ".join(append.split()),
-        ]
+        ] + shlex.split(os.environ.get("AVCPU_QEMU_ARGS", ""))
         self.timeout = timeout
         self.passed, self.failed, self.skipped = [], [], []
         self.problems = []

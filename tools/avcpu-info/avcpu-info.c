@@ -19,7 +19,7 @@ static const char *mode_name(unsigned int mode)
 	case AVCPU_HOST_MODE_VHE:
 		return "VHE (kernel at EL2)";
 	case AVCPU_HOST_MODE_NVHE:
-		return "nVHE (kernel at EL1, EL2 taken from the hyp stub)";
+		return "nVHE (kernel at EL1, EL2 held by the hyp stub)";
 	default:
 		return "unknown";
 	}

@@ -10,6 +10,7 @@
 #ifndef _UAPI_LINUX_AVCPU_H
 #define _UAPI_LINUX_AVCPU_H
 
+#include <linux/const.h>
 #include <linux/ioctl.h>
 #include <linux/types.h>
 
@@ -27,8 +28,8 @@
 #define AVCPU_HOST_MODE_NVHE	2	/* kernel at EL1, EL2 held by hyp stub */
 
 /* struct avcpu_caps.flags */
-#define AVCPU_CAP_F_GIC_SYSREG	(1ULL << 0)	/* GICv3 CPU interface sysregs */
-#define AVCPU_CAP_F_NR_LRS	(1ULL << 1)	/* nr_lrs is known */
+#define AVCPU_CAP_F_GIC_SYSREG	_BITULL(0)	/* GICv3 CPU interface sysregs */
+#define AVCPU_CAP_F_NR_LRS	_BITULL(1)	/* nr_lrs is known */
 
 /**
  * struct avcpu_caps - what this host and module can do (AVCPU_GET_CAPS)

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Static checks, each a hard failure:
+#   checkpatch.pl --strict   on kmod/ and the uapi header
+#   make W=1 C=2             gcc's extra warnings and sparse on every file
+#   scripts/doccheck.py      Documentation/*.rst parses without a warning
+# Usage: scripts/lint.sh   (after scripts/deps.sh)
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+env=build/deps/env.mk
+[ -f "$env" ] || { echo "lint: run 'make deps' first" >&2; exit 1; }
+val() { sed -n "s/^$1 := //p" "$env"; }
+checkpatch=$(val CHECKPATCH)
+kdir=${KDIR:-$(val DEB_KDIR)}
+cross=${CROSS_COMPILE-aarch64-linux-gnu-}
+[ "$(uname -m)" = aarch64 ] && cross=${CROSS_COMPILE-}
+out=build/lint
+mkdir -p "$out"
+fail=0
+
+files=$(git ls-files "kmod/*.[chS]" "uapi/*.h")
+if perl "$checkpatch" --no-tree --strict --terse --show-types \
+	--ignore SPDX_LICENSE_TAG -f $files >"$out/checkpatch.txt" 2>&1; then
+	echo "lint: checkpatch --strict: clean ($(echo $files | wc -w) files)"
+else
+	echo "lint: checkpatch --strict found problems:"
+	grep -E 'ERROR|WARNING|CHECK' "$out/checkpatch.txt" || cat "$out/checkpatch.txt"
+	fail=1
+fi
+
+# W=1 and sparse over every file (C=2 checks even up-to-date objects).
+if make -s -C "$kdir" M="$top/kmod" CROSS_COMPILE="$cross" W=1 C=2 modules \
+	>"$out/build.txt" 2>&1; then
+	if grep -E 'warning:|error:' "$out/build.txt"; then
+		echo "lint: W=1/sparse warnings above"
+		fail=1
+	else
+		echo "lint: make W=1 C=2 (sparse): clean"
+	fi
+else
+	cat "$out/build.txt"
+	echo "lint: W=1 build failed"
+	fail=1
+fi
+if /usr/bin/python3 scripts/doccheck.py >"$out/doccheck.txt" 2>&1; then
+	echo "lint: Documentation/*.rst: clean"
+else
+	cat "$out/doccheck.txt"
+	fail=1
+fi
+exit $fail

@@ -1,0 +1,99 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Unit tests of the rig's judge: a serial log in, a verdict out. The rig
+decides whether make check passes, so it must fail when it should."""
+
+import os
+import sys
+import tempfile
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import rig  # noqa: E402
+
+GOOD_BIN = """avcpu-rig: begin host_test
+TAP version 13
+1..2
+# Starting 2 tests from 1 test cases.
+ok 1 global.verdict
+ok 2 global.kernel_not_tainted_by_trouble # SKIP no reason
+# Totals: pass:1 fail:0 xfail:0 xpass:0 skip:1 error:0
+avcpu-rig: end host_test rc=0
+"""
+
+
+def judge(body, rc=0, timed_out=False, tests=("host_test",)):
+    d = tempfile.mkdtemp()
+    lane = rig.Lane.__new__(rig.Lane)
+    lane.name, lane.job, lane.tests = "t", "check", list(tests)
+    lane.log = os.path.join(d, "serial.log")
+    lane.timeout = 1
+    lane.passed, lane.failed, lane.skipped, lane.problems = [], [], [], []
+    with open(lane.log, "w") as f:
+        f.write(body)
+    lane.judge(rc, timed_out)
+    return lane
+
+
+def wrap(middle):
+    return "boot\navcpu-rig: start lane=t\n" + middle + "avcpu-rig: done\n"
+
+
+class Judge(unittest.TestCase):
+    def test_clean(self):
+        lane = judge(wrap(GOOD_BIN))
+        self.assertEqual((1, 0, 1, 0), (len(lane.passed), len(lane.failed),
+                                        len(lane.skipped), len(lane.problems)))
+
+    def test_failed_test(self):
+        lane = judge(wrap(GOOD_BIN.replace("ok 1 global.verdict",
+                                           "not ok 1 global.verdict").replace("rc=0", "rc=1")))
+        self.assertEqual(["t:host_test:global.verdict"], lane.failed)
+
+    def test_kernel_warning_fails_lane(self):
+        for bad in ["WARNING: CPU: 1 PID: 1 at kmod/x.c:1", "BUG: sleeping function",
+                    "Internal error: Oops: 96000004", "Call trace:",
+                    "Kernel panic - not syncing", "watchdog: BUG: soft lockup",
+                    "possible circular locking dependency detected",
+                    "rcu: INFO: rcu_sched self-detected stall on CPU"]:
+            lane = judge(wrap(GOOD_BIN + bad + "\n"))
+            self.assertTrue(lane.problems, bad)
+
+    def test_never_booted(self):
+        lane = judge("qemu: failed to start\n", rc=1)
+        self.assertTrue(lane.problems)
+        self.assertTrue(lane.failed)  # the binary never ran
+
+    def test_timeout(self):
+        lane = judge("avcpu-rig: start\n" + GOOD_BIN, rc=-9, timed_out=True)
+        self.assertTrue(any("timed out" in p for p in lane.problems))
+        self.assertTrue(any("did not finish" in p for p in lane.problems))
+
+    def test_crashed_binary(self):
+        body = GOOD_BIN.split("ok 2")[0] + "avcpu-rig: end host_test rc=139\n"
+        lane = judge(wrap(body))
+        self.assertTrue(any("1 of 2 results" in f for f in lane.failed))
+        self.assertTrue(any("exit status 139" in f for f in lane.failed))
+
+    def test_exit_status_disagrees(self):
+        lane = judge(wrap(GOOD_BIN.replace("rc=0", "rc=1")))
+        self.assertTrue(any("exit status 1" in f for f in lane.failed))
+
+    def test_missing_binary(self):
+        lane = judge(wrap(GOOD_BIN), tests=("host_test", "dev_test"))
+        self.assertEqual(["t:dev_test (did not run to its end)"], lane.failed)
+
+
+class Cpio(unittest.TestCase):
+    def test_newc_layout(self):
+        c = rig.Cpio()
+        c.dir("bin")
+        c.chardev("dev/console", 5, 1)
+        out = c.finish()
+        self.assertTrue(out.startswith(b"070701"))
+        self.assertEqual(0, len(out) % 4)
+        self.assertIn(b"TRAILER!!!\0", out)
+
+
+if __name__ == "__main__":
+    unittest.main()
