@@ -18,6 +18,16 @@ DEPS=$(cd "$DEPS" && pwd)
 log() { echo "deps: $*" >&2; }
 die() { echo "deps: error: $*" >&2; exit 1; }
 
+# A mirror can fail for a moment; try an apt command three times.
+retry() {
+	local n
+	for n in 1 2 3; do
+		"$@" && return 0
+		[ "$n" = 3 ] || { log "retrying in $((n * 10))s: $*"; sleep $((n * 10)); }
+	done
+	return 1
+}
+
 SUDO=
 if [ "$(id -u)" -ne 0 ]; then
 	command -v sudo >/dev/null || die "run as root (or install sudo)"
@@ -50,7 +60,7 @@ updated=0
 apt_update() {
 	[ "$updated" = 1 ] && return 0
 	log "apt-get update"
-	$SUDO apt-get update -qq >&2
+	retry $SUDO apt-get update -qq >&2 || die "apt-get update failed"
 	updated=1
 }
 
@@ -64,7 +74,8 @@ fi
 if [ ${#missing[@]} -gt 0 ]; then
 	apt_update
 	log "installing ${missing[*]}"
-	$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+	retry $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2 ||
+		die "cannot install ${missing[*]}"
 fi
 
 # Everything below is cached in $DEPS and only rebuilt when absent.
@@ -93,7 +104,8 @@ log "arm64 kernel: $abi"
 
 get() {
 	# -o ...Sandbox: download as root into the build tree (no _apt access)
-	(cd "$dl" && apt-get download -qq -o APT::Sandbox::User=root "$@" >&2)
+	(cd "$dl" && retry apt-get download -qq -o APT::Sandbox::User=root "$@" >&2) ||
+		die "cannot download $*"
 }
 get "linux-image-$abi:arm64" "linux-headers-$abi:arm64" \
     "linux-headers-$common_abi-common" "linux-kbuild-$kmm" \
