@@ -13,7 +13,8 @@
 
 /*
  * Largest IPA size: a 4K-granule stage-2 walk starting at level 0 covers
- * 48 bits; 52-bit IPAs need FEAT_LPA2 (Arm ARM D8.1.9), not supported.
+ * 48 bits; 52-bit IPAs need FEAT_LPA2 (Arm ARM, DDI 0487: VTCR_EL2.DS),
+ * which avcpu does not use.
  */
 #define AVCPU_MAX_IPA_BITS	48
 
@@ -42,7 +43,6 @@ extern struct avcpu_host avcpu_host;
 /* host.c */
 int avcpu_host_probe(void);
 void avcpu_host_fill_caps(struct avcpu_caps *caps);
-const char *avcpu_host_mode_name(u32 mode);
 
 /* stub.S: "hvc #0" with the hyp-stub calling convention */
 unsigned long avcpu_stub_hvc(unsigned long x0, unsigned long x1);

@@ -42,7 +42,7 @@ struct avcpu_host avcpu_host;
 /* Written into x0 by our undef hook when the probing HVC is UNDEFINED. */
 #define AVCPU_PROBE_UNDEF	0xdeadbeefbadca11eUL
 
-/* HVC #0, Arm ARM C6.2.126 */
+/* HVC #0 (Arm ARM, DDI 0487: the HVC instruction's A64 encoding) */
 #define AVCPU_INSN_HVC0		0xd4000002U
 
 /*
@@ -187,7 +187,7 @@ static int avcpu_probe_mode(void)
 		return avcpu_check_kvm("VHE");
 	}
 
-	/* ID_AA64PFR0_EL1.EL2, Arm ARM D19.2.64: 0 means no EL2 at all. */
+	/* ID_AA64PFR0_EL1.EL2 (Arm ARM, DDI 0487): 0 means no EL2 at all. */
 	pfr0 = read_sanitised_ftr_reg(SYS_ID_AA64PFR0_EL1);
 	if (!cpuid_feature_extract_unsigned_field(pfr0, ID_AA64PFR0_EL1_EL2_SHIFT)) {
 		pr_info("the CPUs do not implement EL2\n");
@@ -237,7 +237,7 @@ static void avcpu_probe_features(void)
 	}
 }
 
-const char *avcpu_host_mode_name(u32 mode)
+static const char *avcpu_host_mode_name(u32 mode)
 {
 	switch (mode) {
 	case AVCPU_HOST_MODE_VHE:
