@@ -5,6 +5,9 @@
 #ifndef __AVCPU_H__
 #define __AVCPU_H__
 
+#include <linux/cpumask.h>
+#include <linux/kref.h>
+#include <linux/mutex.h>
 #include <linux/types.h>
 #include <linux/avcpu.h>
 
@@ -47,5 +50,243 @@ void avcpu_host_fill_caps(struct avcpu_caps *caps);
 /* stub.S: "hvc #0" with the hyp-stub calling convention */
 unsigned long avcpu_stub_hvc(unsigned long x0, unsigned long x1);
 extern const u32 avcpu_stub_hvc_insn[];
+
+/*
+ * Guest EL1 (and EL0) system registers the world switch carries. The same
+ * list, in the same order, describes the host's copy that is saved while a
+ * guest runs (hyp/sysreg-sr.h).
+ */
+enum avcpu_sysreg_idx {
+	AVCPU_SCTLR_EL1,
+	AVCPU_CPACR_EL1,
+	AVCPU_TTBR0_EL1,
+	AVCPU_TTBR1_EL1,
+	AVCPU_TCR_EL1,
+	AVCPU_ESR_EL1,
+	AVCPU_AFSR0_EL1,
+	AVCPU_AFSR1_EL1,
+	AVCPU_FAR_EL1,
+	AVCPU_MAIR_EL1,
+	AVCPU_AMAIR_EL1,
+	AVCPU_VBAR_EL1,
+	AVCPU_CONTEXTIDR_EL1,
+	AVCPU_CNTKCTL_EL1,
+	AVCPU_CNTV_CTL_EL0,
+	AVCPU_CNTV_CVAL_EL0,
+	AVCPU_CNTP_CTL_EL0,
+	AVCPU_CNTP_CVAL_EL0,
+	AVCPU_ELR_EL1,
+	AVCPU_SPSR_EL1,
+	AVCPU_SP_EL1,
+	AVCPU_TPIDR_EL1,
+	AVCPU_TPIDR_EL0,
+	AVCPU_TPIDRRO_EL0,
+	AVCPU_PAR_EL1,
+	AVCPU_CSSELR_EL1,
+	AVCPU_NR_SWITCHED,	/* the ones above are loaded into the CPU */
+	/* emulated: never loaded, trapped accesses read and write these */
+	AVCPU_MDSCR_EL1 = AVCPU_NR_SWITCHED,
+	AVCPU_OSLSR_EL1,
+	AVCPU_OSDLR_EL1,
+	AVCPU_DBGPRCR_EL1,
+	AVCPU_NR_SYSREGS,
+};
+
+/* FP/SIMD state, in the layout hyp/fpsimd.S saves and loads. */
+struct avcpu_fpsimd {
+	__uint128_t v[32];
+	u64 fpsr;
+	u64 fpcr;
+};
+
+/*
+ * The guest's register context. x[] and sp_el0 come first: hyp/entry.S
+ * saves and loads them at fixed offsets (checked at build time in
+ * vcpu.c).
+ */
+struct avcpu_ctx {
+	u64 x[31];
+	u64 sp_el0;
+	u64 pc;		/* ELR_EL2 */
+	u64 pstate;	/* SPSR_EL2 */
+	u64 sys[AVCPU_NR_SYSREGS];
+	struct avcpu_fpsimd fp __aligned(16);
+};
+
+#define AVCPU_CTX_X(n)		((n) * 8)
+#define AVCPU_CTX_SP_EL0	(31 * 8)
+
+/* What hyp/entry.S returns: which vector the guest left through. */
+#define AVCPU_EXC_SYNC		0
+#define AVCPU_EXC_IRQ		1
+#define AVCPU_EXC_FIQ		2
+#define AVCPU_EXC_SERROR	3
+
+/* Syndrome of the last exit, read at EL2 right after it. */
+struct avcpu_exit_info {
+	u64 esr;
+	u64 far;
+	u64 hpfar;
+};
+
+/* What the next RUN must finish for the last exit (set_return_value). */
+enum avcpu_pending {
+	AVCPU_PENDING_NONE,
+	AVCPU_PENDING_STEP,		/* step past the instruction */
+	AVCPU_PENDING_LOAD,		/* write ret into a register, step */
+	AVCPU_PENDING_X0,		/* x0 = ret, no step (HVC) */
+	AVCPU_PENDING_X0_STEP,		/* x0 = ret, step (trapped SMC) */
+};
+
+struct avcpu_vm;
+
+/**
+ * struct avcpu_vcpu - one vCPU
+ * @vm: the VM, referenced.
+ * @id: vcpu_id.
+ * @mpidr: the guest's MPIDR_EL1 (with bit 31).
+ * @mutex: serialises the vCPU's ioctls; RUN holds it while the guest runs.
+ * @state: AVCPU_STATE_*; written under @mutex, read locklessly by PSCI.
+ * @powered_off: PSCI CPU_OFF seen, cleared by SETUP.
+ * @flags: SETUP flags.
+ * @cpu: the physical CPU it is bound to.
+ * @owner: the binding thread.
+ * @saved_mask: @owner's affinity before BIND.
+ * @run: the run page.
+ * @ctx: the guest registers.
+ * @exit: syndrome of the last exit.
+ * @pending: what RUN must complete first.
+ * @pending_reg: the register of a pending load.
+ * @pending_width: its access width in bytes.
+ * @pending_sign: sign-extend the load.
+ * @pending_reg64: the register is 64-bit (else its top half is cleared).
+ */
+struct avcpu_vcpu {
+	struct avcpu_vm *vm;
+	u32 id;
+	u64 mpidr;
+	struct mutex mutex;
+	int state;
+	bool powered_off;
+	u64 flags;
+	int cpu;
+	struct pid *owner;
+	cpumask_var_t saved_mask;
+	struct avcpu_run *run;
+	struct avcpu_ctx ctx;
+	struct avcpu_exit_info exit;
+	enum avcpu_pending pending;
+	u8 pending_reg;
+	u8 pending_width;
+	bool pending_sign;
+	bool pending_reg64;
+};
+
+/**
+ * struct avcpu_slot - one guest memory region
+ * @gpa: first guest physical address.
+ * @size: bytes; 0 when the slot is free.
+ * @uaddr: the VMM's address of @gpa.
+ * @flags: AVCPU_MEM_*.
+ */
+struct avcpu_slot {
+	u64 gpa;
+	u64 size;
+	u64 uaddr;
+	u64 flags;
+};
+
+/**
+ * struct avcpu_vm - one VM
+ * @kref: one reference per fd (the VM's and each vCPU's).
+ * @mm: the creating process; only it may use the VM.
+ * @lock: serialises VM ioctls and vCPU creation/removal.
+ * @mmu_lock: protects @slots and the stage-2 tables.
+ * @slots: memory regions.
+ * @pgd: stage-2 root table (one page).
+ * @vmid: the VM's VMID.
+ * @vttbr: VTTBR_EL2 value.
+ * @vtcr: VTCR_EL2 value.
+ * @start_level: stage-2 walk start level (0 or 1).
+ * @nr_pinned: pages pinned for the guest.
+ * @vcpus: by vcpu_id.
+ */
+struct avcpu_vm {
+	struct kref kref;
+	struct mm_struct *mm;
+	struct mutex lock;
+	struct mutex mmu_lock;
+	struct avcpu_slot slots[AVCPU_MAX_MEM_SLOTS];
+	u64 *pgd;
+	u32 vmid;
+	u64 vttbr;
+	u64 vtcr;
+	int start_level;
+	unsigned long nr_pinned;
+	struct avcpu_vcpu *vcpus[AVCPU_MAX_VCPUS];
+};
+
+/* main.c */
+extern const struct file_operations avcpu_vm_fops;
+extern const struct file_operations avcpu_vcpu_fops;
+
+/* vm.c */
+int avcpu_create_vm(void);
+void avcpu_vm_put(struct avcpu_vm *vm);
+struct avcpu_slot *avcpu_find_slot(struct avcpu_vm *vm, u64 gpa);
+
+/* vcpu.c */
+int avcpu_create_vcpu(struct avcpu_vm *vm, struct avcpu_vcpu_init *init);
+
+/* stage2.c */
+int avcpu_stage2_init(struct avcpu_vm *vm);
+void avcpu_stage2_destroy(struct avcpu_vm *vm);
+void avcpu_stage2_unmap(struct avcpu_vm *vm, u64 gpa, u64 size);
+int avcpu_stage2_map_page(struct avcpu_vm *vm, u64 ipa, bool *mapped);
+int avcpu_vmid_init(void);
+void avcpu_vmid_exit(void);
+
+/* exit.c: >0 re-enter, 0 return to userspace, <0 error */
+int avcpu_handle_exit(struct avcpu_vcpu *vcpu, int code);
+void avcpu_complete_exit(struct avcpu_vcpu *vcpu);
+
+/* mmio.c */
+int avcpu_handle_mmio(struct avcpu_vcpu *vcpu, u64 ipa);
+
+/* sysreg.c */
+int avcpu_handle_sysreg(struct avcpu_vcpu *vcpu);
+int avcpu_sysreg_index(u32 encoding);
+void avcpu_reset_sysregs(struct avcpu_vcpu *vcpu);
+
+/* psci.c */
+int avcpu_handle_smccc(struct avcpu_vcpu *vcpu, u32 conduit, u16 imm);
+
+/* inject.c */
+void avcpu_inject_undef(struct avcpu_vcpu *vcpu);
+void avcpu_inject_abort(struct avcpu_vcpu *vcpu, bool iabt, u32 fsc);
+
+/* hyp: the world switch; called with IRQs off, returns AVCPU_EXC_* */
+int avcpu_vhe_run(struct avcpu_vcpu *vcpu);
+void avcpu_vhe_flush_vmid(struct avcpu_vm *vm);
+
+/* Register n as an instruction names it: 31 reads as zero. */
+static inline u64 avcpu_get_reg(struct avcpu_vcpu *vcpu, unsigned int n)
+{
+	return n == 31 ? 0 : vcpu->ctx.x[n];
+}
+
+static inline void avcpu_set_reg(struct avcpu_vcpu *vcpu, unsigned int n,
+				 u64 val)
+{
+	if (n != 31)
+		vcpu->ctx.x[n] = val;
+}
+
+/* Write an exit to the run page; ret starts at 0 for the VMM's answer. */
+static inline void avcpu_set_exit(struct avcpu_vcpu *vcpu, u32 reason)
+{
+	vcpu->run->exit_reason = reason;
+	vcpu->run->ret = 0;
+}
 
 #endif /* __AVCPU_H__ */

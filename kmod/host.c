@@ -235,6 +235,9 @@ static void avcpu_probe_features(void)
 		if (avcpu_host.nr_lrs)
 			avcpu_host.flags |= AVCPU_CAP_F_NR_LRS;
 	}
+	/* Guests run on VHE hosts; nVHE hosts need avcpu's own EL2 first. */
+	if (avcpu_host.mode == AVCPU_HOST_MODE_VHE)
+		avcpu_host.flags |= AVCPU_CAP_F_RUN;
 }
 
 static const char *avcpu_host_mode_name(u32 mode)

@@ -8,6 +8,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/fs.h>
+#include <linux/mm.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
 #include <linux/uaccess.h>
@@ -35,6 +36,14 @@ static long avcpu_dev_ioctl(struct file *filp, unsigned int cmd,
 		return AVCPU_API_VERSION;
 	case AVCPU_GET_CAPS:
 		return avcpu_get_caps((void __user *)arg);
+	case AVCPU_CREATE_VM:
+		if (arg)
+			return -EINVAL;
+		return avcpu_create_vm();
+	case AVCPU_GET_VCPU_MMAP_SIZE:
+		if (arg)
+			return -EINVAL;
+		return PAGE_SIZE;
 	default:
 		return -ENOTTY;
 	}
@@ -74,6 +83,7 @@ static int __init avcpu_init(void)
 static void __exit avcpu_exit(void)
 {
 	misc_deregister(&avcpu_misc);
+	avcpu_vmid_exit();
 }
 
 module_init(avcpu_init);

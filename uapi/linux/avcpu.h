@@ -30,6 +30,7 @@
 /* struct avcpu_caps.flags */
 #define AVCPU_CAP_F_GIC_SYSREG	_BITULL(0)	/* GICv3 CPU interface sysregs */
 #define AVCPU_CAP_F_NR_LRS	_BITULL(1)	/* nr_lrs is known */
+#define AVCPU_CAP_F_RUN		_BITULL(2)	/* this host can run guests */
 
 /**
  * struct avcpu_caps - what this host and module can do (AVCPU_GET_CAPS)
@@ -64,5 +65,280 @@ struct avcpu_caps {
 /* ioctls on /dev/avcpu */
 #define AVCPU_GET_API_VERSION	_IO(AVCPUIO, 0x80)
 #define AVCPU_GET_CAPS		_IOR(AVCPUIO, 0x81, struct avcpu_caps)
+/* Returns a new VM fd; the argument must be 0. */
+#define AVCPU_CREATE_VM		_IO(AVCPUIO, 0x82)
+/* Returns the size to mmap from a vCPU fd for its struct avcpu_run. */
+#define AVCPU_GET_VCPU_MMAP_SIZE _IO(AVCPUIO, 0x83)
+
+/*
+ * VM fd
+ */
+
+/* Most memory regions (slots) in one VM. */
+#define AVCPU_MAX_MEM_SLOTS	32
+
+/* struct avcpu_mem_region.flags */
+#define AVCPU_MEM_READONLY	_BITULL(0)	/* guest writes exit as MMIO */
+
+/**
+ * struct avcpu_mem_region - guest RAM backed by the VMM's memory
+ * @slot: 0 .. AVCPU_MAX_MEM_SLOTS - 1 (in).
+ * @flags: AVCPU_MEM_* (in).
+ * @guest_phys_addr: first guest physical address, page aligned (in).
+ * @memory_size: bytes, page aligned; 0 deletes the slot (in).
+ * @userspace_addr: the VMM's mapping of the memory, page aligned (in).
+ * @reserved: zero (in).
+ */
+struct avcpu_mem_region {
+	__u32 slot;
+	__u32 reserved0;
+	__u64 flags;
+	__u64 guest_phys_addr;
+	__u64 memory_size;
+	__u64 userspace_addr;
+	__u64 reserved[3];
+};
+
+/**
+ * struct avcpu_vcpu_init - the seed's CreateConfig
+ * @vcpu_id: 0 .. AVCPU_MAX_VCPUS - 1, unique in the VM (in).
+ * @flags: zero (in).
+ * @mpidr: the guest's MPIDR_EL1 affinity fields Aff3..Aff0; other bits
+ *	must be zero (the module sets bit 31, RES1) (in).
+ * @reserved: zero (in).
+ */
+struct avcpu_vcpu_init {
+	__u32 vcpu_id;
+	__u32 flags;
+	__u64 mpidr;
+	__u64 reserved[4];
+};
+
+#define AVCPU_SET_MEMORY_REGION	_IOW(AVCPUIO, 0x90, struct avcpu_mem_region)
+/* Returns a new vCPU fd. */
+#define AVCPU_CREATE_VCPU	_IOW(AVCPUIO, 0x91, struct avcpu_vcpu_init)
+
+/*
+ * vCPU fd
+ */
+
+/* The seed's VCpuState, as AVCPU_GET_STATE reports it. */
+#define AVCPU_STATE_CREATED	0	/* after CREATE_VCPU */
+#define AVCPU_STATE_FREE	1	/* set up, bound to no CPU */
+#define AVCPU_STATE_READY	2	/* bound to a CPU, not running */
+#define AVCPU_STATE_RUNNING	3	/* inside RUN */
+#define AVCPU_STATE_INVALID	4	/* broken for good: only close works */
+
+/* struct avcpu_setup.flags: the seed's SetupConfig */
+/* RUN returns AVCPU_EXIT_EXTERNAL_INTERRUPT after each host interrupt. */
+#define AVCPU_SETUP_EXIT_ON_HOST_IRQ	_BITULL(0)
+/*
+ * The seed's passthrough_timer: the guest reads and programs the EL1
+ * physical timer (CNTP_*_EL0) without a trap. VHE hosts only, where the
+ * kernel itself uses the EL2 timers; elsewhere SETUP fails with EOPNOTSUPP.
+ */
+#define AVCPU_SETUP_PASSTHROUGH_TIMER	_BITULL(1)
+
+/**
+ * struct avcpu_setup - the seed's set_entry + setup (SETUP)
+ * @entry: guest physical address of the first instruction (in).
+ * @x0: the guest's x0 at entry, for instance the DTB address (in).
+ * @flags: AVCPU_SETUP_* (in).
+ * @reserved: zero (in).
+ *
+ * The vCPU starts at EL1h with DAIF masked, MMU off, every other register
+ * zero, as a CPU coming out of reset (or PSCI CPU_ON) would.
+ */
+struct avcpu_setup {
+	__u64 entry;
+	__u64 x0;
+	__u64 flags;
+	__u64 reserved[5];
+};
+
+/* struct avcpu_bind.cpu: the CPU the caller runs on now */
+#define AVCPU_BIND_CURRENT_CPU	0xffffffffU
+
+/**
+ * struct avcpu_bind - the seed's bind (BIND)
+ * @cpu: a physical CPU number, or AVCPU_BIND_CURRENT_CPU (in). The calling
+ *	thread is pinned to it and becomes the vCPU's owner: the only thread
+ *	that may RUN or UNBIND it.
+ * @flags: zero (in).
+ * @reserved: zero (in).
+ */
+struct avcpu_bind {
+	__u32 cpu;
+	__u32 flags;
+	__u64 reserved[3];
+};
+
+/**
+ * struct avcpu_regs - the guest's general and FP/SIMD registers
+ * @x: x0 .. x30.
+ * @sp_el0: SP_EL0.
+ * @sp_el1: SP_EL1.
+ * @pc: the address of the next instruction.
+ * @pstate: as SPSR_EL2 holds it; only AArch64 EL0t, EL1t and EL1h are
+ *	accepted, with the M[4] (AArch32) bit clear.
+ * @elr_el1: ELR_EL1.
+ * @spsr_el1: SPSR_EL1.
+ * @fpsr: FPSR.
+ * @fpcr: FPCR.
+ * @reserved: zero on SET_REGS, zero from GET_REGS.
+ * @v: V0 .. V31, each as two 64-bit halves, low half first.
+ */
+struct avcpu_regs {
+	__u64 x[31];
+	__u64 sp_el0;
+	__u64 sp_el1;
+	__u64 pc;
+	__u64 pstate;
+	__u64 elr_el1;
+	__u64 spsr_el1;
+	__u64 fpsr;
+	__u64 fpcr;
+	__u64 reserved[7];
+	__u64 v[32][2];
+};
+
+/*
+ * A system register's encoding, as AVCPU_GET_SYSREG/AVCPU_SET_SYSREG take it
+ * and as the SYSREG exits report it: op0[15:14] op1[13:11] CRn[10:7]
+ * CRm[6:3] op2[2:0].
+ */
+#define AVCPU_SYSREG(op0, op1, crn, crm, op2)				\
+	(((op0) << 14) | ((op1) << 11) | ((crn) << 7) | ((crm) << 3) | (op2))
+
+/**
+ * struct avcpu_sysreg - one guest system register (GET_SYSREG/SET_SYSREG)
+ * @encoding: AVCPU_SYSREG() of the register (in).
+ * @reserved0: zero (in).
+ * @value: the value (out for GET, in for SET).
+ * @reserved: zero (in).
+ */
+struct avcpu_sysreg {
+	__u32 encoding;
+	__u32 reserved0;
+	__u64 value;
+	__u64 reserved[2];
+};
+
+#define AVCPU_SETUP		_IOW(AVCPUIO, 0xa0, struct avcpu_setup)
+#define AVCPU_BIND		_IOW(AVCPUIO, 0xa1, struct avcpu_bind)
+#define AVCPU_RUN		_IO(AVCPUIO, 0xa2)
+#define AVCPU_UNBIND		_IO(AVCPUIO, 0xa3)
+#define AVCPU_GET_REGS		_IOR(AVCPUIO, 0xa4, struct avcpu_regs)
+#define AVCPU_SET_REGS		_IOW(AVCPUIO, 0xa5, struct avcpu_regs)
+#define AVCPU_GET_SYSREG	_IOWR(AVCPUIO, 0xa6, struct avcpu_sysreg)
+#define AVCPU_SET_SYSREG	_IOW(AVCPUIO, 0xa7, struct avcpu_sysreg)
+/* Returns the vCPU's AVCPU_STATE_*. */
+#define AVCPU_GET_STATE		_IO(AVCPUIO, 0xa8)
+
+/*
+ * The run page: mmap'd from the vCPU fd (offset 0, the size that
+ * AVCPU_GET_VCPU_MMAP_SIZE returns). RUN writes the exit there; the VMM
+ * answers an exit that wants a value (MMIO_READ, SYSREG_READ, HYPERCALL,
+ * CPU_UP) by writing avcpu_run.ret before the next RUN.
+ */
+#define AVCPU_EXIT_NONE			0  /* RUN failed or was interrupted */
+#define AVCPU_EXIT_HYPERCALL		1
+#define AVCPU_EXIT_MMIO_READ		2
+#define AVCPU_EXIT_MMIO_WRITE		3
+#define AVCPU_EXIT_SYSREG_READ		4
+#define AVCPU_EXIT_SYSREG_WRITE		5
+#define AVCPU_EXIT_EXTERNAL_INTERRUPT	6
+#define AVCPU_EXIT_NESTED_PAGE_FAULT	7
+#define AVCPU_EXIT_CPU_UP		8
+#define AVCPU_EXIT_CPU_DOWN		9
+#define AVCPU_EXIT_SYSTEM_DOWN		10
+#define AVCPU_EXIT_FAIL_ENTRY		11
+
+/* hypercall.conduit */
+#define AVCPU_CONDUIT_HVC	0
+#define AVCPU_CONDUIT_SMC	1
+
+/* nested_page_fault.access */
+#define AVCPU_ACCESS_READ	_BITUL(0)
+#define AVCPU_ACCESS_WRITE	_BITUL(1)
+#define AVCPU_ACCESS_EXEC	_BITUL(2)
+
+/* system_down.type */
+#define AVCPU_SYSTEM_OFF	0
+#define AVCPU_SYSTEM_RESET	1
+
+/* fail_entry.reason */
+#define AVCPU_FAIL_ENTRY_WRONG_CPU	1  /* thread left its bound CPU */
+#define AVCPU_FAIL_ENTRY_SERROR		2  /* SError while the guest ran */
+
+/**
+ * struct avcpu_run - the per-vCPU run page
+ * @exit_reason: AVCPU_EXIT_* of the last RUN (out).
+ * @immediate_exit: non-zero: RUN returns EINTR before entering (in).
+ * @ret: the answer to the last exit (in), see above; x0 for HYPERCALL and
+ *	CPU_UP; the loaded value for MMIO_READ and SYSREG_READ.
+ * @hypercall: @nr is the function id (x0), @args x1..x6; @conduit says
+ *	whether HVC or SMC made the call; @imm is the instruction's immediate.
+ * @mmio: @addr the guest physical address, @width 1/2/4/8 bytes; @data
+ *	(write) the stored value; @reg (read) the target register number
+ *	(31: xzr), @reg_width 4 or 8, @sign_ext whether the load sign-extends.
+ * @sysreg: @encoding AVCPU_SYSREG(); @reg the register number; @value the
+ *	value written (SYSREG_WRITE).
+ * @external_interrupt: @vector is unknown to the module and reads 0.
+ * @nested_page_fault: @addr the guest physical address, @access
+ *	AVCPU_ACCESS_*.
+ * @cpu_up: PSCI CPU_ON: @target_mpidr, @entry, @context (x0 at entry).
+ * @system_down: @type AVCPU_SYSTEM_*.
+ * @fail_entry: @reason AVCPU_FAIL_ENTRY_*, @esr an ESR_EL2 if any.
+ */
+struct avcpu_run {
+	__u32 exit_reason;
+	__u8 immediate_exit;
+	__u8 padding[3];
+	__u64 ret;
+	__u64 reserved[6];
+	union {
+		struct {
+			__u64 nr;
+			__u64 args[6];
+			__u32 conduit;
+			__u32 imm;
+		} hypercall;
+		struct {
+			__u64 addr;
+			__u64 data;
+			__u32 width;
+			__u32 reg;
+			__u32 reg_width;
+			__u32 sign_ext;
+		} mmio;
+		struct {
+			__u32 encoding;
+			__u32 reg;
+			__u64 value;
+		} sysreg;
+		struct {
+			__u64 vector;
+		} external_interrupt;
+		struct {
+			__u64 addr;
+			__u64 access;
+		} nested_page_fault;
+		struct {
+			__u64 target_mpidr;
+			__u64 entry;
+			__u64 context;
+		} cpu_up;
+		struct {
+			__u32 type;
+			__u32 padding;
+		} system_down;
+		struct {
+			__u64 reason;
+			__u64 esr;
+		} fail_entry;
+		__u8 pad[256];
+	};
+};
 
 #endif /* _UAPI_LINUX_AVCPU_H */

@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What both world switches set for a guest: trap configuration and the
+ * host state they save around it. Per-mode files add only how EL2 is
+ * entered.
+ */
+#ifndef __AVCPU_HYP_SWITCH_H__
+#define __AVCPU_HYP_SWITCH_H__
+
+#include <linux/bits.h>
+#include <asm/kvm_arm.h>
+
+#include "../avcpu.h"
+
+/*
+ * HCR_EL2 for a guest (Arm ARM, DDI 0487, D13.2.48 "HCR_EL2"):
+ * VM	stage-2 translation on;
+ * SWIO	set/way invalidation becomes clean+invalidate;
+ * FMO, IMO, AMO	physical FIQ, IRQ and SError go to EL2, so the host
+ *	keeps its interrupts while a guest runs;
+ * TSC	SMC traps (answered as PSCI or a hypercall exit);
+ * TID3	ID registers trap (sanitized in sysreg.c);
+ * TACR	ACTLR_EL1 traps (IMPLEMENTATION DEFINED: a SYSREG exit);
+ * TIDCP	IMPLEMENTATION DEFINED registers trap;
+ * TWI	WFI traps;
+ * TLOR	LORegion registers trap (FEAT_LOR is hidden);
+ * TERR	RAS error record registers trap (FEAT_RAS is hidden);
+ * RW	EL1 is AArch64;
+ * BSU_IS, FB	barriers and TLB/cache maintenance are inner shareable,
+ *	so they reach every CPU the vCPU may have run on.
+ * API and APK stay clear: pointer authentication instructions and key
+ * registers trap, so the guest can neither use nor read the host's keys.
+ */
+#define AVCPU_HCR_GUEST	(HCR_VM | HCR_SWIO | HCR_FMO | HCR_IMO | HCR_AMO | \
+			 HCR_TSC | HCR_TID3 | HCR_TACR | HCR_TIDCP | HCR_TWI | \
+			 HCR_TLOR | HCR_TERR | HCR_RW | HCR_BSU_IS | HCR_FB)
+
+/*
+ * MDCR_EL2 for a guest (D13.2.76): debug (TDA, TDOSA, TDRA), PMU (TPM,
+ * TPMCR), statistical profiling (TPMS, E2PB = 0) and trace (TTRF, E2TB = 0)
+ * accesses trap; HPMN keeps the host's value so the host's own counters are
+ * unaffected.
+ */
+#define AVCPU_MDCR_GUEST_TRAPS	(MDCR_EL2_TDA | MDCR_EL2_TDOSA | MDCR_EL2_TDRA | \
+				 MDCR_EL2_TPM | MDCR_EL2_TPMCR | MDCR_EL2_TPMS | \
+				 MDCR_EL2_TTRF)
+
+/* CNTHCTL_EL2 with E2H set (D13.11.1): EL1PCTEN is bit 10, EL1PTEN bit 11. */
+#define AVCPU_CNTHCTL_EL1PCTEN	BIT(10)
+#define AVCPU_CNTHCTL_EL1PTEN	BIT(11)
+
+/**
+ * struct avcpu_host_save - host EL2 and EL1 state kept while a guest runs
+ */
+struct avcpu_host_save {
+	u64 hcr;
+	u64 vttbr;
+	u64 vtcr;
+	u64 cptr;
+	u64 mdcr;
+	u64 cnthctl;
+	u64 cntvoff;
+	u64 vpidr;
+	u64 vmpidr;
+	u64 sys[AVCPU_NR_SWITCHED];
+};
+
+/* hyp/entry.S */
+int __avcpu_guest_enter(struct avcpu_ctx *ctx, u64 host_vbar);
+void __avcpu_fpsimd_save(struct avcpu_fpsimd *fp);
+void __avcpu_fpsimd_load(const struct avcpu_fpsimd *fp);
+
+#endif

@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Save and load of the EL1/EL0 registers a guest owns while it runs, shared
+ * by the per-mode world switches. A mode file defines AVCPU_EL1(reg) to
+ * name the EL1 register as EL2 sees it: the _EL12 alias under VHE
+ * (Arm ARM, DDI 0487, D8.4 "Virtualization Host Extensions": with
+ * HCR_EL2.E2H set, the plain _EL1 name reaches the EL2 register), the
+ * _EL1 register itself under nVHE. Registers with no _EL12 alias are the
+ * same register in both modes.
+ *
+ * Save and load are written side by side, in the order of
+ * enum avcpu_sysreg_idx.
+ */
+#ifndef __AVCPU_HYP_SYSREG_SR_H__
+#define __AVCPU_HYP_SYSREG_SR_H__
+
+#include <asm/sysreg.h>
+
+#include "../avcpu.h"
+
+#ifndef AVCPU_EL1
+#error "define AVCPU_EL1() before including sysreg-sr.h"
+#endif
+
+static __always_inline void avcpu_sysregs_save(u64 *r)
+{
+	r[AVCPU_SCTLR_EL1]	= read_sysreg_s(AVCPU_EL1(SCTLR));
+	r[AVCPU_CPACR_EL1]	= read_sysreg_s(AVCPU_EL1(CPACR));
+	r[AVCPU_TTBR0_EL1]	= read_sysreg_s(AVCPU_EL1(TTBR0));
+	r[AVCPU_TTBR1_EL1]	= read_sysreg_s(AVCPU_EL1(TTBR1));
+	r[AVCPU_TCR_EL1]	= read_sysreg_s(AVCPU_EL1(TCR));
+	r[AVCPU_ESR_EL1]	= read_sysreg_s(AVCPU_EL1(ESR));
+	r[AVCPU_AFSR0_EL1]	= read_sysreg_s(AVCPU_EL1(AFSR0));
+	r[AVCPU_AFSR1_EL1]	= read_sysreg_s(AVCPU_EL1(AFSR1));
+	r[AVCPU_FAR_EL1]	= read_sysreg_s(AVCPU_EL1(FAR));
+	r[AVCPU_MAIR_EL1]	= read_sysreg_s(AVCPU_EL1(MAIR));
+	r[AVCPU_AMAIR_EL1]	= read_sysreg_s(AVCPU_EL1(AMAIR));
+	r[AVCPU_VBAR_EL1]	= read_sysreg_s(AVCPU_EL1(VBAR));
+	r[AVCPU_CONTEXTIDR_EL1]	= read_sysreg_s(AVCPU_EL1(CONTEXTIDR));
+	r[AVCPU_CNTKCTL_EL1]	= read_sysreg_s(AVCPU_EL1(CNTKCTL));
+	r[AVCPU_CNTV_CTL_EL0]	= read_sysreg_s(AVCPU_EL0(CNTV_CTL));
+	r[AVCPU_CNTV_CVAL_EL0]	= read_sysreg_s(AVCPU_EL0(CNTV_CVAL));
+	r[AVCPU_CNTP_CTL_EL0]	= read_sysreg_s(AVCPU_EL0(CNTP_CTL));
+	r[AVCPU_CNTP_CVAL_EL0]	= read_sysreg_s(AVCPU_EL0(CNTP_CVAL));
+	r[AVCPU_ELR_EL1]	= read_sysreg_s(AVCPU_EL1(ELR));
+	r[AVCPU_SPSR_EL1]	= read_sysreg_s(AVCPU_EL1(SPSR));
+	r[AVCPU_SP_EL1]		= read_sysreg(sp_el1);
+	r[AVCPU_TPIDR_EL1]	= read_sysreg(tpidr_el1);
+	r[AVCPU_TPIDR_EL0]	= read_sysreg(tpidr_el0);
+	r[AVCPU_TPIDRRO_EL0]	= read_sysreg(tpidrro_el0);
+	r[AVCPU_PAR_EL1]	= read_sysreg(par_el1);
+	r[AVCPU_CSSELR_EL1]	= read_sysreg(csselr_el1);
+}
+
+static __always_inline void avcpu_sysregs_load(const u64 *r)
+{
+	write_sysreg_s(r[AVCPU_SCTLR_EL1],	AVCPU_EL1(SCTLR));
+	write_sysreg_s(r[AVCPU_CPACR_EL1],	AVCPU_EL1(CPACR));
+	write_sysreg_s(r[AVCPU_TTBR0_EL1],	AVCPU_EL1(TTBR0));
+	write_sysreg_s(r[AVCPU_TTBR1_EL1],	AVCPU_EL1(TTBR1));
+	write_sysreg_s(r[AVCPU_TCR_EL1],	AVCPU_EL1(TCR));
+	write_sysreg_s(r[AVCPU_ESR_EL1],	AVCPU_EL1(ESR));
+	write_sysreg_s(r[AVCPU_AFSR0_EL1],	AVCPU_EL1(AFSR0));
+	write_sysreg_s(r[AVCPU_AFSR1_EL1],	AVCPU_EL1(AFSR1));
+	write_sysreg_s(r[AVCPU_FAR_EL1],	AVCPU_EL1(FAR));
+	write_sysreg_s(r[AVCPU_MAIR_EL1],	AVCPU_EL1(MAIR));
+	write_sysreg_s(r[AVCPU_AMAIR_EL1],	AVCPU_EL1(AMAIR));
+	write_sysreg_s(r[AVCPU_VBAR_EL1],	AVCPU_EL1(VBAR));
+	write_sysreg_s(r[AVCPU_CONTEXTIDR_EL1],	AVCPU_EL1(CONTEXTIDR));
+	write_sysreg_s(r[AVCPU_CNTKCTL_EL1],	AVCPU_EL1(CNTKCTL));
+	write_sysreg_s(r[AVCPU_CNTV_CTL_EL0],	AVCPU_EL0(CNTV_CTL));
+	write_sysreg_s(r[AVCPU_CNTV_CVAL_EL0],	AVCPU_EL0(CNTV_CVAL));
+	write_sysreg_s(r[AVCPU_CNTP_CTL_EL0],	AVCPU_EL0(CNTP_CTL));
+	write_sysreg_s(r[AVCPU_CNTP_CVAL_EL0],	AVCPU_EL0(CNTP_CVAL));
+	write_sysreg_s(r[AVCPU_ELR_EL1],	AVCPU_EL1(ELR));
+	write_sysreg_s(r[AVCPU_SPSR_EL1],	AVCPU_EL1(SPSR));
+	write_sysreg(r[AVCPU_SP_EL1],		sp_el1);
+	write_sysreg(r[AVCPU_TPIDR_EL1],	tpidr_el1);
+	write_sysreg(r[AVCPU_TPIDR_EL0],	tpidr_el0);
+	write_sysreg(r[AVCPU_TPIDRRO_EL0],	tpidrro_el0);
+	write_sysreg(r[AVCPU_PAR_EL1],		par_el1);
+	write_sysreg(r[AVCPU_CSSELR_EL1],	csselr_el1);
+}
+
+#endif

@@ -1,0 +1,129 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The world switch on a VHE host. The kernel already runs at EL2 with
+ * HCR_EL2.{E2H,TGE} = {1,1}; entering a guest means clearing TGE, giving
+ * EL1 the guest's registers through their _EL12 aliases, and ERET.
+ */
+#include <linux/percpu.h>
+#include <linux/kprobes.h>
+#include <asm/barrier.h>
+#include <asm/sysreg.h>
+
+#define AVCPU_EL1(r)	SYS_##r##_EL12
+#define AVCPU_EL0(r)	SYS_##r##_EL02
+#include "../sysreg-sr.h"
+#include "../switch.h"
+
+DEFINE_PER_CPU(u64, avcpu_host_vbar);
+DEFINE_PER_CPU(u64, avcpu_el2_serror_seen);
+
+/*
+ * CPTR_EL2 with E2H set has CPACR_EL1's layout (D13.2.30): FPEN = 0b11
+ * leaves FP/SIMD to the guest (the caller loaded its registers); ZEN and
+ * SMEN = 0b00 trap SVE and SME, which the guest is not shown; TTA traps
+ * trace registers and TAM activity monitors.
+ */
+#define AVCPU_CPTR_VHE_GUEST	(CPACR_EL1_FPEN_EL0EN | CPACR_EL1_FPEN_EL1EN | \
+				 BIT(28) | BIT(30))
+
+/* Called with IRQs masked and the FP unit owned; returns AVCPU_EXC_*. */
+int avcpu_vhe_run(struct avcpu_vcpu *vcpu)
+{
+	struct avcpu_vm *vm = vcpu->vm;
+	struct avcpu_ctx *ctx = &vcpu->ctx;
+	struct avcpu_host_save host;
+	u64 cnthctl, vbar;
+	int code;
+
+	host.hcr = read_sysreg(hcr_el2);
+	host.vttbr = read_sysreg(vttbr_el2);
+	host.vtcr = read_sysreg(vtcr_el2);
+	host.cptr = read_sysreg(cpacr_el1);
+	host.mdcr = read_sysreg(mdcr_el2);
+	host.cnthctl = read_sysreg(cnthctl_el2);
+	host.cntvoff = read_sysreg(cntvoff_el2);
+	host.vpidr = read_sysreg(vpidr_el2);
+	host.vmpidr = read_sysreg(vmpidr_el2);
+	avcpu_sysregs_save(host.sys);
+	vbar = read_sysreg(vbar_el2);
+	this_cpu_write(avcpu_host_vbar, vbar);
+	this_cpu_write(avcpu_el2_serror_seen, 0);
+
+	cnthctl = host.cnthctl | AVCPU_CNTHCTL_EL1PCTEN;
+	if (vcpu->flags & AVCPU_SETUP_PASSTHROUGH_TIMER)
+		cnthctl |= AVCPU_CNTHCTL_EL1PTEN;
+	else
+		cnthctl &= ~AVCPU_CNTHCTL_EL1PTEN;
+
+	avcpu_sysregs_load(ctx->sys);
+	__avcpu_fpsimd_load(&ctx->fp);
+	write_sysreg(vm->vttbr, vttbr_el2);
+	write_sysreg(vm->vtcr, vtcr_el2);
+	write_sysreg(0, cntvoff_el2);
+	write_sysreg(read_cpuid_id(), vpidr_el2);
+	write_sysreg(vcpu->mpidr, vmpidr_el2);
+	write_sysreg(cnthctl, cnthctl_el2);
+	write_sysreg((host.mdcr & MDCR_EL2_HPMN_MASK) | AVCPU_MDCR_GUEST_TRAPS,
+		     mdcr_el2);
+	write_sysreg(AVCPU_CPTR_VHE_GUEST, cpacr_el1);
+	write_sysreg(ctx->pc, elr_el2);
+	write_sysreg(ctx->pstate, spsr_el2);
+	write_sysreg(AVCPU_HCR_GUEST | HCR_E2H, hcr_el2);
+	isb();
+
+	code = __avcpu_guest_enter(ctx, vbar);
+
+	vcpu->exit.esr = read_sysreg(esr_el2);
+	vcpu->exit.far = read_sysreg(far_el2);
+	vcpu->exit.hpfar = read_sysreg(hpfar_el2);
+	ctx->pc = read_sysreg(elr_el2);
+	ctx->pstate = read_sysreg(spsr_el2);
+
+	write_sysreg(host.hcr, hcr_el2);
+	isb();
+	avcpu_sysregs_save(ctx->sys);
+	__avcpu_fpsimd_save(&ctx->fp);
+	avcpu_sysregs_load(host.sys);
+	write_sysreg(host.vttbr, vttbr_el2);
+	write_sysreg(host.vtcr, vtcr_el2);
+	write_sysreg(host.cptr, cpacr_el1);
+	write_sysreg(host.mdcr, mdcr_el2);
+	write_sysreg(host.cnthctl, cnthctl_el2);
+	write_sysreg(host.cntvoff, cntvoff_el2);
+	write_sysreg(host.vpidr, vpidr_el2);
+	write_sysreg(host.vmpidr, vmpidr_el2);
+	isb();
+
+	if (this_cpu_read(avcpu_el2_serror_seen))
+		code = AVCPU_EXC_SERROR;
+	return code;
+}
+NOKPROBE_SYMBOL(avcpu_vhe_run);
+
+/*
+ * Invalidate every stage-1 and stage-2 TLB entry of a VMID on all CPUs.
+ * TLBI VMALLS12E1IS acts on the VMID in VTTBR_EL2 and on the EL1&0 regime,
+ * so TGE is cleared for the duration (with E2H and TGE set, EL1&0 TLB
+ * maintenance targets the EL2&0 regime; Arm ARM, DDI 0487, D8.13).
+ */
+void avcpu_vhe_flush_vmid(struct avcpu_vm *vm)
+{
+	unsigned long flags;
+	u64 hcr, vttbr;
+
+	local_irq_save(flags);
+	hcr = read_sysreg(hcr_el2);
+	vttbr = read_sysreg(vttbr_el2);
+	write_sysreg(vm->vttbr, vttbr_el2);
+	write_sysreg(hcr & ~HCR_TGE, hcr_el2);
+	isb();
+	dsb(ishst);
+	asm volatile("tlbi vmalls12e1is" : : : "memory");
+	dsb(ish);
+	isb();
+	write_sysreg(hcr, hcr_el2);
+	write_sysreg(vttbr, vttbr_el2);
+	isb();
+	local_irq_restore(flags);
+}
+NOKPROBE_SYMBOL(avcpu_vhe_flush_vmid);

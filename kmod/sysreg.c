@@ -1,0 +1,260 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Trapped MRS/MSR (ESR_EL2.EC 0x18) and the guest system registers that
+ * GET_SYSREG/SET_SYSREG reach.
+ *
+ * What the module answers itself: the ID registers (HCR_EL2.TID3), shown
+ * without the features it does not virtualize; the debug registers
+ * (MDCR_EL2.TDA/TDOSA/TDRA) as storage without effect. Registers of hidden
+ * features (PMU, AMU, LORegions, RAS records, pointer authentication keys)
+ * UNDEF, as they would on a CPU without them. Any other trapped register
+ * (the EL1 physical timer, ACTLR_EL1, IMPLEMENTATION DEFINED ones) is a
+ * SYSREG exit for the VMM.
+ *
+ * ISS of a trapped MSR/MRS (Arm ARM, DDI 0487, D13.2.39 "ISS encoding for
+ * an exception from MSR, MRS, or System instruction execution"): Op0[21:20]
+ * Op2[19:17] Op1[16:14] CRn[13:10] Rt[9:5] CRm[4:1] Direction[0] (1: read).
+ */
+#include <linux/bitfield.h>
+#include <asm/cpufeature.h>
+#include <asm/esr.h>
+#include <asm/sysreg.h>
+
+#include "avcpu.h"
+
+#define ENC(op0, op1, crn, crm, op2)	AVCPU_SYSREG(op0, op1, crn, crm, op2)
+
+static const struct {
+	u32 enc;
+	u32 idx;
+} avcpu_sysreg_table[] = {
+	{ ENC(3, 0, 1, 0, 0),	AVCPU_SCTLR_EL1 },
+	{ ENC(3, 0, 1, 0, 2),	AVCPU_CPACR_EL1 },
+	{ ENC(3, 0, 2, 0, 0),	AVCPU_TTBR0_EL1 },
+	{ ENC(3, 0, 2, 0, 1),	AVCPU_TTBR1_EL1 },
+	{ ENC(3, 0, 2, 0, 2),	AVCPU_TCR_EL1 },
+	{ ENC(3, 0, 5, 2, 0),	AVCPU_ESR_EL1 },
+	{ ENC(3, 0, 5, 1, 0),	AVCPU_AFSR0_EL1 },
+	{ ENC(3, 0, 5, 1, 1),	AVCPU_AFSR1_EL1 },
+	{ ENC(3, 0, 6, 0, 0),	AVCPU_FAR_EL1 },
+	{ ENC(3, 0, 10, 2, 0),	AVCPU_MAIR_EL1 },
+	{ ENC(3, 0, 10, 3, 0),	AVCPU_AMAIR_EL1 },
+	{ ENC(3, 0, 12, 0, 0),	AVCPU_VBAR_EL1 },
+	{ ENC(3, 0, 13, 0, 1),	AVCPU_CONTEXTIDR_EL1 },
+	{ ENC(3, 0, 14, 1, 0),	AVCPU_CNTKCTL_EL1 },
+	{ ENC(3, 3, 14, 3, 1),	AVCPU_CNTV_CTL_EL0 },
+	{ ENC(3, 3, 14, 3, 2),	AVCPU_CNTV_CVAL_EL0 },
+	{ ENC(3, 3, 14, 2, 1),	AVCPU_CNTP_CTL_EL0 },
+	{ ENC(3, 3, 14, 2, 2),	AVCPU_CNTP_CVAL_EL0 },
+	{ ENC(3, 0, 13, 0, 4),	AVCPU_TPIDR_EL1 },
+	{ ENC(3, 3, 13, 0, 2),	AVCPU_TPIDR_EL0 },
+	{ ENC(3, 3, 13, 0, 3),	AVCPU_TPIDRRO_EL0 },
+	{ ENC(3, 0, 7, 4, 0),	AVCPU_PAR_EL1 },
+	{ ENC(3, 2, 0, 0, 0),	AVCPU_CSSELR_EL1 },
+	{ ENC(2, 0, 0, 2, 2),	AVCPU_MDSCR_EL1 },
+};
+
+/* Index into ctx.sys[] of a register GET/SET_SYSREG accept, or -ENOENT. */
+int avcpu_sysreg_index(u32 encoding)
+{
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(avcpu_sysreg_table); i++)
+		if (avcpu_sysreg_table[i].enc == encoding)
+			return avcpu_sysreg_table[i].idx;
+	return -ENOENT;
+}
+
+/* SCTLR_EL1 RES1 bits, MMU and caches off (D13.2.118 "SCTLR_EL1") */
+#define AVCPU_SCTLR_EL1_RESET	0x30d00800ULL
+/* OSLSR_EL1: OSLM = 0b10 (OS lock implemented), OSLK = 1 at reset */
+#define AVCPU_OSLSR_OSLM	BIT(3)
+#define AVCPU_OSLSR_OSLK	BIT(1)
+
+void avcpu_reset_sysregs(struct avcpu_vcpu *vcpu)
+{
+	u64 *r = vcpu->ctx.sys;
+
+	memset(r, 0, sizeof(vcpu->ctx.sys));
+	r[AVCPU_SCTLR_EL1] = AVCPU_SCTLR_EL1_RESET;
+	r[AVCPU_OSLSR_EL1] = AVCPU_OSLSR_OSLM | AVCPU_OSLSR_OSLK;
+}
+
+static u64 avcpu_field_set(u64 val, unsigned int shift, u64 field)
+{
+	return (val & ~(0xfULL << shift)) | (field << shift);
+}
+
+static u64 avcpu_parange(void)
+{
+	switch (avcpu_host.ipa_bits) {
+	case 32: return 0;
+	case 36: return 1;
+	case 40: return 2;
+	case 42: return 3;
+	case 44: return 4;
+	default: return 5;
+	}
+}
+
+/*
+ * The ID registers as the guest sees them. Field positions are those of
+ * the Arm ARM's ID_AA64*_EL1 descriptions (D13.2.6x); everything not
+ * listed here reads as zero (reserved ID space and AArch32 registers: the
+ * guest has no AArch32).
+ */
+static u64 avcpu_id_reg(u32 crm, u32 op2)
+{
+	u64 v;
+
+	switch (crm << 3 | op2) {
+	case 4 << 3 | 0:	/* ID_AA64PFR0_EL1 */
+		v = read_sanitised_ftr_reg(SYS_ID_AA64PFR0_EL1);
+		/* keep FP, AdvSIMD, GIC, DIT, CSV2, CSV3; AArch64-only EL0/EL1 */
+		return (v & 0xff0f00000fff0000ULL) | 0x11;
+	case 4 << 3 | 1:	/* ID_AA64PFR1_EL1: BT and SSBS only */
+		return read_sanitised_ftr_reg(SYS_ID_AA64PFR1_EL1) & 0xff;
+	case 5 << 3 | 0:
+		/*
+		 * ID_AA64DFR0_EL1: debug v8.0, 2 breakpoints, 2 watchpoints,
+		 * no PMU, trace, SPE or double lock (their registers trap).
+		 */
+		return 0x0000000f00101006ULL;
+	case 6 << 3 | 0:	/* ID_AA64ISAR0_EL1: no TME */
+		return avcpu_field_set(read_sanitised_ftr_reg(SYS_ID_AA64ISAR0_EL1),
+				       24, 0);
+	case 6 << 3 | 1:	/* ID_AA64ISAR1_EL1: no pointer authentication */
+		v = read_sanitised_ftr_reg(SYS_ID_AA64ISAR1_EL1);
+		v = avcpu_field_set(v, 4, 0);	/* APA */
+		v = avcpu_field_set(v, 8, 0);	/* API */
+		v = avcpu_field_set(v, 24, 0);	/* GPA */
+		return avcpu_field_set(v, 28, 0);	/* GPI */
+	case 6 << 3 | 2:	/* ID_AA64ISAR2_EL1: no QARMA3 PAC */
+		v = read_sanitised_ftr_reg(SYS_ID_AA64ISAR2_EL1);
+		v = avcpu_field_set(v, 8, 0);	/* GPA3 */
+		return avcpu_field_set(v, 12, 0);	/* APA3 */
+	case 7 << 3 | 0:	/* ID_AA64MMFR0_EL1: the VM's IPA size */
+		return avcpu_field_set(read_sanitised_ftr_reg(SYS_ID_AA64MMFR0_EL1),
+				       0, avcpu_parange());
+	case 7 << 3 | 1:	/* ID_AA64MMFR1_EL1: no VHE, LOR, TWED, HCX */
+		v = read_sanitised_ftr_reg(SYS_ID_AA64MMFR1_EL1);
+		v = avcpu_field_set(v, 8, 0);
+		v = avcpu_field_set(v, 16, 0);
+		v = avcpu_field_set(v, 32, 0);
+		return avcpu_field_set(v, 40, 0);
+	case 7 << 3 | 2:	/* ID_AA64MMFR2_EL1: no nested virtualization */
+		return avcpu_field_set(read_sanitised_ftr_reg(SYS_ID_AA64MMFR2_EL1),
+				       24, 0);
+	default:
+		return 0;
+	}
+}
+
+/* Debug registers (op0 == 2): storage without effect. */
+static void avcpu_debug_reg(struct avcpu_vcpu *vcpu, u32 enc, bool read,
+			    u64 *val)
+{
+	u64 *r = vcpu->ctx.sys;
+	int idx = -1;
+
+	switch (enc) {
+	case ENC(2, 0, 0, 2, 2): idx = AVCPU_MDSCR_EL1; break;
+	case ENC(2, 0, 1, 3, 4): idx = AVCPU_OSDLR_EL1; break;
+	case ENC(2, 0, 1, 4, 4): idx = AVCPU_DBGPRCR_EL1; break;
+	case ENC(2, 0, 1, 1, 4):			/* OSLSR_EL1 */
+		if (read)
+			*val = r[AVCPU_OSLSR_EL1];
+		return;
+	case ENC(2, 0, 1, 0, 4):			/* OSLAR_EL1 */
+		if (!read)
+			r[AVCPU_OSLSR_EL1] = AVCPU_OSLSR_OSLM |
+					     ((*val & 1) ? AVCPU_OSLSR_OSLK : 0);
+		else
+			*val = 0;
+		return;
+	}
+	if (idx < 0) {		/* breakpoints, watchpoints, DCC, claim tags */
+		if (read)
+			*val = 0;
+		return;
+	}
+	if (read)
+		*val = r[idx];
+	else
+		r[idx] = *val;
+}
+
+static bool avcpu_sysreg_hidden(u32 op0, u32 op1, u32 crn, u32 crm)
+{
+	if (op0 != 3)
+		return false;
+	if (crn == 9 && crm >= 12)			/* PMU */
+		return true;
+	if (op1 == 3 && crn == 14 && crm >= 8)		/* PMU event counters */
+		return true;
+	if (op1 == 3 && crn == 13 && crm >= 2 && crm <= 7)	/* AMU */
+		return true;
+	if (op1 == 0 && crn == 10 && crm == 4)		/* LORegions */
+		return true;
+	if (op1 == 0 && crn == 2 && crm >= 1 && crm <= 3)	/* PAC keys */
+		return true;
+	if (op1 == 0 && crn == 5 && crm >= 3 && crm <= 5)	/* RAS records */
+		return true;
+	if (op1 == 0 && crn == 12 && crm == 1)		/* DISR_EL1 */
+		return true;
+	return false;
+}
+
+int avcpu_handle_sysreg(struct avcpu_vcpu *vcpu)
+{
+	u64 esr = vcpu->exit.esr;
+	u32 op0 = FIELD_GET(ESR_ELx_SYS64_ISS_OP0_MASK, esr);
+	u32 op1 = FIELD_GET(ESR_ELx_SYS64_ISS_OP1_MASK, esr);
+	u32 crn = FIELD_GET(ESR_ELx_SYS64_ISS_CRN_MASK, esr);
+	u32 crm = FIELD_GET(ESR_ELx_SYS64_ISS_CRM_MASK, esr);
+	u32 op2 = FIELD_GET(ESR_ELx_SYS64_ISS_OP2_MASK, esr);
+	u32 rt = FIELD_GET(ESR_ELx_SYS64_ISS_RT_MASK, esr);
+	bool read = esr & ESR_ELx_SYS64_ISS_DIR_READ;
+	u32 enc = ENC(op0, op1, crn, crm, op2);
+	struct avcpu_run *run = vcpu->run;
+	u64 val;
+
+	if (op0 == 3 && op1 == 0 && crn == 0 && crm >= 1 && crm <= 7) {
+		if (!read)
+			goto undef;	/* ID registers are read-only */
+		avcpu_set_reg(vcpu, rt, avcpu_id_reg(crm, op2));
+		vcpu->ctx.pc += 4;
+		return 1;
+	}
+	if (op0 == 2) {
+		val = avcpu_get_reg(vcpu, rt);
+		avcpu_debug_reg(vcpu, enc, read, &val);
+		if (read)
+			avcpu_set_reg(vcpu, rt, val);
+		vcpu->ctx.pc += 4;
+		return 1;
+	}
+	if (avcpu_sysreg_hidden(op0, op1, crn, crm))
+		goto undef;
+
+	run->sysreg.encoding = enc;
+	run->sysreg.reg = rt;
+	if (read) {
+		avcpu_set_exit(vcpu, AVCPU_EXIT_SYSREG_READ);
+		run->sysreg.value = 0;
+		vcpu->pending = AVCPU_PENDING_LOAD;
+		vcpu->pending_reg = rt;
+		vcpu->pending_width = 8;
+		vcpu->pending_sign = false;
+		vcpu->pending_reg64 = true;
+	} else {
+		avcpu_set_exit(vcpu, AVCPU_EXIT_SYSREG_WRITE);
+		run->sysreg.value = avcpu_get_reg(vcpu, rt);
+		vcpu->pending = AVCPU_PENDING_STEP;
+	}
+	return 0;
+
+undef:
+	avcpu_inject_undef(vcpu);
+	return 1;
+}

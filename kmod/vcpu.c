@@ -1,0 +1,447 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The vCPU object and its fd: the seed's state machine, the RUN loop,
+ * register access and the run page.
+ *
+ * States (Documentation/api.rst): CREATED -SETUP-> FREE -BIND-> READY
+ * -RUN-> RUNNING -> READY; READY -UNBIND-> FREE; INVALID after an error
+ * that leaves the guest's state unknown. vcpu->mutex serialises the
+ * ioctls; RUN holds it while the guest runs.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/anon_inodes.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/mm.h>
+#include <linux/sched.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <asm/neon.h>
+#include <asm/ptrace.h>
+#include <asm/sysreg.h>
+
+#include "avcpu.h"
+
+static_assert(offsetof(struct avcpu_ctx, x) == AVCPU_CTX_X(0));
+static_assert(offsetof(struct avcpu_ctx, sp_el0) == AVCPU_CTX_SP_EL0);
+static_assert(offsetof(struct avcpu_fpsimd, fpsr) == 16 * 32);
+static_assert(sizeof(struct avcpu_run) <= PAGE_SIZE);
+
+/* EL1h, all of DAIF masked: how a CPU leaves reset (Arm ARM D1.9) */
+#define AVCPU_PSTATE_RESET	(PSR_MODE_EL1h | PSR_D_BIT | PSR_A_BIT | \
+				 PSR_I_BIT | PSR_F_BIT)
+#define AVCPU_PSTATE_ALLOWED	(GENMASK(31, 28) | PSR_D_BIT | PSR_A_BIT | \
+				 PSR_I_BIT | PSR_F_BIT | GENMASK(4, 0))
+
+static void avcpu_vcpu_reset(struct avcpu_vcpu *vcpu, u64 entry, u64 x0)
+{
+	memset(&vcpu->ctx, 0, sizeof(vcpu->ctx));
+	vcpu->ctx.x[0] = x0;
+	vcpu->ctx.pc = entry;
+	vcpu->ctx.pstate = AVCPU_PSTATE_RESET;
+	avcpu_reset_sysregs(vcpu);
+	vcpu->pending = AVCPU_PENDING_NONE;
+	vcpu->powered_off = false;
+}
+
+static bool avcpu_pstate_ok(u64 pstate)
+{
+	u64 mode = pstate & GENMASK(4, 0);
+
+	if (pstate & ~AVCPU_PSTATE_ALLOWED)
+		return false;
+	return mode == PSR_MODE_EL0t || mode == PSR_MODE_EL1t ||
+	       mode == PSR_MODE_EL1h;
+}
+
+static int avcpu_vcpu_setup(struct avcpu_vcpu *vcpu, void __user *argp)
+{
+	struct avcpu_setup s;
+
+	if (copy_from_user(&s, argp, sizeof(s)))
+		return -EFAULT;
+	if (vcpu->state != AVCPU_STATE_CREATED && vcpu->state != AVCPU_STATE_FREE)
+		return -EBUSY;
+	if (memchr_inv(s.reserved, 0, sizeof(s.reserved)) ||
+	    (s.flags & ~(AVCPU_SETUP_EXIT_ON_HOST_IRQ |
+			 AVCPU_SETUP_PASSTHROUGH_TIMER)) ||
+	    (s.entry & 3))
+		return -EINVAL;
+	if ((s.flags & AVCPU_SETUP_PASSTHROUGH_TIMER) &&
+	    avcpu_host.mode != AVCPU_HOST_MODE_VHE)
+		return -EOPNOTSUPP;
+	avcpu_vcpu_reset(vcpu, s.entry, s.x0);
+	vcpu->flags = s.flags;
+	vcpu->state = AVCPU_STATE_FREE;
+	return 0;
+}
+
+static bool avcpu_is_owner(struct avcpu_vcpu *vcpu)
+{
+	return vcpu->owner && vcpu->owner == task_pid(current);
+}
+
+static int avcpu_vcpu_bind(struct avcpu_vcpu *vcpu, void __user *argp)
+{
+	struct avcpu_bind b;
+	unsigned int cpu;
+	int ret;
+
+	if (copy_from_user(&b, argp, sizeof(b)))
+		return -EFAULT;
+	if (vcpu->state != AVCPU_STATE_FREE)
+		return -EBUSY;
+	if (b.flags || memchr_inv(b.reserved, 0, sizeof(b.reserved)))
+		return -EINVAL;
+	cpu = b.cpu == AVCPU_BIND_CURRENT_CPU ? raw_smp_processor_id() : b.cpu;
+	if (cpu >= nr_cpu_ids || !cpu_online(cpu) ||
+	    !cpumask_test_cpu(cpu, current->cpus_ptr))
+		return -EINVAL;
+
+	cpumask_copy(vcpu->saved_mask, current->cpus_ptr);
+	ret = set_cpus_allowed_ptr(current, cpumask_of(cpu));
+	if (ret)
+		return ret;
+	vcpu->cpu = cpu;
+	vcpu->owner = get_pid(task_pid(current));
+	vcpu->state = AVCPU_STATE_READY;
+	return 0;
+}
+
+/* Give the owner back its affinity; vcpu->mutex held or vCPU dying. */
+static void avcpu_vcpu_release_owner(struct avcpu_vcpu *vcpu)
+{
+	struct task_struct *task = get_pid_task(vcpu->owner, PIDTYPE_PID);
+
+	if (task) {
+		set_cpus_allowed_ptr(task, vcpu->saved_mask);
+		put_task_struct(task);
+	}
+	put_pid(vcpu->owner);
+	vcpu->owner = NULL;
+}
+
+static int avcpu_vcpu_unbind(struct avcpu_vcpu *vcpu)
+{
+	if (vcpu->state != AVCPU_STATE_READY)
+		return -EBUSY;
+	if (!avcpu_is_owner(vcpu))
+		return -EPERM;
+	avcpu_vcpu_release_owner(vcpu);
+	vcpu->state = AVCPU_STATE_FREE;
+	return 0;
+}
+
+/*
+ * One entry into the guest. Returns AVCPU_EXC_*, or -1 if this thread is
+ * not on the vCPU's CPU (userspace changed its affinity after BIND).
+ */
+static int avcpu_enter_guest(struct avcpu_vcpu *vcpu)
+{
+	int code;
+
+	kernel_neon_begin();	/* saves the task's FP/SIMD/SVE state */
+	if (smp_processor_id() != vcpu->cpu) {
+		kernel_neon_end();
+		return -1;
+	}
+	local_irq_disable();
+	code = avcpu_vhe_run(vcpu);
+	local_irq_enable();	/* a host interrupt that ended the guest is taken here */
+	kernel_neon_end();
+	return code;
+}
+
+static int avcpu_vcpu_run(struct avcpu_vcpu *vcpu)
+{
+	struct avcpu_run *run = vcpu->run;
+	int ret;
+
+	if (avcpu_host.mode != AVCPU_HOST_MODE_VHE)
+		return -EOPNOTSUPP;	/* nVHE hosts: the next issue */
+	if (vcpu->state != AVCPU_STATE_READY)
+		return -EBUSY;
+
+	WRITE_ONCE(vcpu->state, AVCPU_STATE_RUNNING);
+	avcpu_complete_exit(vcpu);
+	run->exit_reason = AVCPU_EXIT_NONE;
+	for (;;) {
+		int code;
+
+		if (READ_ONCE(run->immediate_exit) || signal_pending(current)) {
+			ret = -EINTR;
+			break;
+		}
+		cond_resched();
+
+		code = avcpu_enter_guest(vcpu);
+		if (code < 0) {
+			avcpu_set_exit(vcpu, AVCPU_EXIT_FAIL_ENTRY);
+			run->fail_entry.reason = AVCPU_FAIL_ENTRY_WRONG_CPU;
+			run->fail_entry.esr = 0;
+			ret = 0;
+			break;
+		}
+		ret = avcpu_handle_exit(vcpu, code);
+		if (ret <= 0)
+			break;
+	}
+
+	if ((ret < 0 && ret != -EINTR) || vcpu->state == AVCPU_STATE_INVALID)
+		WRITE_ONCE(vcpu->state, AVCPU_STATE_INVALID);
+	else
+		WRITE_ONCE(vcpu->state, AVCPU_STATE_READY);
+	return ret;
+}
+
+static void avcpu_regs_get(struct avcpu_vcpu *vcpu, struct avcpu_regs *r)
+{
+	struct avcpu_ctx *c = &vcpu->ctx;
+	int i;
+
+	memset(r, 0, sizeof(*r));
+	memcpy(r->x, c->x, sizeof(r->x));
+	r->sp_el0 = c->sp_el0;
+	r->sp_el1 = c->sys[AVCPU_SP_EL1];
+	r->pc = c->pc;
+	r->pstate = c->pstate;
+	r->elr_el1 = c->sys[AVCPU_ELR_EL1];
+	r->spsr_el1 = c->sys[AVCPU_SPSR_EL1];
+	r->fpsr = c->fp.fpsr;
+	r->fpcr = c->fp.fpcr;
+	for (i = 0; i < 32; i++) {
+		r->v[i][0] = (u64)c->fp.v[i];
+		r->v[i][1] = (u64)(c->fp.v[i] >> 64);
+	}
+}
+
+static int avcpu_regs_set(struct avcpu_vcpu *vcpu, const struct avcpu_regs *r)
+{
+	struct avcpu_ctx *c = &vcpu->ctx;
+	int i;
+
+	if (memchr_inv(r->reserved, 0, sizeof(r->reserved)) ||
+	    !avcpu_pstate_ok(r->pstate) || r->fpsr >> 32 || r->fpcr >> 32)
+		return -EINVAL;
+	memcpy(c->x, r->x, sizeof(c->x));
+	c->sp_el0 = r->sp_el0;
+	c->sys[AVCPU_SP_EL1] = r->sp_el1;
+	c->pc = r->pc;
+	c->pstate = r->pstate;
+	c->sys[AVCPU_ELR_EL1] = r->elr_el1;
+	c->sys[AVCPU_SPSR_EL1] = r->spsr_el1;
+	c->fp.fpsr = r->fpsr;
+	c->fp.fpcr = r->fpcr;
+	for (i = 0; i < 32; i++)
+		c->fp.v[i] = ((__uint128_t)r->v[i][1] << 64) | r->v[i][0];
+	/* a completion pending for the old state no longer applies */
+	vcpu->pending = AVCPU_PENDING_NONE;
+	return 0;
+}
+
+static int avcpu_vcpu_regs(struct avcpu_vcpu *vcpu, unsigned int cmd,
+			   void __user *argp)
+{
+	struct avcpu_regs *r;
+	int ret = 0;
+
+	if (vcpu->state == AVCPU_STATE_RUNNING)
+		return -EBUSY;
+	r = kmalloc(sizeof(*r), GFP_KERNEL);
+	if (!r)
+		return -ENOMEM;
+	if (cmd == AVCPU_GET_REGS) {
+		avcpu_regs_get(vcpu, r);
+		if (copy_to_user(argp, r, sizeof(*r)))
+			ret = -EFAULT;
+	} else if (copy_from_user(r, argp, sizeof(*r))) {
+		ret = -EFAULT;
+	} else {
+		ret = avcpu_regs_set(vcpu, r);
+	}
+	kfree(r);
+	return ret;
+}
+
+static int avcpu_vcpu_sysreg(struct avcpu_vcpu *vcpu, unsigned int cmd,
+			     void __user *argp)
+{
+	struct avcpu_sysreg s;
+	int idx;
+
+	if (copy_from_user(&s, argp, sizeof(s)))
+		return -EFAULT;
+	if (s.reserved0 || memchr_inv(s.reserved, 0, sizeof(s.reserved)))
+		return -EINVAL;
+	if (s.encoding == AVCPU_SYSREG(3, 0, 0, 0, 5)) {	/* MPIDR_EL1 */
+		if (cmd == AVCPU_SET_SYSREG)
+			return -EINVAL;
+		s.value = vcpu->mpidr;
+		return copy_to_user(argp, &s, sizeof(s)) ? -EFAULT : 0;
+	}
+	idx = avcpu_sysreg_index(s.encoding);
+	if (idx < 0)
+		return idx;
+	if (cmd == AVCPU_SET_SYSREG) {
+		vcpu->ctx.sys[idx] = s.value;
+		return 0;
+	}
+	s.value = vcpu->ctx.sys[idx];
+	return copy_to_user(argp, &s, sizeof(s)) ? -EFAULT : 0;
+}
+
+static long avcpu_vcpu_ioctl(struct file *filp, unsigned int cmd,
+			     unsigned long arg)
+{
+	struct avcpu_vcpu *vcpu = filp->private_data;
+	void __user *argp = (void __user *)arg;
+	long ret;
+
+	if (vcpu->vm->mm != current->mm)
+		return -EIO;
+
+	/* Not the binder: fail at once rather than wait for a running guest. */
+	if ((cmd == AVCPU_RUN || cmd == AVCPU_UNBIND) &&
+	    READ_ONCE(vcpu->owner) && !avcpu_is_owner(vcpu))
+		return -EPERM;
+
+	/* Lockless, so that it answers RUNNING while another thread runs. */
+	if (cmd == AVCPU_GET_STATE)
+		return arg ? -EINVAL : READ_ONCE(vcpu->state);
+
+	if (mutex_lock_killable(&vcpu->mutex))
+		return -EINTR;
+	if (vcpu->state == AVCPU_STATE_INVALID) {
+		ret = -EIO;
+		goto out;
+	}
+
+	switch (cmd) {
+	case AVCPU_SETUP:
+		ret = avcpu_vcpu_setup(vcpu, argp);
+		break;
+	case AVCPU_BIND:
+		ret = avcpu_vcpu_bind(vcpu, argp);
+		break;
+	case AVCPU_UNBIND:
+		ret = arg ? -EINVAL : avcpu_vcpu_unbind(vcpu);
+		break;
+	case AVCPU_RUN:
+		if (arg)
+			ret = -EINVAL;
+		else if (vcpu->state == AVCPU_STATE_READY && !avcpu_is_owner(vcpu))
+			ret = -EPERM;
+		else
+			ret = avcpu_vcpu_run(vcpu);
+		break;
+	case AVCPU_GET_REGS:
+	case AVCPU_SET_REGS:
+		ret = avcpu_vcpu_regs(vcpu, cmd, argp);
+		break;
+	case AVCPU_GET_SYSREG:
+	case AVCPU_SET_SYSREG:
+		ret = avcpu_vcpu_sysreg(vcpu, cmd, argp);
+		break;
+	default:
+		ret = -ENOTTY;
+		break;
+	}
+out:
+	mutex_unlock(&vcpu->mutex);
+	return ret;
+}
+
+static int avcpu_vcpu_mmap(struct file *filp, struct vm_area_struct *vma)
+{
+	struct avcpu_vcpu *vcpu = filp->private_data;
+
+	if (vma->vm_pgoff || vma->vm_end - vma->vm_start != PAGE_SIZE)
+		return -EINVAL;
+	vma->vm_flags |= VM_DONTEXPAND | VM_DONTDUMP;
+	return vm_insert_page(vma, vma->vm_start, virt_to_page(vcpu->run));
+}
+
+static int avcpu_vcpu_release(struct inode *inode, struct file *filp)
+{
+	struct avcpu_vcpu *vcpu = filp->private_data;
+	struct avcpu_vm *vm = vcpu->vm;
+
+	mutex_lock(&vm->lock);
+	vm->vcpus[vcpu->id] = NULL;
+	mutex_unlock(&vm->lock);
+	if (vcpu->owner)
+		avcpu_vcpu_release_owner(vcpu);
+	free_cpumask_var(vcpu->saved_mask);
+	free_page((unsigned long)vcpu->run);
+	kfree(vcpu);
+	avcpu_vm_put(vm);
+	return 0;
+}
+
+const struct file_operations avcpu_vcpu_fops = {
+	.owner		= THIS_MODULE,
+	.release	= avcpu_vcpu_release,
+	.unlocked_ioctl	= avcpu_vcpu_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.mmap		= avcpu_vcpu_mmap,
+	.llseek		= noop_llseek,
+};
+
+#define AVCPU_MPIDR_AFF_MASK	0xff00ffffffULL
+
+int avcpu_create_vcpu(struct avcpu_vm *vm, struct avcpu_vcpu_init *init)
+{
+	struct avcpu_vcpu *vcpu;
+	int i, fd;
+
+	if (init->vcpu_id >= AVCPU_MAX_VCPUS || init->flags ||
+	    memchr_inv(init->reserved, 0, sizeof(init->reserved)) ||
+	    (init->mpidr & ~AVCPU_MPIDR_AFF_MASK))
+		return -EINVAL;
+
+	vcpu = kzalloc(sizeof(*vcpu), GFP_KERNEL_ACCOUNT);
+	if (!vcpu)
+		return -ENOMEM;
+	vcpu->run = (struct avcpu_run *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
+	if (!vcpu->run || !zalloc_cpumask_var(&vcpu->saved_mask, GFP_KERNEL)) {
+		free_page((unsigned long)vcpu->run);
+		kfree(vcpu);
+		return -ENOMEM;
+	}
+	mutex_init(&vcpu->mutex);
+	vcpu->vm = vm;
+	vcpu->id = init->vcpu_id;
+	vcpu->mpidr = init->mpidr | BIT(31);	/* RES1 */
+	vcpu->state = AVCPU_STATE_CREATED;
+	vcpu->cpu = -1;
+	avcpu_vcpu_reset(vcpu, 0, 0);
+
+	mutex_lock(&vm->lock);
+	for (i = 0; i < AVCPU_MAX_VCPUS; i++) {
+		struct avcpu_vcpu *v = vm->vcpus[i];
+
+		if (v && (i == vcpu->id || v->mpidr == vcpu->mpidr)) {
+			mutex_unlock(&vm->lock);
+			free_cpumask_var(vcpu->saved_mask);
+			free_page((unsigned long)vcpu->run);
+			kfree(vcpu);
+			return -EEXIST;
+		}
+	}
+	kref_get(&vm->kref);
+	fd = anon_inode_getfd("avcpu-vcpu", &avcpu_vcpu_fops, vcpu,
+			      O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		mutex_unlock(&vm->lock);
+		avcpu_vm_put(vm);	/* not the last: the VM fd holds one */
+		free_cpumask_var(vcpu->saved_mask);
+		free_page((unsigned long)vcpu->run);
+		kfree(vcpu);
+		return fd;
+	}
+	vm->vcpus[vcpu->id] = vcpu;
+	mutex_unlock(&vm->lock);
+	return fd;
+}

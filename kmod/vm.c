@@ -1,0 +1,174 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The VM object and its fd: guest memory regions and vCPU creation.
+ *
+ * A VM lives as long as any fd refers to it: its own and one per vCPU
+ * (kref). Only the process that created it may use it, since guest memory
+ * is that process's memory.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/anon_inodes.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/mm.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "avcpu.h"
+
+static void avcpu_vm_free(struct kref *kref)
+{
+	struct avcpu_vm *vm = container_of(kref, struct avcpu_vm, kref);
+
+	mutex_lock(&vm->mmu_lock);
+	avcpu_stage2_destroy(vm);
+	mutex_unlock(&vm->mmu_lock);
+	mmdrop(vm->mm);
+	kfree(vm);
+}
+
+void avcpu_vm_put(struct avcpu_vm *vm)
+{
+	kref_put(&vm->kref, avcpu_vm_free);
+}
+
+/* The slot holding @gpa, with vm->mmu_lock held. */
+struct avcpu_slot *avcpu_find_slot(struct avcpu_vm *vm, u64 gpa)
+{
+	int i;
+
+	for (i = 0; i < AVCPU_MAX_MEM_SLOTS; i++) {
+		struct avcpu_slot *s = &vm->slots[i];
+
+		if (s->size && gpa >= s->gpa && gpa - s->gpa < s->size)
+			return s;
+	}
+	return NULL;
+}
+
+static int avcpu_set_memory_region(struct avcpu_vm *vm,
+				   struct avcpu_mem_region *r)
+{
+	struct avcpu_slot *slot;
+	u64 ipa_limit = BIT_ULL(avcpu_host.ipa_bits);
+	int i;
+
+	if (r->slot >= AVCPU_MAX_MEM_SLOTS || r->reserved0 ||
+	    memchr_inv(r->reserved, 0, sizeof(r->reserved)) ||
+	    (r->flags & ~AVCPU_MEM_READONLY))
+		return -EINVAL;
+	slot = &vm->slots[r->slot];
+
+	if (!r->memory_size) {
+		if (!slot->size)
+			return -ENOENT;
+		mutex_lock(&vm->mmu_lock);
+		avcpu_stage2_unmap(vm, slot->gpa, slot->size);
+		slot->size = 0;
+		mutex_unlock(&vm->mmu_lock);
+		return 0;
+	}
+
+	if (!PAGE_ALIGNED(r->guest_phys_addr) || !PAGE_ALIGNED(r->memory_size) ||
+	    !PAGE_ALIGNED(r->userspace_addr))
+		return -EINVAL;
+	if (r->guest_phys_addr + r->memory_size < r->guest_phys_addr ||
+	    r->userspace_addr + r->memory_size < r->userspace_addr ||
+	    r->guest_phys_addr + r->memory_size > ipa_limit)
+		return -EINVAL;
+	if (!access_ok(u64_to_user_ptr(r->userspace_addr), r->memory_size))
+		return -EFAULT;
+	if (slot->size)
+		return -EEXIST;	/* change a live region by delete + add */
+	for (i = 0; i < AVCPU_MAX_MEM_SLOTS; i++) {
+		struct avcpu_slot *s = &vm->slots[i];
+
+		if (s->size && r->guest_phys_addr < s->gpa + s->size &&
+		    s->gpa < r->guest_phys_addr + r->memory_size)
+			return -EEXIST;
+	}
+
+	mutex_lock(&vm->mmu_lock);
+	slot->gpa = r->guest_phys_addr;
+	slot->uaddr = r->userspace_addr;
+	slot->flags = r->flags;
+	slot->size = r->memory_size;
+	mutex_unlock(&vm->mmu_lock);
+	return 0;
+}
+
+static long avcpu_vm_ioctl(struct file *filp, unsigned int cmd,
+			   unsigned long arg)
+{
+	struct avcpu_vm *vm = filp->private_data;
+	void __user *argp = (void __user *)arg;
+	long ret;
+
+	if (vm->mm != current->mm)
+		return -EIO;
+
+	switch (cmd) {
+	case AVCPU_SET_MEMORY_REGION: {
+		struct avcpu_mem_region r;
+
+		if (copy_from_user(&r, argp, sizeof(r)))
+			return -EFAULT;
+		mutex_lock(&vm->lock);
+		ret = avcpu_set_memory_region(vm, &r);
+		mutex_unlock(&vm->lock);
+		return ret;
+	}
+	case AVCPU_CREATE_VCPU: {
+		struct avcpu_vcpu_init init;
+
+		if (copy_from_user(&init, argp, sizeof(init)))
+			return -EFAULT;
+		return avcpu_create_vcpu(vm, &init);
+	}
+	default:
+		return -ENOTTY;
+	}
+}
+
+static int avcpu_vm_release(struct inode *inode, struct file *filp)
+{
+	avcpu_vm_put(filp->private_data);
+	return 0;
+}
+
+const struct file_operations avcpu_vm_fops = {
+	.owner		= THIS_MODULE,
+	.release	= avcpu_vm_release,
+	.unlocked_ioctl	= avcpu_vm_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.llseek		= noop_llseek,
+};
+
+int avcpu_create_vm(void)
+{
+	struct avcpu_vm *vm;
+	int ret;
+
+	vm = kzalloc(sizeof(*vm), GFP_KERNEL_ACCOUNT);
+	if (!vm)
+		return -ENOMEM;
+	kref_init(&vm->kref);
+	mutex_init(&vm->lock);
+	mutex_init(&vm->mmu_lock);
+	mmgrab(current->mm);
+	vm->mm = current->mm;
+
+	ret = avcpu_stage2_init(vm);
+	if (ret)
+		goto err;
+	ret = anon_inode_getfd("avcpu-vm", &avcpu_vm_fops, vm,
+			       O_RDWR | O_CLOEXEC);
+	if (ret < 0)
+		goto err;
+	return ret;
+err:
+	avcpu_vm_put(vm);
+	return ret;
+}
