@@ -165,7 +165,7 @@ struct avcpu_vcpu {
 	struct avcpu_vm *vm;
 	u32 id;
 	u64 mpidr;
-	struct mutex mutex;
+	struct mutex mutex;	/* serialises the vCPU's ioctls */
 	int state;
 	bool powered_off;
 	u64 flags;
@@ -214,8 +214,8 @@ struct avcpu_slot {
 struct avcpu_vm {
 	struct kref kref;
 	struct mm_struct *mm;
-	struct mutex lock;
-	struct mutex mmu_lock;
+	struct mutex lock;	/* VM ioctls, vcpus[] */
+	struct mutex mmu_lock;	/* slots[], stage-2 tables */
 	struct avcpu_slot slots[AVCPU_MAX_MEM_SLOTS];
 	u64 *pgd;
 	u32 vmid;

@@ -158,9 +158,15 @@ static void avcpu_debug_reg(struct avcpu_vcpu *vcpu, u32 enc, bool read,
 	int idx = -1;
 
 	switch (enc) {
-	case ENC(2, 0, 0, 2, 2): idx = AVCPU_MDSCR_EL1; break;
-	case ENC(2, 0, 1, 3, 4): idx = AVCPU_OSDLR_EL1; break;
-	case ENC(2, 0, 1, 4, 4): idx = AVCPU_DBGPRCR_EL1; break;
+	case ENC(2, 0, 0, 2, 2):
+		idx = AVCPU_MDSCR_EL1;
+		break;
+	case ENC(2, 0, 1, 3, 4):
+		idx = AVCPU_OSDLR_EL1;
+		break;
+	case ENC(2, 0, 1, 4, 4):
+		idx = AVCPU_DBGPRCR_EL1;
+		break;
 	case ENC(2, 0, 1, 1, 4):			/* OSLSR_EL1 */
 		if (read)
 			*val = r[AVCPU_OSLSR_EL1];

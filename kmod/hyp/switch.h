@@ -8,6 +8,7 @@
 #define __AVCPU_HYP_SWITCH_H__
 
 #include <linux/bits.h>
+#include <linux/percpu.h>
 #include <asm/kvm_arm.h>
 
 #include "../avcpu.h"
@@ -64,6 +65,11 @@ struct avcpu_host_save {
 	u64 vmpidr;
 	u64 sys[AVCPU_NR_SWITCHED];
 };
+
+/* The host's VBAR_EL2, for hyp/entry.S to hand EL2 exceptions back to */
+DECLARE_PER_CPU(u64, avcpu_host_vbar);
+/* Set by hyp/entry.S when an SError is taken at EL2 around a guest run */
+DECLARE_PER_CPU(u64, avcpu_el2_serror_seen);
 
 /* hyp/entry.S */
 int __avcpu_guest_enter(struct avcpu_ctx *ctx, u64 host_vbar);

@@ -98,6 +98,7 @@ int avcpu_vhe_run(struct avcpu_vcpu *vcpu)
 		code = AVCPU_EXC_SERROR;
 	return code;
 }
+
 NOKPROBE_SYMBOL(avcpu_vhe_run);
 
 /*
@@ -126,4 +127,5 @@ void avcpu_vhe_flush_vmid(struct avcpu_vm *vm)
 	isb();
 	local_irq_restore(flags);
 }
+
 NOKPROBE_SYMBOL(avcpu_vhe_flush_vmid);
