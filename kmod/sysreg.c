@@ -119,7 +119,7 @@ static u64 avcpu_id_reg(u32 crm, u32 op2)
 		 * ID_AA64DFR0_EL1: debug v8.0, 2 breakpoints, 2 watchpoints,
 		 * no PMU, trace, SPE or double lock (their registers trap).
 		 */
-		return 0x0000000f00101006ULL;
+		return 0x000000f000101006ULL;
 	case 6 << 3 | 0:	/* ID_AA64ISAR0_EL1: no TME */
 		return avcpu_field_set(read_sanitised_ftr_reg(SYS_ID_AA64ISAR0_EL1),
 				       24, 0);

@@ -32,8 +32,15 @@ static_assert(sizeof(struct avcpu_run) <= PAGE_SIZE);
 /* EL1h, all of DAIF masked: how a CPU leaves reset (Arm ARM D1.9) */
 #define AVCPU_PSTATE_RESET	(PSR_MODE_EL1h | PSR_D_BIT | PSR_A_BIT | \
 				 PSR_I_BIT | PSR_F_BIT)
-#define AVCPU_PSTATE_ALLOWED	(GENMASK(31, 28) | PSR_D_BIT | PSR_A_BIT | \
-				 PSR_I_BIT | PSR_F_BIT | GENMASK(4, 0))
+/*
+ * PSTATE bits SET_REGS takes (SPSR_EL2 layout, Arm ARM D13.2.128): NZCV,
+ * DIT, UAO, PAN, SSBS, BTYPE, DAIF and M; not SS, IL or TCO, and M[4]
+ * (AArch32) is refused below.
+ */
+#define AVCPU_PSTATE_ALLOWED	(GENMASK(31, 28) | PSR_DIT_BIT | PSR_UAO_BIT | \
+				 PSR_PAN_BIT | PSR_SSBS_BIT | PSR_BTYPE_MASK | \
+				 PSR_D_BIT | PSR_A_BIT | PSR_I_BIT | PSR_F_BIT | \
+				 GENMASK(4, 0))
 
 static void avcpu_vcpu_reset(struct avcpu_vcpu *vcpu, u64 entry, u64 x0)
 {

@@ -83,6 +83,7 @@ struct avcpu_caps {
 /**
  * struct avcpu_mem_region - guest RAM backed by the VMM's memory
  * @slot: 0 .. AVCPU_MAX_MEM_SLOTS - 1 (in).
+ * @reserved0: zero (in).
  * @flags: AVCPU_MEM_* (in).
  * @guest_phys_addr: first guest physical address, page aligned (in).
  * @memory_size: bytes, page aligned; 0 deletes the slot (in).
@@ -101,7 +102,7 @@ struct avcpu_mem_region {
 
 /**
  * struct avcpu_vcpu_init - the seed's CreateConfig
- * @vcpu_id: 0 .. AVCPU_MAX_VCPUS - 1, unique in the VM (in).
+ * @vcpu_id: 0 .. avcpu_caps.max_vcpus - 1, unique in the VM (in).
  * @flags: zero (in).
  * @mpidr: the guest's MPIDR_EL1 affinity fields Aff3..Aff0; other bits
  *	must be zero (the module sets bit 31, RES1) (in).
@@ -146,8 +147,9 @@ struct avcpu_vcpu_init {
  * @flags: AVCPU_SETUP_* (in).
  * @reserved: zero (in).
  *
- * The vCPU starts at EL1h with DAIF masked, MMU off, every other register
- * zero, as a CPU coming out of reset (or PSCI CPU_ON) would.
+ * The vCPU starts at EL1h with DAIF masked and the MMU off, as a CPU coming
+ * out of reset (or PSCI CPU_ON) would: SCTLR_EL1 holds only its RES1 bits,
+ * every other register is zero.
  */
 struct avcpu_setup {
 	__u64 entry;
@@ -179,8 +181,8 @@ struct avcpu_bind {
  * @sp_el0: SP_EL0.
  * @sp_el1: SP_EL1.
  * @pc: the address of the next instruction.
- * @pstate: as SPSR_EL2 holds it; only AArch64 EL0t, EL1t and EL1h are
- *	accepted, with the M[4] (AArch32) bit clear.
+ * @pstate: as SPSR_EL2 holds it; SET_REGS accepts NZCV, DIT, UAO, PAN,
+ *	SSBS, BTYPE and DAIF, and only the AArch64 modes EL0t, EL1t, EL1h.
  * @elr_el1: ELR_EL1.
  * @spsr_el1: SPSR_EL1.
  * @fpsr: FPSR.
@@ -259,9 +261,8 @@ struct avcpu_sysreg {
 #define AVCPU_CONDUIT_SMC	1
 
 /* nested_page_fault.access */
-#define AVCPU_ACCESS_READ	_BITUL(0)
-#define AVCPU_ACCESS_WRITE	_BITUL(1)
-#define AVCPU_ACCESS_EXEC	_BITUL(2)
+#define AVCPU_ACCESS_READ	_BITULL(0)
+#define AVCPU_ACCESS_WRITE	_BITULL(1)
 
 /* system_down.type */
 #define AVCPU_SYSTEM_OFF	0
@@ -275,8 +276,10 @@ struct avcpu_sysreg {
  * struct avcpu_run - the per-vCPU run page
  * @exit_reason: AVCPU_EXIT_* of the last RUN (out).
  * @immediate_exit: non-zero: RUN returns EINTR before entering (in).
- * @ret: the answer to the last exit (in), see above; x0 for HYPERCALL and
- *	CPU_UP; the loaded value for MMIO_READ and SYSREG_READ.
+ * @ret: the answer to the last exit (in), see above; x0 for HYPERCALL,
+ *	CPU_UP, CPU_DOWN and SYSTEM_DOWN (the call returns if RUN is called
+ *	again); the loaded value for MMIO_READ and SYSREG_READ. The kernel
+ *	sets it to 0 with each exit.
  * @hypercall: @nr is the function id (x0), @args x1..x6; @conduit says
  *	whether HVC or SMC made the call; @imm is the instruction's immediate.
  * @mmio: @addr the guest physical address, @width 1/2/4/8 bytes; @data
@@ -289,7 +292,8 @@ struct avcpu_sysreg {
  *	AVCPU_ACCESS_*.
  * @cpu_up: PSCI CPU_ON: @target_mpidr, @entry, @context (x0 at entry).
  * @system_down: @type AVCPU_SYSTEM_*.
- * @fail_entry: @reason AVCPU_FAIL_ENTRY_*, @esr an ESR_EL2 if any.
+ * @fail_entry: @reason AVCPU_FAIL_ENTRY_*, @esr the ESR_EL2 of an SError
+ *	(0 for WRONG_CPU).
  */
 struct avcpu_run {
 	__u32 exit_reason;
