@@ -95,6 +95,12 @@ class Cpio:
         return bytes(self.out)
 
 
+def rig_dir():
+    """AVCPU_RIG_DIR: where the initramfs and lane logs go (build/rig), so
+    that two developers' runs on one machine stay apart."""
+    return os.environ.get("AVCPU_RIG_DIR") or os.path.join(BUILD, "rig")
+
+
 def picked_tests():
     """AVCPU_TESTS="a_test b_test": run only these where the full suite runs
     (a developer's shortcut; make check always runs everything)."""
@@ -115,7 +121,8 @@ def build_initramfs(env):
     c.file("bin/avcpu-info", os.path.join(BUILD, "tools", "avcpu-info"))
     for t in FULL_SUITE + picked_tests():
         c.file("selftests/" + t, os.path.join(BUILD, "selftests", t))
-    path = os.path.join(BUILD, "initramfs.cpio.gz")
+    path = os.path.join(rig_dir(), "initramfs.cpio.gz")
+    os.makedirs(rig_dir(), exist_ok=True)
     with open(path, "wb") as f:
         f.write(gzip.compress(c.finish(), mtime=0))
     return path
@@ -266,7 +273,7 @@ def main():
 
     env = read_env()
     initrd = build_initramfs(env)
-    outdir = os.path.join(BUILD, "rig", args.job)
+    outdir = os.path.join(rig_dir(), args.job)
     objs = [Lane(n, args.job, env, initrd, outdir, args.timeout) for n in lanes]
 
     if args.job == "run":
