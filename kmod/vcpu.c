@@ -364,7 +364,9 @@ static int avcpu_vcpu_mmap(struct file *filp, struct vm_area_struct *vma)
 {
 	struct avcpu_vcpu *vcpu = filp->private_data;
 
-	if (vma->vm_pgoff || vma->vm_end - vma->vm_start != PAGE_SIZE)
+	/* shared: a private mapping would copy the page on the VMM's write */
+	if (vma->vm_pgoff || vma->vm_end - vma->vm_start != PAGE_SIZE ||
+	    !(vma->vm_flags & VM_SHARED))
 		return -EINVAL;
 	vma->vm_flags |= VM_DONTEXPAND | VM_DONTDUMP;
 	return vm_insert_page(vma, vma->vm_start, virt_to_page(vcpu->run));

@@ -25,7 +25,11 @@ import time
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.path.join(TOP, "build")
 
-FULL_SUITE = ["host_test", "dev_test", "caps_test", "module_test"]
+# Every selftests/*_test.c, host_test first (it checks the module loaded
+# where it should before anything relies on it).
+FULL_SUITE = ["host_test"] + sorted(
+    f[:-2] for f in os.listdir(os.path.join(TOP, "selftests"))
+    if f.endswith("_test.c") and f != "host_test.c")
 HOST_ONLY = ["host_test"]
 
 CPU_VHE = "max,pauth-impdef=on"   # kernel at EL2 (VHE)
