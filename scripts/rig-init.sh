@@ -29,6 +29,10 @@ run)
 	if [ -e /dev/avcpu ]; then
 		echo "avcpu-rig: avcpu-info on the $lane host:"
 		avcpu-info
+		# A guest running (or the reason it cannot run on this host).
+		echo "avcpu-rig: a guest on the $lane host (smoke_test):"
+		AVCPU_LANE="$lane" AVCPU_MODULE=/lib/avcpu/avcpu.ko \
+			/selftests/smoke_test
 	fi
 	;;
 check)

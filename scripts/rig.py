@@ -123,7 +123,7 @@ def build_initramfs(env):
     c.file("init", os.path.join(TOP, "scripts", "rig-init.sh"))
     c.file("lib/avcpu/avcpu.ko", os.path.join(TOP, "kmod", "avcpu.ko"), 0o644)
     c.file("bin/avcpu-info", os.path.join(BUILD, "tools", "avcpu-info"))
-    for t in FULL_SUITE + picked_tests():
+    for t in picked_tests() or FULL_SUITE:
         c.file("selftests/" + t, os.path.join(BUILD, "selftests", t))
     path = os.path.join(rig_dir(), "initramfs.cpio.gz")
     os.makedirs(rig_dir(), exist_ok=True)

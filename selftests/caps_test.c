@@ -14,7 +14,8 @@
 #include "kselftest_harness.h"
 #include "avcpu_test.h"
 
-#define KNOWN_FLAGS	(AVCPU_CAP_F_GIC_SYSREG | AVCPU_CAP_F_NR_LRS)
+#define KNOWN_FLAGS	(AVCPU_CAP_F_GIC_SYSREG | AVCPU_CAP_F_NR_LRS | \
+			 AVCPU_CAP_F_RUN)
 
 static void get_caps(struct __test_metadata *_metadata, struct avcpu_caps *caps)
 {
@@ -77,6 +78,9 @@ TEST(matches_lane)
 	EXPECT_EQ(lane->pa_bits, c.pa_bits);
 	EXPECT_EQ(lane->nr_lrs, c.nr_lrs);
 	EXPECT_EQ(!!lane->nr_lrs, !!(c.flags & AVCPU_CAP_F_NR_LRS));
+	/* guests run on VHE hosts; nVHE hosts need avcpu's own EL2 (issue 5) */
+	EXPECT_EQ(lane->host_mode == AVCPU_HOST_MODE_VHE,
+		  !!(c.flags & AVCPU_CAP_F_RUN));
 }
 
 /* The answer does not depend on the CPU that asks, nor on the moment. */
