@@ -49,7 +49,11 @@ LANES = {
 BAD = re.compile(r"WARNING:|BUG:|Oops|Call trace|KASAN|lockdep|"
                  r"possible circular locking|soft lockup|"
                  r"rcu_sched self-detected stall|Kernel panic")
-TAP = re.compile(r"^(not ok|ok) \d+ (\S+)(?: # (SKIP|TODO)\b ?(.*))?$")
+# "ok 3 global.name", "ok 3 global.name # SKIP why"; the 6.1 harness
+# prints a skip as "ok 3 # SKIP why", without the name, which then comes
+# from its "#  RUN  global.name ..." line.
+TAP = re.compile(r"^(not ok|ok) \d+(?: (?!#)(\S+))?(?: # (SKIP|TODO)\b ?(.*))?$")
+TAP_RUN = re.compile(r"^#\s+RUN\s+(\S+)")
 
 
 def read_env():
@@ -211,6 +215,7 @@ class Lane:
 
     def parse_tests(self, lines):
         cur, results, plan = None, [], None
+        running = None
         seen = set()
         for line in lines:
             line = line.rstrip("\r")
@@ -230,10 +235,16 @@ class Lane:
             if m:
                 plan = int(m.group(1))
                 continue
+            m = TAP_RUN.match(line)
+            if m:
+                running = m.group(1)
+                continue
             m = TAP.match(line)
             if m:
-                results.append((m.group(1), "%s:%s" % (cur, m.group(2)),
+                name = m.group(2) or running or "test%d" % (len(results) + 1)
+                results.append((m.group(1), "%s:%s" % (cur, name),
                                 m.group(3), m.group(4)))
+                running = None
         for t in self.tests:
             if t not in seen:
                 self.failed.append("%s:%s (did not run to its end)" % (self.name, t))

@@ -45,6 +45,19 @@ class Judge(unittest.TestCase):
         self.assertEqual((1, 0, 1, 0), (len(lane.passed), len(lane.failed),
                                         len(lane.skipped), len(lane.problems)))
 
+    def test_harness_skip_without_name(self):
+        # Linux 6.1's kselftest_harness prints a skip with no test name
+        body = GOOD_BIN.replace(
+            "ok 2 global.kernel_not_tainted_by_trouble # SKIP no reason",
+            "#  RUN           global.guest ...\n"
+            "#      SKIP      cannot run guests\n"
+            "#            OK  global.guest\n"
+            "ok 2 # SKIP cannot run guests")
+        lane = judge(wrap(body))
+        self.assertEqual((1, 0, 1, 0), (len(lane.passed), len(lane.failed),
+                                        len(lane.skipped), len(lane.problems)))
+        self.assertIn("global.guest", lane.skipped[0])
+
     def test_failed_test(self):
         lane = judge(wrap(GOOD_BIN.replace("ok 1 global.verdict",
                                            "not ok 1 global.verdict").replace("rc=0", "rc=1")))
