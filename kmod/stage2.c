@@ -184,9 +184,16 @@ int avcpu_stage2_map_page(struct avcpu_vm *vm, u64 ipa, bool *mapped)
 	}
 	mutex_unlock(&vm->mmu_lock);
 
-	if (!ro)
-		gup |= FOLL_WRITE;
-	ret = pin_user_pages_fast(hva, 1, gup, &page);
+	/*
+	 * Ask for write access even for a read-only slot when the VMM's
+	 * mapping allows it: a never-written private page would otherwise be
+	 * the shared zero page, and the VMM's later writes would land in a
+	 * copy the guest never sees. A mapping without write permission (a
+	 * ROM image mapped read-only) is pinned as it is.
+	 */
+	ret = pin_user_pages_fast(hva, 1, gup | FOLL_WRITE, &page);
+	if (ret != 1 && ro)
+		ret = pin_user_pages_fast(hva, 1, gup, &page);
 	if (ret != 1)
 		return ret < 0 ? ret : -EFAULT;
 

@@ -309,6 +309,10 @@ static long avcpu_vcpu_ioctl(struct file *filp, unsigned int cmd,
 	if (vcpu->vm->mm != current->mm)
 		return -EIO;
 
+	if (cmd != AVCPU_GET_STATE &&
+	    READ_ONCE(vcpu->state) == AVCPU_STATE_INVALID)
+		return -EIO;
+
 	/* Not the binder: fail at once rather than wait for a running guest. */
 	if ((cmd == AVCPU_RUN || cmd == AVCPU_UNBIND) &&
 	    READ_ONCE(vcpu->owner) && !avcpu_is_owner(vcpu))

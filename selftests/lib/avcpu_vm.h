@@ -82,8 +82,9 @@ struct avcpu_vm *vm_create(void);
 void vm_free(struct avcpu_vm *vm);
 
 /*
- * AVCPU_SET_MEMORY_REGION with the host memory at @hva (not mapped or
- * unmapped by the library); @size 0 deletes the slot.
+ * AVCPU_SET_MEMORY_REGION with the host memory at @hva (not mapped by the
+ * library); @size 0 deletes the slot, and unmaps its memory if the slot
+ * came from vm_mem_add().
  */
 int __vm_set_memory_region(struct avcpu_vm *vm, uint32_t slot, uint64_t flags,
 			   uint64_t gpa, uint64_t size, void *hva);
