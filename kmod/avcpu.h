@@ -46,6 +46,7 @@ extern struct avcpu_host avcpu_host;
 /* host.c */
 int avcpu_host_probe(void);
 void avcpu_host_fill_caps(struct avcpu_caps *caps);
+u64 avcpu_pa_range_enc(u32 bits);
 
 /* stub.S: "hvc #0" with the hyp-stub calling convention */
 unsigned long avcpu_stub_hvc(unsigned long x0, unsigned long x1);

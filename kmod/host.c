@@ -276,6 +276,22 @@ int avcpu_host_probe(void)
 	return 0;
 }
 
+/*
+ * ID_AA64MMFR0_EL1.PARange encoding of an address size (also the encoding
+ * of VTCR_EL2.PS); sizes avcpu does not use map to 48 bits.
+ */
+u64 avcpu_pa_range_enc(u32 bits)
+{
+	switch (bits) {
+	case 32: return 0;
+	case 36: return 1;
+	case 40: return 2;
+	case 42: return 3;
+	case 44: return 4;
+	default: return 5;
+	}
+}
+
 void avcpu_host_fill_caps(struct avcpu_caps *caps)
 {
 	memset(caps, 0, sizeof(*caps));

@@ -45,19 +45,6 @@ void avcpu_vmid_exit(void)
 	ida_destroy(&avcpu_vmid_ida);
 }
 
-/* VTCR_EL2.PS from the host's PARange, at most 48 bits (no FEAT_LPA use) */
-static u64 avcpu_ps_bits(void)
-{
-	switch (avcpu_host.pa_bits) {
-	case 32: return 0;
-	case 36: return 1;
-	case 40: return 2;
-	case 42: return 3;
-	case 44: return 4;
-	default: return 5;
-	}
-}
-
 int avcpu_stage2_init(struct avcpu_vm *vm)
 {
 	u32 ipa = avcpu_host.ipa_bits;
@@ -81,7 +68,7 @@ int avcpu_stage2_init(struct avcpu_vm *vm)
 		   ((vm->start_level ? 1UL : 2UL) << VTCR_EL2_SL0_SHIFT) |
 		   VTCR_EL2_IRGN0_WBWA | VTCR_EL2_ORGN0_WBWA |
 		   VTCR_EL2_SH0_INNER | VTCR_EL2_TG0_4K |
-		   (avcpu_ps_bits() << VTCR_EL2_PS_SHIFT) |
+		   (avcpu_pa_range_enc(avcpu_host.pa_bits) << VTCR_EL2_PS_SHIFT) |
 		   (avcpu_host.vmid_bits == 16 ? VTCR_EL2_VS_16BIT : 0);
 	return 0;
 }

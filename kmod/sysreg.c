@@ -85,18 +85,6 @@ static u64 avcpu_field_set(u64 val, unsigned int shift, u64 field)
 	return (val & ~(0xfULL << shift)) | (field << shift);
 }
 
-static u64 avcpu_parange(void)
-{
-	switch (avcpu_host.ipa_bits) {
-	case 32: return 0;
-	case 36: return 1;
-	case 40: return 2;
-	case 42: return 3;
-	case 44: return 4;
-	default: return 5;
-	}
-}
-
 /*
  * The ID registers as the guest sees them. Field positions are those of
  * the Arm ARM's ID_AA64*_EL1 descriptions (D13.2.6x); everything not
@@ -135,7 +123,7 @@ static u64 avcpu_id_reg(u32 crm, u32 op2)
 		return avcpu_field_set(v, 12, 0);	/* APA3 */
 	case 7 << 3 | 0:	/* ID_AA64MMFR0_EL1: the VM's IPA size */
 		return avcpu_field_set(read_sanitised_ftr_reg(SYS_ID_AA64MMFR0_EL1),
-				       0, avcpu_parange());
+				       0, avcpu_pa_range_enc(avcpu_host.ipa_bits));
 	case 7 << 3 | 1:	/* ID_AA64MMFR1_EL1: no VHE, LOR, TWED, HCX */
 		v = read_sanitised_ftr_reg(SYS_ID_AA64MMFR1_EL1);
 		v = avcpu_field_set(v, 8, 0);

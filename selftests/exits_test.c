@@ -21,6 +21,7 @@
 
 #include "kselftest_harness.h"
 #include "avcpu_vm.h"
+#include "avcpu_ksft.h"
 
 /* A value no instruction under test leaves in a register by chance. */
 #define POISON		0xdeadbeefdeadbeefULL
@@ -46,27 +47,6 @@ static void run_expect_exit(struct __test_metadata *_metadata,
 		TH_LOG("exit %s, expected %s",
 		       exit_reason_str(vcpu->run->exit_reason),
 		       exit_reason_str(reason));
-}
-
-/* Run once: the exit must be the ucall @cmd (a guest assertion is shown). */
-static void run_expect_ucall(struct __test_metadata *_metadata,
-			     struct avcpu_vcpu *vcpu, uint64_t cmd,
-			     struct ucall *uc)
-{
-	struct ucall local;
-	uint64_t got;
-
-	if (!uc)
-		uc = &local;
-	vcpu_run(vcpu);
-	got = get_ucall(vcpu, uc);
-	if (got != cmd) {
-		vcpu_dump_exit(stderr, vcpu);
-		if (got != UCALL_NONE)
-			ucall_dump(stderr, uc);
-	}
-	ASSERT_EQ(cmd, got) TH_LOG("ucall %s, expected %s", ucall_cmd_str(got),
-				   ucall_cmd_str(cmd));
 }
 
 /*

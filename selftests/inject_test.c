@@ -18,28 +18,7 @@
 
 #include "kselftest_harness.h"
 #include "avcpu_vm.h"
-
-/* Run once: the exit must be the ucall @cmd (a guest assertion is shown). */
-static void run_expect_ucall(struct __test_metadata *_metadata,
-			     struct avcpu_vcpu *vcpu, uint64_t cmd,
-			     struct ucall *uc)
-{
-	struct ucall local;
-	uint64_t got;
-
-	if (!uc)
-		uc = &local;
-	vcpu_run(vcpu);
-	got = get_ucall(vcpu, uc);
-	if (got != cmd) {
-		vcpu_dump_exit(stderr, vcpu);
-		if (got != UCALL_NONE)
-			ucall_dump(stderr, uc);
-	}
-	ASSERT_EQ(cmd, got) TH_LOG("exit %s / ucall %s, expected ucall %s",
-				   exit_reason_str(vcpu->run->exit_reason),
-				   ucall_cmd_str(got), ucall_cmd_str(cmd));
-}
+#include "avcpu_ksft.h"
 
 /* One vCPU running @guest_code; its first exit must be GUEST_DONE. */
 static void run_guest_to_done(struct __test_metadata *_metadata,

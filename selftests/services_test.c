@@ -16,28 +16,7 @@
 
 #include "kselftest_harness.h"
 #include "avcpu_vm.h"
-
-/* Run once: the exit must be the ucall @cmd (a guest assertion is shown). */
-static void run_expect_ucall(struct __test_metadata *_metadata,
-			     struct avcpu_vcpu *vcpu, uint64_t cmd,
-			     struct ucall *uc)
-{
-	struct ucall local;
-	uint64_t got;
-
-	if (!uc)
-		uc = &local;
-	vcpu_run(vcpu);
-	got = get_ucall(vcpu, uc);
-	if (got != cmd) {
-		vcpu_dump_exit(stderr, vcpu);
-		if (got != UCALL_NONE)
-			ucall_dump(stderr, uc);
-	}
-	ASSERT_EQ(cmd, got) TH_LOG("exit %s / ucall %s, expected ucall %s",
-				   exit_reason_str(vcpu->run->exit_reason),
-				   ucall_cmd_str(got), ucall_cmd_str(cmd));
-}
+#include "avcpu_ksft.h"
 
 /* Function ids (Arm DEN 0028 SMCCC, Arm DEN 0022 PSCI) */
 #define SMCCC_VERSION		0x80000000U
