@@ -59,5 +59,7 @@ int main(int argc, char **argv)
 		printf("list regs:     %u\n", c.nr_lrs);
 	else
 		printf("list regs:     not known in this host mode yet\n");
+	printf("runs guests:   %s\n", c.flags & AVCPU_CAP_F_RUN ? "yes" :
+	       "not on this host yet");
 	return 0;
 }
