@@ -101,7 +101,7 @@ struct avcpu_fpsimd {
 };
 
 /*
- * The guest's register context. x[] and sp_el0 come first: hyp/entry.S
+ * The guest's register context. x[] through hpfar come first: hyp/entry.S
  * saves and loads them at fixed offsets (checked at build time in
  * vcpu.c).
  */
@@ -110,12 +110,18 @@ struct avcpu_ctx {
 	u64 sp_el0;
 	u64 pc;		/* ELR_EL2 */
 	u64 pstate;	/* SPSR_EL2 */
+	u64 esr;	/* ESR_EL2, FAR_EL2, HPFAR_EL2 of the last exit */
+	u64 far;
+	u64 hpfar;
 	u64 sys[AVCPU_NR_SYSREGS];
 	struct avcpu_fpsimd fp __aligned(16);
 };
 
 #define AVCPU_CTX_X(n)		((n) * 8)
 #define AVCPU_CTX_SP_EL0	(31 * 8)
+#define AVCPU_CTX_PC		(32 * 8)
+#define AVCPU_CTX_ESR		(34 * 8)
+#define AVCPU_CTX_HPFAR		(36 * 8)
 
 /* What hyp/entry.S returns: which vector the guest left through. */
 #define AVCPU_EXC_SYNC		0

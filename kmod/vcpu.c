@@ -26,6 +26,11 @@
 
 static_assert(offsetof(struct avcpu_ctx, x) == AVCPU_CTX_X(0));
 static_assert(offsetof(struct avcpu_ctx, sp_el0) == AVCPU_CTX_SP_EL0);
+static_assert(offsetof(struct avcpu_ctx, pc) == AVCPU_CTX_PC);
+static_assert(offsetof(struct avcpu_ctx, pstate) == AVCPU_CTX_PC + 8);
+static_assert(offsetof(struct avcpu_ctx, esr) == AVCPU_CTX_ESR);
+static_assert(offsetof(struct avcpu_ctx, far) == AVCPU_CTX_ESR + 8);
+static_assert(offsetof(struct avcpu_ctx, hpfar) == AVCPU_CTX_HPFAR);
 static_assert(offsetof(struct avcpu_fpsimd, fpsr) == 16 * 32);
 static_assert(sizeof(struct avcpu_run) <= PAGE_SIZE);
 

@@ -16,6 +16,9 @@
 
 #define CTX_X(n)	((n) * 8)
 #define CTX_SP_EL0	(31 * 8)
+#define CTX_PC		(32 * 8)	/* then PSTATE */
+#define CTX_ESR		(34 * 8)	/* then FAR */
+#define CTX_HPFAR	(36 * 8)
 
 /* The host frame, from sp at guest entry */
 #define FRAME_X18	96
@@ -96,6 +99,25 @@ SYM_CODE_START_LOCAL(__avcpu_guest_exit)
 	stp	x2, x3, [x1, #CTX_X(0)]
 	mrs	x2, sp_el0
 	str	x2, [x1, #CTX_SP_EL0]
+	mrs	x2, elr_el2
+	mrs	x3, spsr_el2
+	stp	x2, x3, [x1, #CTX_PC]
+	mrs	x2, esr_el2
+	mrs	x3, far_el2
+	stp	x2, x3, [x1, #CTX_ESR]
+	mrs	x2, hpfar_el2
+	str	x2, [x1, #CTX_HPFAR]
+
+	/*
+	 * An SError the guest left pending is taken here, with the syndrome
+	 * saved and our vectors installed, where __avcpu_el2_serror records
+	 * it; the host's own vectors would treat it as fatal. Exception
+	 * entry masked it (PSTATE.A), so unmask it for this window only.
+	 */
+	dsb	sy
+	msr	daifclr, #4
+	isb
+	msr	daifset, #4
 
 	/* "current" first: nothing below may run without it */
 	ldp	x2, x3, [sp, #FRAME_SP_EL0]

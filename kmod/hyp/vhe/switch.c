@@ -32,8 +32,11 @@ int avcpu_vhe_run(struct avcpu_vcpu *vcpu)
 	struct avcpu_vm *vm = vcpu->vm;
 	struct avcpu_ctx *ctx = &vcpu->ctx;
 	struct avcpu_host_save host;
-	u64 cnthctl, vbar;
+	u64 cnthctl, vbar, daif;
 	int code;
+
+	/* the exception that ends the guest masks all of DAIF: restore it */
+	daif = read_sysreg(daif);
 
 	host.hcr = read_sysreg(hcr_el2);
 	host.vttbr = read_sysreg(vttbr_el2);
@@ -73,11 +76,9 @@ int avcpu_vhe_run(struct avcpu_vcpu *vcpu)
 
 	code = __avcpu_guest_enter(ctx, vbar);
 
-	vcpu->exit.esr = read_sysreg(esr_el2);
-	vcpu->exit.far = read_sysreg(far_el2);
-	vcpu->exit.hpfar = read_sysreg(hpfar_el2);
-	ctx->pc = read_sysreg(elr_el2);
-	ctx->pstate = read_sysreg(spsr_el2);
+	vcpu->exit.esr = ctx->esr;
+	vcpu->exit.far = ctx->far;
+	vcpu->exit.hpfar = ctx->hpfar;
 
 	write_sysreg(host.hcr, hcr_el2);
 	isb();
@@ -93,6 +94,8 @@ int avcpu_vhe_run(struct avcpu_vcpu *vcpu)
 	write_sysreg(host.vpidr, vpidr_el2);
 	write_sysreg(host.vmpidr, vmpidr_el2);
 	isb();
+
+	write_sysreg(daif, daif);
 
 	if (this_cpu_read(avcpu_el2_serror_seen))
 		code = AVCPU_EXC_SERROR;
