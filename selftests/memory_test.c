@@ -592,19 +592,6 @@ static long long mem_available_kb(void)
 	return v;
 }
 
-static long module_refcnt(void)
-{
-	long v = -1;
-	FILE *f = fopen(AVCPU_SYSFS "/refcnt", "re");
-
-	if (!f)
-		return -1;
-	if (fscanf(f, "%ld", &v) != 1)
-		v = -1;
-	fclose(f);
-	return v;
-}
-
 #define PIN_PAGES	64
 
 static void guest_touch_pages(void)
@@ -676,14 +663,6 @@ static void vm_life(void)
 	vm_free(vm);
 }
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static void drop_caches(void)
 {
 	FILE *f = fopen("/proc/sys/vm/drop_caches", "we");
@@ -728,17 +707,17 @@ TEST_F_TIMEOUT(leak, vm_cycles, 150)
 	drop_caches();
 	pins0 = pinned_pages();
 	mem0 = mem_available_kb();
-	ref0 = module_refcnt();
+	ref0 = avcpu_module_refcnt();
 	ASSERT_GE(pins0, 0);
 	ASSERT_GE(mem0, 0);
-	t0 = now();
+	t0 = avcpu_now();
 	for (i = 0; i < CYCLES; i++)
 		vm_life();
-	t1 = now();
+	t1 = avcpu_now();
 	drop_caches();
 	pins1 = pinned_pages();
 	mem1 = mem_available_kb();
-	ref1 = module_refcnt();
+	ref1 = avcpu_module_refcnt();
 
 	ksft_print_msg("%d VM lives in %.1f s (%.2f ms each)\n", CYCLES,
 		       t1 - t0, (t1 - t0) * 1000 / CYCLES);

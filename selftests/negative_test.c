@@ -71,27 +71,6 @@ static int create_vcpu(int vm, uint32_t id, uint64_t mpidr)
 	return xioctl(vm, AVCPU_CREATE_VCPU, PTR(&init));
 }
 
-static long module_refcnt(void)
-{
-	long v = -1;
-	FILE *f = fopen(AVCPU_SYSFS "/refcnt", "re");
-
-	if (!f)
-		return -1;
-	if (fscanf(f, "%ld", &v) != 1)
-		v = -1;
-	fclose(f);
-	return v;
-}
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 TEST(create_vm_arg)
 {
 	static const unsigned long args[] = { 1, 2, 0x80000000UL, ~0UL };
@@ -931,15 +910,15 @@ TEST(close_vm_fd_while_running)
 	install_sigusr1();
 	spin_started = 0;
 	spin_release = 0;
-	ref0 = module_refcnt();
+	ref0 = avcpu_module_refcnt();
 	vm = vm_create();
 	vcpu = vm_vcpu_create(vm, 0);
 	vcpu_setup(vcpu, guest_spin, 0);
 	r.vcpu = vcpu;
 	ASSERT_EQ(0, pthread_create(&th, NULL, runner_fn, &r));
 
-	t0 = now();
-	while (now() - t0 < 10) {
+	t0 = avcpu_now();
+	while (avcpu_now() - t0 < 10) {
 		state = vcpu_get_state(vcpu);
 		if (spin_started && state == AVCPU_STATE_RUNNING)
 			break;
@@ -948,15 +927,15 @@ TEST(close_vm_fd_while_running)
 	EXPECT_EQ(AVCPU_STATE_RUNNING, state);
 	EXPECT_TRUE(spin_started);
 
-	t0 = now();
+	t0 = avcpu_now();
 	EXPECT_EQ(0, close(vm->fd));
-	EXPECT_LT(now() - t0, 1.0) TH_LOG("close waited for RUN");
+	EXPECT_LT(avcpu_now() - t0, 1.0) TH_LOG("close waited for RUN");
 	vm->fd = -1;	/* for vm_free() */
 	usleep(20000);
 	EXPECT_EQ(AVCPU_STATE_RUNNING, vcpu_get_state(vcpu));
 
-	t0 = now();
-	while (!r.first_run_done && now() - t0 < 10) {
+	t0 = avcpu_now();
+	while (!r.first_run_done && avcpu_now() - t0 < 10) {
 		pthread_kill(th, SIGUSR1);
 		usleep(20000);
 	}
@@ -976,7 +955,7 @@ TEST(close_vm_fd_while_running)
 	vm->vcpus[0] = NULL;
 	free(vcpu);
 	vm_free(vm);
-	ref1 = module_refcnt();
+	ref1 = avcpu_module_refcnt();
 	EXPECT_EQ(ref0, ref1);
 }
 
@@ -989,10 +968,10 @@ static int state_pipe[2];
 static void *child_watch_fn(void *p)
 {
 	struct avcpu_vcpu *vcpu = p;
-	double t0 = now();
+	double t0 = avcpu_now();
 	char c = 'R';
 
-	while (now() - t0 < 10) {
+	while (avcpu_now() - t0 < 10) {
 		if (vcpu_get_state(vcpu) == AVCPU_STATE_RUNNING && spin_started) {
 			if (write(state_pipe[1], &c, 1) != 1)
 				break;
@@ -1016,7 +995,7 @@ TEST(sigkill_while_running)
 	pid_t pid, w = 0;
 
 	AVCPU_REQUIRE_RUN();
-	ref0 = module_refcnt();
+	ref0 = avcpu_module_refcnt();
 	ASSERT_GE(ref0, 0);
 	ASSERT_EQ(0, pipe(state_pipe));
 	spin_started = 0;
@@ -1043,14 +1022,14 @@ TEST(sigkill_while_running)
 		c = 0;
 	/* kill it whatever happened: no stray guest may outlive the test */
 	kill(pid, SIGKILL);
-	t0 = now();
-	while (now() - t0 < 5) {
+	t0 = avcpu_now();
+	while (avcpu_now() - t0 < 5) {
 		w = waitpid(pid, &status, WNOHANG);
 		if (w)
 			break;
 		usleep(10000);
 	}
-	waited = now() - t0;
+	waited = avcpu_now() - t0;
 	EXPECT_EQ('R', c) TH_LOG("the child's vCPU never got RUNNING");
 	ASSERT_EQ(pid, w) TH_LOG("the child did not die within 5 s of SIGKILL");
 	EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
@@ -1059,13 +1038,13 @@ TEST(sigkill_while_running)
 	TH_LOG("the child was reaped %.3f s after SIGKILL", waited);
 
 	/* its fds are gone: the module's count is back (rmmod would work) */
-	t0 = now();
+	t0 = avcpu_now();
 	do {
-		ref1 = module_refcnt();
+		ref1 = avcpu_module_refcnt();
 		if (ref1 == ref0)
 			break;
 		usleep(10000);
-	} while (now() - t0 < 5);
+	} while (avcpu_now() - t0 < 5);
 	EXPECT_EQ(ref0, ref1);
 	close(state_pipe[0]);
 }
@@ -1120,8 +1099,8 @@ static void unload_and_reload(struct __test_metadata *_metadata)
 	EXPECT_FALSE(avcpu_loaded());
 	err = __avcpu_load();
 	ASSERT_EQ(0, err) TH_LOG("insmod: %s", strerror(-err));
-	t0 = now();
-	while (fd < 0 && now() - t0 < 5) {
+	t0 = avcpu_now();
+	while (fd < 0 && avcpu_now() - t0 < 5) {
 		fd = open(AVCPU_DEV, O_RDWR | O_CLOEXEC);
 		if (fd < 0)
 			usleep(10000);

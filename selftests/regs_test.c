@@ -35,19 +35,6 @@
 #define MODE_EL1t	0x4
 #define MODE_EL1h	0x5
 
-/* Every register GET_SYSREG/SET_SYSREG know, but MPIDR_EL1 (read only) */
-static const uint32_t rw_sysregs[] = {
-	SYSREG_SCTLR_EL1, SYSREG_CPACR_EL1, SYSREG_TTBR0_EL1,
-	SYSREG_TTBR1_EL1, SYSREG_TCR_EL1, SYSREG_AFSR0_EL1, SYSREG_AFSR1_EL1,
-	SYSREG_ESR_EL1, SYSREG_FAR_EL1, SYSREG_PAR_EL1, SYSREG_MAIR_EL1,
-	SYSREG_AMAIR_EL1, SYSREG_VBAR_EL1, SYSREG_CONTEXTIDR_EL1,
-	SYSREG_TPIDR_EL1, SYSREG_CNTKCTL_EL1, SYSREG_CSSELR_EL1,
-	SYSREG_TPIDR_EL0, SYSREG_TPIDRRO_EL0, SYSREG_CNTP_CTL_EL0,
-	SYSREG_CNTP_CVAL_EL0, SYSREG_CNTV_CTL_EL0, SYSREG_CNTV_CVAL_EL0,
-	SYSREG_MDSCR_EL1,
-};
-#define NR_RW_SYSREGS	(sizeof(rw_sysregs) / sizeof(rw_sysregs[0]))
-
 static long xioctl(int fd, unsigned long cmd, void *arg)
 {
 	long ret = ioctl(fd, cmd, arg);
@@ -639,34 +626,34 @@ TEST(sysreg_round_trip)
 		if (pass == 2)
 			vcpu_bind(vcpu, AVCPU_BIND_CURRENT_CPU);
 		/* set all, then read all: no two registers share storage */
-		for (i = 0; i < NR_RW_SYSREGS; i++) {
-			val = (0x5359535245470000ULL | rw_sysregs[i]) ^
+		for (i = 0; i < AVCPU_NR_RW_SYSREGS; i++) {
+			val = (0x5359535245470000ULL | avcpu_rw_sysregs[i]) ^
 			      ((uint64_t)(pass * 31 + i) << 32);
 			if (pass == 3)
 				val = ~val;
-			ASSERT_EQ(0, __vcpu_set_sysreg(vcpu, rw_sysregs[i], val))
-				TH_LOG("SET 0x%x", rw_sysregs[i]);
+			ASSERT_EQ(0, __vcpu_set_sysreg(vcpu, avcpu_rw_sysregs[i], val))
+				TH_LOG("SET 0x%x", avcpu_rw_sysregs[i]);
 		}
-		for (i = 0; i < NR_RW_SYSREGS; i++) {
-			uint64_t want = (0x5359535245470000ULL | rw_sysregs[i]) ^
+		for (i = 0; i < AVCPU_NR_RW_SYSREGS; i++) {
+			uint64_t want = (0x5359535245470000ULL | avcpu_rw_sysregs[i]) ^
 					((uint64_t)(pass * 31 + i) << 32);
 
 			if (pass == 3)
 				want = ~want;
 			val = 0;
-			ASSERT_EQ(0, __vcpu_get_sysreg(vcpu, rw_sysregs[i], &val))
-				TH_LOG("GET 0x%x", rw_sysregs[i]);
+			ASSERT_EQ(0, __vcpu_get_sysreg(vcpu, avcpu_rw_sysregs[i], &val))
+				TH_LOG("GET 0x%x", avcpu_rw_sysregs[i]);
 			EXPECT_EQ(want, val) TH_LOG("sysreg 0x%x pass %u",
-						    rw_sysregs[i], pass);
+						    avcpu_rw_sysregs[i], pass);
 		}
 	}
 	/* the extremes */
-	for (i = 0; i < NR_RW_SYSREGS; i++) {
-		ASSERT_EQ(0, __vcpu_set_sysreg(vcpu, rw_sysregs[i], 0));
-		ASSERT_EQ(0, __vcpu_get_sysreg(vcpu, rw_sysregs[i], &val));
+	for (i = 0; i < AVCPU_NR_RW_SYSREGS; i++) {
+		ASSERT_EQ(0, __vcpu_set_sysreg(vcpu, avcpu_rw_sysregs[i], 0));
+		ASSERT_EQ(0, __vcpu_get_sysreg(vcpu, avcpu_rw_sysregs[i], &val));
 		EXPECT_EQ(0, val);
-		ASSERT_EQ(0, __vcpu_set_sysreg(vcpu, rw_sysregs[i], ~0ULL));
-		ASSERT_EQ(0, __vcpu_get_sysreg(vcpu, rw_sysregs[i], &val));
+		ASSERT_EQ(0, __vcpu_set_sysreg(vcpu, avcpu_rw_sysregs[i], ~0ULL));
+		ASSERT_EQ(0, __vcpu_get_sysreg(vcpu, avcpu_rw_sysregs[i], &val));
 		EXPECT_EQ(~0ULL, val);
 	}
 	vm_free(vm);

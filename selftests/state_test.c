@@ -28,19 +28,6 @@
 #define SCTLR_EL1_RESET	0x30d00800ULL
 #define PSTATE_RESET	0x3c5ULL
 
-/* Every register GET_SYSREG/SET_SYSREG know, but MPIDR_EL1 (read only) */
-static const uint32_t rw_sysregs[] = {
-	SYSREG_SCTLR_EL1, SYSREG_CPACR_EL1, SYSREG_TTBR0_EL1,
-	SYSREG_TTBR1_EL1, SYSREG_TCR_EL1, SYSREG_AFSR0_EL1, SYSREG_AFSR1_EL1,
-	SYSREG_ESR_EL1, SYSREG_FAR_EL1, SYSREG_PAR_EL1, SYSREG_MAIR_EL1,
-	SYSREG_AMAIR_EL1, SYSREG_VBAR_EL1, SYSREG_CONTEXTIDR_EL1,
-	SYSREG_TPIDR_EL1, SYSREG_CNTKCTL_EL1, SYSREG_CSSELR_EL1,
-	SYSREG_TPIDR_EL0, SYSREG_TPIDRRO_EL0, SYSREG_CNTP_CTL_EL0,
-	SYSREG_CNTP_CVAL_EL0, SYSREG_CNTV_CTL_EL0, SYSREG_CNTV_CVAL_EL0,
-	SYSREG_MDSCR_EL1,
-};
-#define NR_RW_SYSREGS	(sizeof(rw_sysregs) / sizeof(rw_sysregs[0]))
-
 static const char *state_str(int state)
 {
 	static const char * const names[] = {
@@ -258,8 +245,8 @@ static void dirty_vcpu(struct __test_metadata *_metadata,
 		regs.v[i][1] = 0x3333333300000000ULL | i;
 	}
 	ASSERT_EQ(0, __vcpu_set_regs(vcpu, &regs));
-	for (i = 0; i < NR_RW_SYSREGS; i++)
-		ASSERT_EQ(0, __vcpu_set_sysreg(vcpu, rw_sysregs[i],
+	for (i = 0; i < AVCPU_NR_RW_SYSREGS; i++)
+		ASSERT_EQ(0, __vcpu_set_sysreg(vcpu, avcpu_rw_sysregs[i],
 					       0x4444444400000000ULL | i));
 }
 
@@ -293,11 +280,11 @@ static void check_reset(struct __test_metadata *_metadata,
 		EXPECT_EQ(0, regs.v[i][0]) TH_LOG("v%u low", i);
 		EXPECT_EQ(0, regs.v[i][1]) TH_LOG("v%u high", i);
 	}
-	for (i = 0; i < NR_RW_SYSREGS; i++) {
+	for (i = 0; i < AVCPU_NR_RW_SYSREGS; i++) {
 		val = 0xdead;
-		ASSERT_EQ(0, __vcpu_get_sysreg(vcpu, rw_sysregs[i], &val));
-		EXPECT_EQ(rw_sysregs[i] == SYSREG_SCTLR_EL1 ? SCTLR_EL1_RESET : 0,
-			  val) TH_LOG("sysreg 0x%x", rw_sysregs[i]);
+		ASSERT_EQ(0, __vcpu_get_sysreg(vcpu, avcpu_rw_sysregs[i], &val));
+		EXPECT_EQ(avcpu_rw_sysregs[i] == SYSREG_SCTLR_EL1 ? SCTLR_EL1_RESET : 0,
+			  val) TH_LOG("sysreg 0x%x", avcpu_rw_sysregs[i]);
 	}
 	ASSERT_EQ(0, __vcpu_get_sysreg(vcpu, SYSREG_MPIDR_EL1, &val));
 	EXPECT_EQ(mpidr | (1ULL << 31), val);
@@ -573,14 +560,6 @@ static void *async_ioctl_fn(void *p)
 	return NULL;
 }
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /*
  * GET_STATE does not wait for a RUN in another thread: it answers RUNNING.
  * A signal to the owner stops RUN with EINTR, the vCPU READY again.
@@ -607,8 +586,8 @@ TEST(running_seen_from_other_thread)
 	r.vcpu = vcpu;
 	ASSERT_EQ(0, pthread_create(&th, NULL, runner_fn, &r));
 
-	t0 = now();
-	while (now() - t0 < 10) {
+	t0 = avcpu_now();
+	while (avcpu_now() - t0 < 10) {
 		state = vcpu_get_state(vcpu);
 		if (spin_started && state == AVCPU_STATE_RUNNING)
 			break;
@@ -633,8 +612,8 @@ TEST(running_seen_from_other_thread)
 	EXPECT_EQ(AVCPU_STATE_RUNNING, vcpu_get_state(vcpu));
 
 	/* stop it: signal the owner until its RUN returns */
-	t0 = now();
-	while (!r.first_run_done && now() - t0 < 10) {
+	t0 = avcpu_now();
+	while (!r.first_run_done && avcpu_now() - t0 < 10) {
 		pthread_kill(th, SIGUSR1);
 		sent++;
 		usleep(20000);

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/klog.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "avcpu_test.h"
@@ -89,4 +90,25 @@ int avcpu_klog_contains(const char *needle)
 	found = strstr(buf, needle) != NULL;
 	free(buf);
 	return found;
+}
+
+double avcpu_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+long avcpu_module_refcnt(void)
+{
+	long v = -1;
+	FILE *f = fopen(AVCPU_SYSFS "/refcnt", "re");
+
+	if (!f)
+		return -1;
+	if (fscanf(f, "%ld", &v) != 1)
+		v = -1;
+	fclose(f);
+	return v;
 }

@@ -39,6 +39,12 @@ const char *avcpu_module_path(void);
 int __avcpu_load(void);
 int __avcpu_unload(bool nonblock);
 
+/* CLOCK_MONOTONIC in seconds. */
+double avcpu_now(void);
+
+/* /sys/module/avcpu/refcnt, -1 if unreadable. */
+long avcpu_module_refcnt(void);
+
 /* Does the kernel log hold a line containing @needle? -errno if unreadable. */
 int avcpu_klog_contains(const char *needle);
 

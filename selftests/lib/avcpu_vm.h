@@ -190,4 +190,8 @@ void ucall_dump(FILE *f, const struct ucall *uc);
 #define SYSREG_MDSCR_EL1	AVCPU_SYSREG(2, 0, 0, 2, 2)
 #define SYSREG_MPIDR_EL1	AVCPU_SYSREG(3, 0, 0, 0, 5)
 
+/* Every register above but MPIDR_EL1 (read only): SET and GET both work */
+extern const uint32_t avcpu_rw_sysregs[];
+#define AVCPU_NR_RW_SYSREGS	24
+
 #endif /* AVCPU_VM_H */
