@@ -121,9 +121,15 @@ static u64 avcpu_id_reg(u32 crm, u32 op2)
 		v = read_sanitised_ftr_reg(SYS_ID_AA64ISAR2_EL1);
 		v = avcpu_field_set(v, 8, 0);	/* GPA3 */
 		return avcpu_field_set(v, 12, 0);	/* APA3 */
-	case 7 << 3 | 0:	/* ID_AA64MMFR0_EL1: the VM's IPA size */
-		return avcpu_field_set(read_sanitised_ftr_reg(SYS_ID_AA64MMFR0_EL1),
-				       0, avcpu_pa_range_enc(avcpu_host.ipa_bits));
+	case 7 << 3 | 0:
+		/*
+		 * ID_AA64MMFR0_EL1: the VM's IPA size; little-endian only
+		 * (BigEnd, BigEndEL0), since MMIO data is passed as stored.
+		 */
+		v = read_sanitised_ftr_reg(SYS_ID_AA64MMFR0_EL1);
+		v = avcpu_field_set(v, 0, avcpu_pa_range_enc(avcpu_host.ipa_bits));
+		v = avcpu_field_set(v, 8, 0);
+		return avcpu_field_set(v, 16, 0);
 	case 7 << 3 | 1:	/* ID_AA64MMFR1_EL1: no VHE, LOR, TWED, HCX */
 		v = read_sanitised_ftr_reg(SYS_ID_AA64MMFR1_EL1);
 		v = avcpu_field_set(v, 8, 0);

@@ -307,6 +307,8 @@ static void guest_id_regs(void)
 	GUEST_ASSERT_EQ(FIELD(isar2, 12), 0);	/* APA3 */
 	/* ID_AA64MMFR0_EL1 */
 	GUEST_ASSERT_EQ(FIELD(mmfr0, 0), want_parange);
+	GUEST_ASSERT_EQ(FIELD(mmfr0, 8), 0);	/* BigEnd: little-endian only */
+	GUEST_ASSERT_EQ(FIELD(mmfr0, 16), 0);	/* BigEndEL0 */
 	/* ID_AA64MMFR1_EL1 */
 	GUEST_ASSERT_EQ(FIELD(mmfr1, 8), 0);	/* VH */
 	GUEST_ASSERT_EQ(FIELD(mmfr1, 16), 0);	/* LO */
