@@ -215,7 +215,6 @@ struct avcpu_slot {
  * @vttbr: VTTBR_EL2 value.
  * @vtcr: VTCR_EL2 value.
  * @start_level: stage-2 walk start level (0 or 1).
- * @nr_pinned: pages pinned for the guest.
  * @vcpus: by vcpu_id.
  */
 struct avcpu_vm {
@@ -229,7 +228,6 @@ struct avcpu_vm {
 	u64 vttbr;
 	u64 vtcr;
 	int start_level;
-	unsigned long nr_pinned;
 	struct avcpu_vcpu *vcpus[AVCPU_MAX_VCPUS];
 };
 
@@ -250,7 +248,6 @@ int avcpu_stage2_init(struct avcpu_vm *vm);
 void avcpu_stage2_destroy(struct avcpu_vm *vm);
 void avcpu_stage2_unmap(struct avcpu_vm *vm, u64 gpa, u64 size);
 int avcpu_stage2_map_page(struct avcpu_vm *vm, u64 ipa, bool *mapped);
-int avcpu_vmid_init(void);
 void avcpu_vmid_exit(void);
 
 /* exit.c: >0 re-enter, 0 return to userspace, <0 error */

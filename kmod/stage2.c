@@ -35,11 +35,6 @@
 
 static DEFINE_IDA(avcpu_vmid_ida);
 
-int avcpu_vmid_init(void)
-{
-	return 0;
-}
-
 void avcpu_vmid_exit(void)
 {
 	ida_destroy(&avcpu_vmid_ida);
@@ -210,7 +205,6 @@ int avcpu_stage2_map_page(struct avcpu_vm *vm, u64 ipa, bool *mapped)
 	WRITE_ONCE(*pte, page_to_phys(page) | S2_VALID | S2_TABLE | S2_AF |
 		   S2_SH_INNER | S2_AP_R | (ro ? 0 : S2_AP_W) | S2_MEMATTR_WB);
 	dsb(ishst);
-	vm->nr_pinned++;
 	mutex_unlock(&vm->mmu_lock);
 	*mapped = true;
 	return 0;
@@ -249,7 +243,6 @@ void avcpu_stage2_unmap(struct avcpu_vm *vm, u64 gpa, u64 size)
 		WRITE_ONCE(*pte, 0);
 	}
 	s2_flush(vm);
-	vm->nr_pinned -= n;
 	while (n)
 		s2_unpin(ptes[--n]);
 	kfree(ptes);
@@ -263,7 +256,6 @@ void avcpu_stage2_unmap(struct avcpu_vm *vm, u64 gpa, u64 size)
 			old = *pte;
 			WRITE_ONCE(*pte, 0);
 			s2_flush(vm);
-			vm->nr_pinned--;
 			s2_unpin(old);
 		}
 }
