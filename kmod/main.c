@@ -72,9 +72,18 @@ static int __init avcpu_init(void)
 	if (err)
 		return err;
 
+	if (avcpu_host.flags & AVCPU_CAP_F_IRQ) {
+		err = avcpu_timer_module_init();
+		if (err) {
+			pr_err("cannot set up the guest timers: %d\n", err);
+			return err;
+		}
+	}
+
 	err = misc_register(&avcpu_misc);
 	if (err) {
 		pr_err("cannot register /dev/avcpu: %d\n", err);
+		avcpu_timer_module_exit();
 		return err;
 	}
 	return 0;
@@ -83,6 +92,7 @@ static int __init avcpu_init(void)
 static void __exit avcpu_exit(void)
 {
 	misc_deregister(&avcpu_misc);
+	avcpu_timer_module_exit();
 	avcpu_vmid_exit();
 }
 
