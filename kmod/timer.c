@@ -236,24 +236,28 @@ static void avcpu_ptimer_view(struct avcpu_vcpu *vcpu, struct avcpu_tview *t,
 }
 
 /*
- * Start @hrt for the timer's deadline if it is armed and still ahead;
- * returns whether it fires already. Rounded up, so never early: the
- * callback checks the counter again anyway.
+ * Time until the deadline of an armed timer that has not fired, rounded up
+ * so that it is never early (the callback checks the counter again anyway).
+ * Beyond 2^48 ticks (some 50 days at 62.5 MHz) it waits that long and
+ * looks again.
  */
+static ktime_t avcpu_timer_remaining(const struct avcpu_tview *t)
+{
+	u64 delta = min_t(u64, t->cval - t->now, BIT_ULL(48));
+
+	return ns_to_ktime(mul_u64_u32_div(delta, NSEC_PER_SEC, avcpu_cntfrq) + 1);
+}
+
+/* Start @hrt for the timer's deadline; returns whether it fires already. */
 static bool avcpu_timer_arm(struct hrtimer *hrt, const struct avcpu_tview *t)
 {
-	u64 delta, ns;
-
 	if (!(t->ctl & AVCPU_CNT_ENABLE) || (t->ctl & AVCPU_CNT_IMASK)) {
 		hrtimer_try_to_cancel(hrt);
 		return false;
 	}
 	if (t->now >= t->cval)
 		return true;
-	/* beyond ~50 days at 62.5 MHz: wait that long, then look again */
-	delta = min_t(u64, t->cval - t->now, BIT_ULL(48));
-	ns = mul_u64_u32_div(delta, NSEC_PER_SEC, avcpu_cntfrq) + 1;
-	hrtimer_start(hrt, ns_to_ktime(ns), HRTIMER_MODE_REL_HARD);
+	hrtimer_start(hrt, avcpu_timer_remaining(t), HRTIMER_MODE_REL_HARD);
 	return false;
 }
 
@@ -269,9 +273,7 @@ static enum hrtimer_restart avcpu_timer_expired(struct avcpu_vcpu *vcpu,
 	    t->now >= t->cval)
 		return HRTIMER_NORESTART;
 	/* early by a rounding, or the deadline moved on: wait for the rest */
-	hrtimer_forward_now(hrt, ns_to_ktime(mul_u64_u32_div(min_t(u64,
-			    t->cval - t->now, BIT_ULL(48)), NSEC_PER_SEC,
-			    avcpu_cntfrq) + 1));
+	hrtimer_forward_now(hrt, avcpu_timer_remaining(t));
 	return HRTIMER_RESTART;
 }
 
@@ -382,14 +384,13 @@ static void avcpu_hirq_mask(enum avcpu_host_irq i, bool mask)
 }
 
 /*
- * Before entry, IRQs off: the VM's counter offset, and the hardware
- * timers' interrupts masked at the host GIC while the guest already has
- * their line pending (they would end every entry at once), unmasked once
- * the guest has dealt with it (sampled at the exit).
+ * Before entry, IRQs off: the hardware timers' interrupts are masked at the
+ * host GIC while the guest already has their line pending (they would end
+ * every entry at once), and unmasked once the guest has dealt with it
+ * (sampled at the exit).
  */
 void avcpu_timer_load(struct avcpu_vcpu *vcpu)
 {
-	vcpu->ctx.cntvoff = READ_ONCE(vcpu->vm->cntvoff);
 	avcpu_hirq_mask(AVCPU_HIRQ_VTIMER,
 			avcpu_vgic_tline(vcpu, AVCPU_INTID_VTIMER));
 	if (avcpu_passthrough(vcpu))
@@ -422,6 +423,9 @@ int avcpu_vcpu_wfi(struct avcpu_vcpu *vcpu)
 	u64 cntpct = avcpu_cntpct();
 	struct avcpu_tview t;
 
+	/* without a virtual CPU interface nothing could end the sleep */
+	if (!(avcpu_host.flags & AVCPU_CAP_F_IRQ))
+		return 1;
 	if (avcpu_vgic_wfi_pending(vcpu))
 		return 1;
 	if (vcpu->flags & AVCPU_SETUP_EXIT_ON_WFI) {
@@ -429,6 +433,8 @@ int avcpu_vcpu_wfi(struct avcpu_vcpu *vcpu)
 		return 0;
 	}
 
+	/* the offset the next entry loads (SET_COUNTER_OFFSET may change it) */
+	vcpu->ctx.cntvoff = READ_ONCE(vcpu->vm->cntvoff);
 	avcpu_vtimer_view(vcpu, &t, cntpct);
 	if (avcpu_timer_arm(&vcpu->vtimer, &t))
 		avcpu_vgic_set_tline(vcpu, AVCPU_INTID_VTIMER, true);

@@ -96,8 +96,10 @@ static int avcpu_vcpu_setup(struct avcpu_vcpu *vcpu, void __user *argp)
 		return -EOPNOTSUPP;
 	avcpu_vcpu_reset(vcpu, s.entry, s.x0);
 	vcpu->flags = s.flags;
-	/* no emulated physical timer left running from before */
+	/* the timers were reset with the registers: so are their outputs */
 	hrtimer_cancel(&vcpu->ptimer);
+	avcpu_vgic_set_tline(vcpu, AVCPU_INTID_VTIMER, false);
+	avcpu_vgic_set_tline(vcpu, AVCPU_INTID_PTIMER, false);
 	vcpu->state = AVCPU_STATE_FREE;
 	return 0;
 }
@@ -178,6 +180,7 @@ static int avcpu_enter_guest(struct avcpu_vcpu *vcpu)
 	 * and kicks (avcpu_vcpu_kick), so nothing waits for a later exit.
 	 */
 	smp_store_mb(vcpu->in_guest, 1);
+	vcpu->ctx.cntvoff = READ_ONCE(vcpu->vm->cntvoff);
 	if (avcpu_host.flags & AVCPU_CAP_F_IRQ) {
 		avcpu_vgic_flush(vcpu);
 		avcpu_timer_load(vcpu);

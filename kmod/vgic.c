@@ -360,6 +360,7 @@ void avcpu_vcpu_kick(struct avcpu_vcpu *vcpu)
 	struct task_struct *task;
 
 	wake_up_interruptible(&vcpu->wq);
+	/* the state change before the in_guest read (see avcpu_enter_guest) */
 	smp_mb();
 	if (!READ_ONCE(vcpu->in_guest))
 		return;
@@ -446,8 +447,9 @@ static int avcpu_vgic_set(struct avcpu_vcpu *vcpu, void __user *argp)
 	if (copy_from_user(&r, argp, sizeof(r)))
 		return -EFAULT;
 	m = r.set_mask;
+	/* flags may be what GET_IRQ returned: bits outside @m are ignored */
 	if (avcpu_vgic_check_intid(v, r.intid) || (m & ~AVCPU_IRQ_SET_MASK) ||
-	    (r.flags & ~m & ~AVCPU_IRQ_SET_MASK) ||
+	    (r.flags & ~(AVCPU_IRQ_SET_MASK | AVCPU_IRQ_LINE)) ||
 	    memchr_inv(r.reserved0, 0, sizeof(r.reserved0)) ||
 	    memchr_inv(r.reserved, 0, sizeof(r.reserved)))
 		return -EINVAL;

@@ -20,39 +20,98 @@
 #define AVCPU_ICH_AP0R(n)	sys_reg(3, 4, 12, 8, n)
 #define AVCPU_ICH_AP1R(n)	sys_reg(3, 4, 12, 9, n)
 
-/*
- * The LR number is a run-time value, but each MSR/MRS names one register:
- * ICH_LR<n>_EL2 is S3_4_C12_C12_n for n < 8, S3_4_C12_C13_(n - 8) above.
- */
-#define AVCPU_LR_LO(n, op)	case n: op(sys_reg(3, 4, 12, 12, n)); break
-#define AVCPU_LR_HI(n, op)	case n + 8: op(sys_reg(3, 4, 12, 13, n)); break
-#define AVCPU_LR_CASES(op)						\
-	AVCPU_LR_LO(0, op); AVCPU_LR_LO(1, op); AVCPU_LR_LO(2, op);	\
-	AVCPU_LR_LO(3, op); AVCPU_LR_LO(4, op); AVCPU_LR_LO(5, op);	\
-	AVCPU_LR_LO(6, op); AVCPU_LR_LO(7, op); AVCPU_LR_HI(0, op);	\
-	AVCPU_LR_HI(1, op); AVCPU_LR_HI(2, op); AVCPU_LR_HI(3, op);	\
-	AVCPU_LR_HI(4, op); AVCPU_LR_HI(5, op); AVCPU_LR_HI(6, op);	\
-	AVCPU_LR_HI(7, op)
-
+/* Each MSR/MRS names one register; the LR number is a run-time value. */
 static __always_inline u64 avcpu_read_lr(unsigned int n)
 {
-	u64 v = 0;
-
-#define AVCPU_LR_READ(r)	(v = read_sysreg_s(r))
 	switch (n) {
-	AVCPU_LR_CASES(AVCPU_LR_READ);
+	case 0:
+		return read_sysreg_s(SYS_ICH_LR0_EL2);
+	case 1:
+		return read_sysreg_s(SYS_ICH_LR1_EL2);
+	case 2:
+		return read_sysreg_s(SYS_ICH_LR2_EL2);
+	case 3:
+		return read_sysreg_s(SYS_ICH_LR3_EL2);
+	case 4:
+		return read_sysreg_s(SYS_ICH_LR4_EL2);
+	case 5:
+		return read_sysreg_s(SYS_ICH_LR5_EL2);
+	case 6:
+		return read_sysreg_s(SYS_ICH_LR6_EL2);
+	case 7:
+		return read_sysreg_s(SYS_ICH_LR7_EL2);
+	case 8:
+		return read_sysreg_s(SYS_ICH_LR8_EL2);
+	case 9:
+		return read_sysreg_s(SYS_ICH_LR9_EL2);
+	case 10:
+		return read_sysreg_s(SYS_ICH_LR10_EL2);
+	case 11:
+		return read_sysreg_s(SYS_ICH_LR11_EL2);
+	case 12:
+		return read_sysreg_s(SYS_ICH_LR12_EL2);
+	case 13:
+		return read_sysreg_s(SYS_ICH_LR13_EL2);
+	case 14:
+		return read_sysreg_s(SYS_ICH_LR14_EL2);
+	case 15:
+		return read_sysreg_s(SYS_ICH_LR15_EL2);
 	}
-#undef AVCPU_LR_READ
-	return v;
+	return 0;
 }
 
 static __always_inline void avcpu_write_lr(unsigned int n, u64 v)
 {
-#define AVCPU_LR_WRITE(r)	write_sysreg_s(v, r)
 	switch (n) {
-	AVCPU_LR_CASES(AVCPU_LR_WRITE);
+	case 0:
+		write_sysreg_s(v, SYS_ICH_LR0_EL2);
+		break;
+	case 1:
+		write_sysreg_s(v, SYS_ICH_LR1_EL2);
+		break;
+	case 2:
+		write_sysreg_s(v, SYS_ICH_LR2_EL2);
+		break;
+	case 3:
+		write_sysreg_s(v, SYS_ICH_LR3_EL2);
+		break;
+	case 4:
+		write_sysreg_s(v, SYS_ICH_LR4_EL2);
+		break;
+	case 5:
+		write_sysreg_s(v, SYS_ICH_LR5_EL2);
+		break;
+	case 6:
+		write_sysreg_s(v, SYS_ICH_LR6_EL2);
+		break;
+	case 7:
+		write_sysreg_s(v, SYS_ICH_LR7_EL2);
+		break;
+	case 8:
+		write_sysreg_s(v, SYS_ICH_LR8_EL2);
+		break;
+	case 9:
+		write_sysreg_s(v, SYS_ICH_LR9_EL2);
+		break;
+	case 10:
+		write_sysreg_s(v, SYS_ICH_LR10_EL2);
+		break;
+	case 11:
+		write_sysreg_s(v, SYS_ICH_LR11_EL2);
+		break;
+	case 12:
+		write_sysreg_s(v, SYS_ICH_LR12_EL2);
+		break;
+	case 13:
+		write_sysreg_s(v, SYS_ICH_LR13_EL2);
+		break;
+	case 14:
+		write_sysreg_s(v, SYS_ICH_LR14_EL2);
+		break;
+	case 15:
+		write_sysreg_s(v, SYS_ICH_LR15_EL2);
+		break;
 	}
-#undef AVCPU_LR_WRITE
 }
 
 /* The active priority registers; ICH_VTR_EL2.PREbits says how many exist. */
