@@ -740,9 +740,10 @@ TEST(wfi_idle_cpu)
 	wall1 = avcpu_now();
 	cpu = cpu1 - cpu0;
 	wall = wall1 - wall0;
-	TH_LOG("idle vCPU in WFI: %.3f ms of CPU time over %.3f s of wall time (%.3f%%); BLOCKED in %d of %d samples; %llu WFI wake-ups",
-	       cpu * 1000, wall, 100 * cpu / wall, blocked, samples,
-	       (unsigned long long)wfi_wakeups);
+	TH_LOG("idle vCPU in WFI: %.3f ms of CPU time over %.3f s of wall time (%.3f%%; its thread's CPU clock %.3f -> %.3f ms); BLOCKED in %d of %d samples; %llu WFI wake-ups",
+	       cpu * 1000, wall, 100 * cpu / wall, cpu0 * 1000, cpu1 * 1000,
+	       blocked, samples, (unsigned long long)wfi_wakeups);
+	EXPECT_GT(cpu0, 0) TH_LOG("the vCPU thread's CPU clock read 0; expected its start-up counted");
 	EXPECT_LT(cpu, 0.05 * wall)
 		TH_LOG("the idle vCPU thread used %.3f s of CPU in %.3f s; expected less than 5%%",
 		       cpu, wall);
@@ -1023,23 +1024,27 @@ static void guest_exit_on_wfi(void)
 }
 
 static void expect_sync(struct __test_metadata *_metadata,
-			struct avcpu_vcpu *vcpu, uint64_t arg, const char *why)
+			struct avcpu_vcpu *vcpu, struct watch *w, uint64_t arg,
+			const char *why)
 {
 	struct ucall uc;
 
-	ASSERT_EQ(UCALL_SYNC, run_guest(_metadata, vcpu, NULL, &uc))
+	ASSERT_EQ(UCALL_SYNC, run_guest(_metadata, vcpu, w, &uc))
 		TH_LOG("expected SYNC %llu: %s", (unsigned long long)arg, why);
 	ASSERT_EQ(arg, uc.args[0]) TH_LOG("expected SYNC %llu: %s",
 					  (unsigned long long)arg, why);
 }
 
 static void expect_halt(struct __test_metadata *_metadata,
-			struct avcpu_vcpu *vcpu, const char *why)
+			struct avcpu_vcpu *vcpu, struct watch *w, const char *why)
 {
 	struct ucall uc;
 	uint64_t cmd;
+	int ret;
 
-	vcpu_run(vcpu);
+	ret = __vcpu_run(vcpu);
+	ASSERT_EQ(0, ret) TH_LOG("RUN: %s%s; expected a HALT exit: %s", strerror(-ret),
+				 w->timed_out ? " (the vCPU slept in WFI?)" : "", why);
 	cmd = get_ucall(vcpu, &uc);
 	if (cmd != UCALL_NONE)
 		ucall_dump(stderr, &uc);
@@ -1060,25 +1065,29 @@ TEST(exit_on_wfi)
 {
 	struct avcpu_vcpu *vcpu = NULL;
 	struct avcpu_vm *vm;
+	struct watch w;
 
 	AVCPU_REQUIRE_IRQ();
 	vm = vm_create();
 	ASSERT_EQ(0, vcpu_add_flags(vm, 0, guest_exit_on_wfi,
 				    AVCPU_SETUP_EXIT_ON_WFI, &vcpu));
-	expect_sync(_metadata, vcpu, 1, "the guest starts");
-	expect_halt(_metadata, vcpu, "a WFI with nothing pending");
-	expect_sync(_metadata, vcpu, 2, "RUN after HALT goes on after the WFI");
+	watch_start(_metadata, &w, vcpu, 10);
+	expect_sync(_metadata, vcpu, &w, 1, "the guest starts");
+	expect_halt(_metadata, vcpu, &w, "a WFI with nothing pending");
+	expect_sync(_metadata, vcpu, &w, 2, "RUN after HALT goes on after the WFI");
 
 	vcpu_inject_irq(vcpu, SGI_MASKED);
-	expect_sync(_metadata, vcpu, 3,
+	expect_sync(_metadata, vcpu, &w, 3,
 		    "a WFI with SGI 7 pending (masked at PSTATE.I) completes without an exit");
 
-	expect_sync(_metadata, vcpu, 4, "the guest programs its timer");
-	expect_halt(_metadata, vcpu, "a WFI before the virtual timer's deadline");
+	expect_sync(_metadata, vcpu, &w, 4, "the guest programs its timer");
+	expect_halt(_metadata, vcpu, &w, "a WFI before the virtual timer's deadline");
 	usleep((WFI_TIMER_MS + 200) * 1000);
-	expect_sync(_metadata, vcpu, 5,
+	expect_sync(_metadata, vcpu, &w, 5,
 		    "a WFI with the expired virtual timer pending (masked at PSTATE.I) completes without an exit");
-	EXPECT_EQ(UCALL_DONE, run_guest(_metadata, vcpu, NULL, NULL));
+	EXPECT_EQ(UCALL_DONE, run_guest(_metadata, vcpu, &w, NULL));
+	watch_stop(&w);
+	EXPECT_FALSE(w.saw_blocked) TH_LOG("GET_STATE said BLOCKED; expected EXIT_ON_WFI never to sleep");
 	vm_free(vm);
 }
 
@@ -1309,12 +1318,27 @@ static void pin_self(struct __test_metadata *_metadata, long cpu)
 	ASSERT_EQ(0, sched_setaffinity(0, sizeof(set), &set));
 }
 
-/* 50 ms nanosleeps on each CPU: none early, none later than 0.5 s */
+/*
+ * Five 50 ms nanosleeps on each CPU: none may be early, and the median
+ * may not be later than 0.5 s. A host whose timers a guest broke sleeps
+ * late every time; the emulator of a loaded machine stalls now and then
+ * (a second and more, seen on a busy 2-core machine), which the median
+ * rides over. With @check false only the figures are logged.
+ */
+#define NR_SLEEPS	5
+
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
 static void check_host_sleeps(struct __test_metadata *_metadata,
-			      const char *what, long ncpus)
+			      const char *what, long ncpus, bool check)
 {
 	struct timespec req = { .tv_nsec = 50 * 1000 * 1000 };
-	int64_t t0, dt, worst = 0;
+	int64_t t0, dt[NR_SLEEPS];
 	cpu_set_t saved;
 	long cpu;
 	int i;
@@ -1322,23 +1346,26 @@ static void check_host_sleeps(struct __test_metadata *_metadata,
 	ASSERT_EQ(0, sched_getaffinity(0, sizeof(saved), &saved));
 	for (cpu = 0; cpu < ncpus && cpu < 2; cpu++) {
 		pin_self(_metadata, cpu);
-		for (i = 0; i < 4; i++) {
+		for (i = 0; i < NR_SLEEPS; i++) {
 			t0 = mono_ns();
 			ASSERT_EQ(0, nanosleep(&req, NULL));
-			dt = mono_ns() - t0;
-			EXPECT_GE(dt, 50 * 1000 * 1000LL)
-				TH_LOG("%s: a 50 ms nanosleep on CPU %ld took %.3f ms; expected at least 50 ms",
-				       what, cpu, dt / 1e6);
-			EXPECT_LE(dt, 500 * 1000 * 1000LL)
-				TH_LOG("%s: a 50 ms nanosleep on CPU %ld took %.3f ms; expected at most 500 ms",
-				       what, cpu, dt / 1e6);
-			if (dt > worst)
-				worst = dt;
+			dt[i] = mono_ns() - t0;
+			if (check)
+				EXPECT_GE(dt[i], 50 * 1000 * 1000LL)
+					TH_LOG("%s: a 50 ms nanosleep on CPU %ld took %.3f ms; expected at least 50 ms",
+					       what, cpu, dt[i] / 1e6);
 		}
+		qsort(dt, NR_SLEEPS, sizeof(dt[0]), cmp_i64);
+		if (check)
+			EXPECT_LE(dt[NR_SLEEPS / 2], 500 * 1000 * 1000LL)
+				TH_LOG("%s: 50 ms nanosleeps on CPU %ld took %.3f ms (median); expected at most 500 ms",
+				       what, cpu, dt[NR_SLEEPS / 2] / 1e6);
+		TH_LOG("%s: 50 ms host sleeps on CPU %ld: %.3f / %.3f / %.3f ms (min / median / max)",
+		       what, cpu, dt[0] / 1e6, dt[NR_SLEEPS / 2] / 1e6,
+		       dt[NR_SLEEPS - 1] / 1e6);
 	}
 	/* threads started later must be free to BIND anywhere */
 	ASSERT_EQ(0, sched_setaffinity(0, sizeof(saved), &saved));
-	TH_LOG("%s: the longest 50 ms host sleep took %.3f ms", what, worst / 1e6);
 }
 
 static void host_timers_scenario(struct __test_metadata *_metadata,
@@ -1372,7 +1399,7 @@ static void host_timers_scenario(struct __test_metadata *_metadata,
 			 phase == 1 ? "virtual timer expired and masked, physical 30 s away" :
 				      "physical timer expired and masked, virtual 30 s away");
 		spins = guest_spins;
-		check_host_sleeps(_metadata, what, ncpus);
+		check_host_sleeps(_metadata, what, ncpus, true);
 		EXPECT_GT(guest_spins, spins)
 			TH_LOG("%s: the guest made no progress; expected it to keep running", what);
 		EXPECT_EQ(AVCPU_STATE_RUNNING, vcpu_get_state(vcpu))
@@ -1392,6 +1419,8 @@ TEST(host_timers_unaffected)
 
 	AVCPU_REQUIRE_IRQ();
 	ASSERT_GT(ncpus, 0);
+	/* the same without a guest, for comparison */
+	check_host_sleeps(_metadata, "no guest", ncpus, false);
 	host_timers_scenario(_metadata, 0, ncpus);
 	ret = passthrough_setup_ret();
 	if (ret == -EOPNOTSUPP) {
