@@ -20,24 +20,6 @@
 
 #ifndef AVCPU_EL1
 #error "define AVCPU_EL1() before including sysreg-sr.h"
-/*
- * The EL1 physical timer, for a guest that owns it (passthrough): the
- * control register first on save and last on load, so that the timer never
- * runs with a half-switched pair. @ctl and @cval may point into ctx.sys[]
- * or to the host's copy.
- */
-static __always_inline void avcpu_ptimer_save(u64 *ctl, u64 *cval)
-{
-	*ctl = read_sysreg_s(AVCPU_EL0(CNTP_CTL));
-	*cval = read_sysreg_s(AVCPU_EL0(CNTP_CVAL));
-}
-
-static __always_inline void avcpu_ptimer_load(u64 ctl, u64 cval)
-{
-	write_sysreg_s(cval, AVCPU_EL0(CNTP_CVAL));
-	write_sysreg_s(ctl, AVCPU_EL0(CNTP_CTL));
-}
-
 #endif
 
 static __always_inline void avcpu_sysregs_save(u64 *r)
