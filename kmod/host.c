@@ -48,9 +48,9 @@ struct avcpu_host avcpu_host;
 /*
  * kallsyms_lookup_name() is not exported; a kprobe on it gives its address.
  * Only used at load time, for symbols the kernel does not export but that
- * the host check needs (see design.rst).
+ * the host check and the nVHE hand-over need (see design.rst).
  */
-static unsigned long avcpu_ksym(const char *name)
+unsigned long avcpu_ksym(const char *name)
 {
 	static unsigned long (*lookup)(const char *name);
 	struct kprobe kp = { .symbol_name = "kallsyms_lookup_name" };
@@ -230,14 +230,15 @@ static void avcpu_probe_features(void)
 	if (gic)
 		avcpu_host.flags |= AVCPU_CAP_F_GIC_SYSREG;
 
-	if (gic && avcpu_host.mode == AVCPU_HOST_MODE_VHE) {
+	/* ICH_VTR_EL2 is an EL2 register: read where avcpu runs EL2 code */
+	if (gic && avcpu_host.mode == AVCPU_HOST_MODE_VHE)
 		avcpu_host.nr_lrs = avcpu_read_nr_lrs();
-		if (avcpu_host.nr_lrs)
-			avcpu_host.flags |= AVCPU_CAP_F_NR_LRS;
-	}
-	/* Guests run on VHE hosts; nVHE hosts need avcpu's own EL2 first. */
-	if (avcpu_host.mode == AVCPU_HOST_MODE_VHE)
-		avcpu_host.flags |= AVCPU_CAP_F_RUN;
+	else if (gic)
+		avcpu_host.nr_lrs = avcpu_nvhe_nr_lrs();
+	if (avcpu_host.nr_lrs)
+		avcpu_host.flags |= AVCPU_CAP_F_NR_LRS;
+	/* VHE: the kernel's EL2; nVHE: avcpu's own, taken at load */
+	avcpu_host.flags |= AVCPU_CAP_F_RUN;
 }
 
 static const char *avcpu_host_mode_name(u32 mode)
@@ -266,6 +267,11 @@ int avcpu_host_probe(void)
 	err = avcpu_probe_mode();
 	if (err)
 		return err;
+	if (avcpu_host.mode == AVCPU_HOST_MODE_NVHE) {
+		err = avcpu_nvhe_init();
+		if (err)
+			return err;
+	}
 	avcpu_probe_features();
 
 	pr_info("%s host, %u-bit PA, %u-bit IPA, %u-bit VMID, GIC v%u, %u list registers%s\n",
@@ -274,6 +280,13 @@ int avcpu_host_probe(void)
 		avcpu_host.gic_version, avcpu_host.nr_lrs,
 		avcpu_host.flags & AVCPU_CAP_F_NR_LRS ? "" : " (not known in this mode)");
 	return 0;
+}
+
+/* Undo avcpu_host_probe(): on nVHE, EL2 goes back to the hyp stub. */
+void avcpu_host_exit(void)
+{
+	if (avcpu_host.mode == AVCPU_HOST_MODE_NVHE)
+		avcpu_nvhe_exit();
 }
 
 /*

@@ -75,6 +75,7 @@ static int __init avcpu_init(void)
 	err = misc_register(&avcpu_misc);
 	if (err) {
 		pr_err("cannot register /dev/avcpu: %d\n", err);
+		avcpu_host_exit();
 		return err;
 	}
 	return 0;
@@ -83,6 +84,7 @@ static int __init avcpu_init(void)
 static void __exit avcpu_exit(void)
 {
 	misc_deregister(&avcpu_misc);
+	avcpu_host_exit();
 	avcpu_vmid_exit();
 }
 
