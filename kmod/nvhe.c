@@ -42,7 +42,7 @@
 #define EL2_TABLE	BIT(1)		/* table at levels 0-2, page at 3 */
 #define EL2_ATTR_WB	(0UL << 2)	/* MAIR_EL2 index 0 */
 /* AP[2:1] (D8.4.1): AP[1] is RES1 in a regime with one privilege level */
-#define EL2_AP_RW	(1UL << 6)
+#define EL2_AP_RW	BIT(6)		/* AP[2:1] = 0b01 */
 #define EL2_AP_RO	(3UL << 6)
 #define EL2_SH_INNER	(3UL << 8)
 #define EL2_AF		BIT(10)
