@@ -9,6 +9,9 @@
 #include <linux/kref.h>
 #include <linux/mutex.h>
 #include <linux/types.h>
+#include <linux/hrtimer.h>
+#include <linux/spinlock.h>
+#include <linux/wait.h>
 #include <linux/avcpu.h>
 
 /* Largest number of vCPUs in one VM; reported by AVCPU_GET_CAPS. */
@@ -29,6 +32,8 @@
  * @vmid_bits: 8 or 16.
  * @gic_version: 0, 3 or 4.
  * @nr_lrs: GIC list registers, 0 when not known.
+ * @nr_apr: GIC active priority registers per group (1, 2 or 4).
+ * @pri_mask: the priority bits the virtual CPU interface implements.
  * @flags: AVCPU_CAP_F_*.
  */
 struct avcpu_host {
@@ -38,6 +43,8 @@ struct avcpu_host {
 	u32 vmid_bits;
 	u32 gic_version;
 	u32 nr_lrs;
+	u32 nr_apr;
+	u8 pri_mask;
 	u64 flags;
 };
 
@@ -79,8 +86,6 @@ enum avcpu_sysreg_idx {
 	AVCPU_CNTKCTL_EL1,
 	AVCPU_CNTV_CTL_EL0,
 	AVCPU_CNTV_CVAL_EL0,
-	AVCPU_CNTP_CTL_EL0,
-	AVCPU_CNTP_CVAL_EL0,
 	AVCPU_ELR_EL1,
 	AVCPU_SPSR_EL1,
 	AVCPU_SP_EL1,
@@ -90,8 +95,14 @@ enum avcpu_sysreg_idx {
 	AVCPU_PAR_EL1,
 	AVCPU_CSSELR_EL1,
 	AVCPU_NR_SWITCHED,	/* the ones above are loaded into the CPU */
+	/*
+	 * The EL1 physical timer: loaded only with
+	 * AVCPU_SETUP_PASSTHROUGH_TIMER, emulated otherwise (timer.c).
+	 */
+	AVCPU_CNTP_CTL_EL0 = AVCPU_NR_SWITCHED,
+	AVCPU_CNTP_CVAL_EL0,
 	/* emulated: never loaded, trapped accesses read and write these */
-	AVCPU_MDSCR_EL1 = AVCPU_NR_SWITCHED,
+	AVCPU_MDSCR_EL1,
 	AVCPU_OSLSR_EL1,
 	AVCPU_OSDLR_EL1,
 	AVCPU_DBGPRCR_EL1,
@@ -103,6 +114,37 @@ struct avcpu_fpsimd {
 	__uint128_t v[32];
 	u64 fpsr;
 	u64 fpcr;
+};
+
+/* ICH_VTR_EL2.ListRegs can say at most 16 (GICv3, 12.4.10 in IHI 0069) */
+#define AVCPU_MAX_LRS		16
+
+/**
+ * struct avcpu_vgic_cpu - the guest's GICv3 virtual CPU interface
+ * @lr: ICH_LR<n>_EL2; loaded at entry (all @nr_lrs of them), the first
+ *	@used_lrs saved at exit.
+ * @ap0r: ICH_AP0R<n>_EL2, @nr_apr of them.
+ * @ap1r: ICH_AP1R<n>_EL2.
+ * @vmcr: ICH_VMCR_EL2: the guest's PMR, BPRs, group enables.
+ * @hcr: ICH_HCR_EL2 to load; at exit, the value it had (EOIcount).
+ * @misr: ICH_MISR_EL2 at exit.
+ * @used_lrs: LRs vgic.c filled for this entry.
+ * @nr_lrs: the CPU's list registers.
+ * @nr_apr: the CPU's active priority registers per group.
+ *
+ * Part of struct avcpu_ctx: everything the world switch needs is there, so
+ * a mode whose EL2 code maps only the context can reach it.
+ */
+struct avcpu_vgic_cpu {
+	u64 lr[AVCPU_MAX_LRS];
+	u64 ap0r[4];
+	u64 ap1r[4];
+	u64 vmcr;
+	u64 hcr;
+	u64 misr;
+	u32 used_lrs;
+	u32 nr_lrs;
+	u32 nr_apr;
 };
 
 /*
@@ -119,6 +161,8 @@ struct avcpu_ctx {
 	u64 far;
 	u64 hpfar;
 	u64 sys[AVCPU_NR_SYSREGS];
+	u64 cntvoff;	/* CNTVOFF_EL2: the VM's, copied at each entry */
+	struct avcpu_vgic_cpu vgic;
 	struct avcpu_fpsimd fp __aligned(16);
 };
 
@@ -153,6 +197,43 @@ enum avcpu_pending {
 struct avcpu_vm;
 
 /**
+ * struct avcpu_virq - one interrupt of a vCPU, as vgic.c keeps it
+ * @priority: 0 highest.
+ * @cfg: AVCPU_IRQ_ENABLED, AVCPU_IRQ_GROUP1, AVCPU_IRQ_LEVEL.
+ * @st: AVCPU_VIRQ_* below.
+ */
+struct avcpu_virq {
+	u8 priority;
+	u8 cfg;
+	u8 st;
+};
+
+#define AVCPU_VIRQ_LATCH	BIT(0)	/* edge seen, or made pending by SET_IRQ */
+#define AVCPU_VIRQ_ACTIVE	BIT(1)
+#define AVCPU_VIRQ_LINE		BIT(2)	/* the VMM's input is high */
+#define AVCPU_VIRQ_TLINE	BIT(3)	/* a timer's output is high */
+#define AVCPU_VIRQ_DIRTY	BIT(4)	/* SET_IRQ changed it under the guest */
+
+/**
+ * struct avcpu_vgic - a vCPU's interrupts (vgic.c)
+ * @lock: protects everything here; taken from any thread and from the
+ *	timers' hrtimer callbacks, and with IRQs off around guest entry.
+ * @nr_irqs: the VM's, fixed when the vCPU is created.
+ * @irq: per INTID.
+ * @live: bit n set when INTID n is pending or active: what entry scans.
+ * @lr_intid: the INTID in each LR loaded for the current entry.
+ * @lr_latched: that LR took its pending state from AVCPU_VIRQ_LATCH.
+ */
+struct avcpu_vgic {
+	raw_spinlock_t lock;
+	u32 nr_irqs;
+	struct avcpu_virq *irq;
+	unsigned long *live;
+	u16 lr_intid[AVCPU_MAX_LRS];
+	bool lr_latched[AVCPU_MAX_LRS];
+};
+
+/**
  * struct avcpu_vcpu - one vCPU
  * @vm: the VM, referenced.
  * @id: vcpu_id.
@@ -172,6 +253,15 @@ struct avcpu_vm;
  * @pending_width: its access width in bytes.
  * @pending_sign: sign-extend the load.
  * @pending_reg64: the register is 64-bit (else its top half is cleared).
+ * @vgic: its interrupts.
+ * @in_guest: set with IRQs off just before the guest's state is loaded,
+ *	cleared after the exit: whoever makes an interrupt pending kicks the
+ *	CPU while it is set.
+ * @run_task: the thread inside RUN, NULL outside (read under RCU).
+ * @wq: where a WFI sleeps.
+ * @vtimer: wakes a WFI at the virtual timer's deadline.
+ * @ptimer: the emulated EL1 physical timer; with the passthrough timer,
+ *	wakes a WFI at its deadline.
  */
 struct avcpu_vcpu {
 	struct avcpu_vm *vm;
@@ -192,6 +282,12 @@ struct avcpu_vcpu {
 	u8 pending_width;
 	bool pending_sign;
 	bool pending_reg64;
+	struct avcpu_vgic vgic;
+	int in_guest;
+	struct task_struct *run_task;
+	wait_queue_head_t wq;
+	struct hrtimer vtimer;
+	struct hrtimer ptimer;
 };
 
 /**
@@ -221,6 +317,9 @@ struct avcpu_slot {
  * @vtcr: VTCR_EL2 value.
  * @start_level: stage-2 walk start level (0 or 1).
  * @vcpus: by vcpu_id.
+ * @nr_irqs: INTIDs the VMM's interrupt controller implements.
+ * @vcpu_created: a vCPU was created: @nr_irqs is fixed.
+ * @cntvoff: CNTVOFF_EL2 for every vCPU.
  */
 struct avcpu_vm {
 	struct kref kref;
@@ -234,6 +333,9 @@ struct avcpu_vm {
 	u64 vtcr;
 	int start_level;
 	struct avcpu_vcpu *vcpus[AVCPU_MAX_VCPUS];
+	u32 nr_irqs;
+	bool vcpu_created;
+	u64 cntvoff;
 };
 
 /* main.c */
@@ -267,6 +369,34 @@ int avcpu_handle_sysreg(struct avcpu_vcpu *vcpu);
 int avcpu_sysreg_index(u32 encoding);
 void avcpu_reset_sysregs(struct avcpu_vcpu *vcpu);
 
+/* vgic.c */
+int avcpu_vgic_init(struct avcpu_vcpu *vcpu);
+void avcpu_vgic_destroy(struct avcpu_vcpu *vcpu);
+void avcpu_vgic_flush(struct avcpu_vcpu *vcpu);
+void avcpu_vgic_sync(struct avcpu_vcpu *vcpu);
+void avcpu_vgic_set_tline(struct avcpu_vcpu *vcpu, u32 intid, bool level);
+bool avcpu_vgic_tline(struct avcpu_vcpu *vcpu, u32 intid);
+bool avcpu_vgic_wfi_pending(struct avcpu_vcpu *vcpu);
+int avcpu_vgic_ioctl(struct avcpu_vcpu *vcpu, unsigned int cmd,
+		     void __user *argp);
+void avcpu_vcpu_kick(struct avcpu_vcpu *vcpu);
+void avcpu_vgic_host_init(u64 ich_vtr);
+int avcpu_sgi_exit(struct avcpu_vcpu *vcpu, u64 val, u64 flags);
+
+/* timer.c */
+#define AVCPU_INTID_VTIMER	27
+#define AVCPU_INTID_PTIMER	30
+int avcpu_timer_module_init(void);
+void avcpu_timer_module_exit(void);
+void avcpu_timer_vcpu_init(struct avcpu_vcpu *vcpu);
+void avcpu_timer_vcpu_destroy(struct avcpu_vcpu *vcpu);
+void avcpu_timer_load(struct avcpu_vcpu *vcpu);
+void avcpu_timer_sync(struct avcpu_vcpu *vcpu);
+void avcpu_ptimer_program(struct avcpu_vcpu *vcpu);
+bool avcpu_ptimer_access(struct avcpu_vcpu *vcpu, u32 enc, bool read,
+			 u64 *val);
+int avcpu_vcpu_wfi(struct avcpu_vcpu *vcpu);
+
 /* psci.c */
 int avcpu_handle_smccc(struct avcpu_vcpu *vcpu, u32 conduit, u16 imm);
 
@@ -283,7 +413,7 @@ int avcpu_nvhe_init(void);
 void avcpu_nvhe_exit(void);
 int avcpu_nvhe_run(struct avcpu_vcpu *vcpu);
 void avcpu_nvhe_flush_vmid(struct avcpu_vm *vm);
-u32 avcpu_nvhe_nr_lrs(void);
+void avcpu_nvhe_read_ich_vtr(void);
 int avcpu_nvhe_map_vcpu(struct avcpu_vcpu *vcpu);
 void avcpu_nvhe_unmap_vcpu(struct avcpu_vcpu *vcpu);
 

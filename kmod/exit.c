@@ -9,6 +9,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/bitfield.h>
+#include <linux/sched.h>
 #include <asm/esr.h>
 
 #include "avcpu.h"
@@ -62,12 +63,17 @@ static int avcpu_handle_unknown(struct avcpu_vcpu *vcpu)
 }
 
 /*
- * WFI/WFE: the vCPU does not block yet (interrupts issue); stepping past
- * lets the guest poll, and the RUN loop reschedules between entries.
+ * WFI sleeps until an interrupt is pending for the vCPU (timer.c); WFE,
+ * and the timeout variants, let the scheduler run whoever is due and
+ * return (a spurious wake-up is always allowed: Arm ARM, DDI 0487, D1.16).
+ * ESR_EL2.ISS.TI (bits 1:0): 0 WFI, 1 WFE, 2 WFIT, 3 WFET.
  */
 static int avcpu_handle_wfx(struct avcpu_vcpu *vcpu)
 {
 	avcpu_step(vcpu);
+	if ((vcpu->exit.esr & 3) == 0)
+		return avcpu_vcpu_wfi(vcpu);
+	cond_resched();
 	return 1;
 }
 

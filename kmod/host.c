@@ -201,13 +201,12 @@ static int avcpu_probe_mode(void)
 }
 
 /* Only called at EL2 (VHE): ICH_* are not accessible from EL1. */
-static u32 avcpu_read_nr_lrs(void)
+static void avcpu_read_ich_vtr(void)
 {
 	/* ICH_* need the system register interface enabled at EL2. */
 	if (!(read_sysreg_s(SYS_ICC_SRE_EL2) & ICC_SRE_EL2_SRE))
-		return 0;
-	/* ICH_VTR_EL2.ListRegs, bits [4:0], is the number of LRs minus one. */
-	return (read_sysreg_s(SYS_ICH_VTR_EL2) & 0x1f) + 1;
+		return;
+	avcpu_vgic_host_init(read_sysreg_s(SYS_ICH_VTR_EL2));
 }
 
 static void avcpu_probe_features(void)
@@ -232,13 +231,16 @@ static void avcpu_probe_features(void)
 
 	/* ICH_VTR_EL2 is an EL2 register: read where avcpu runs EL2 code */
 	if (gic && avcpu_host.mode == AVCPU_HOST_MODE_VHE)
-		avcpu_host.nr_lrs = avcpu_read_nr_lrs();
+		avcpu_read_ich_vtr();
 	else if (gic)
-		avcpu_host.nr_lrs = avcpu_nvhe_nr_lrs();
+		avcpu_nvhe_read_ich_vtr();
 	if (avcpu_host.nr_lrs)
 		avcpu_host.flags |= AVCPU_CAP_F_NR_LRS;
 	/* VHE: the kernel's EL2; nVHE: avcpu's own, taken at load */
 	avcpu_host.flags |= AVCPU_CAP_F_RUN;
+	/* interrupts go through the GICv3 virtual CPU interface */
+	if (avcpu_host.nr_lrs)
+		avcpu_host.flags |= AVCPU_CAP_F_IRQ;
 }
 
 static const char *avcpu_host_mode_name(u32 mode)

@@ -72,9 +72,19 @@ static int __init avcpu_init(void)
 	if (err)
 		return err;
 
+	if (avcpu_host.flags & AVCPU_CAP_F_IRQ) {
+		err = avcpu_timer_module_init();
+		if (err) {
+			pr_err("cannot set up the guest timers: %d\n", err);
+			avcpu_host_exit();
+			return err;
+		}
+	}
+
 	err = misc_register(&avcpu_misc);
 	if (err) {
 		pr_err("cannot register /dev/avcpu: %d\n", err);
+		avcpu_timer_module_exit();
 		avcpu_host_exit();
 		return err;
 	}
@@ -84,6 +94,7 @@ static int __init avcpu_init(void)
 static void __exit avcpu_exit(void)
 {
 	misc_deregister(&avcpu_misc);
+	avcpu_timer_module_exit();
 	avcpu_host_exit();
 	avcpu_vmid_exit();
 }

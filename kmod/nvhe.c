@@ -225,11 +225,13 @@ void avcpu_nvhe_flush_vmid(struct avcpu_vm *vm)
 	avcpu_nvhe_call_any(AVCPU_HVC_FLUSH_VMID, vm->vttbr);
 }
 
-u32 avcpu_nvhe_nr_lrs(void)
+/* ICH_VTR_EL2 is only readable at EL2: ask avcpu's, then size the vGIC */
+void avcpu_nvhe_read_ich_vtr(void)
 {
-	u64 n = avcpu_nvhe_call_any(AVCPU_HVC_NR_LRS, 0);
+	u64 vtr = avcpu_nvhe_call_any(AVCPU_HVC_ICH_VTR, 0);
 
-	return n == HVC_STUB_ERR ? 0 : n;
+	if (vtr != HVC_STUB_ERR && (vtr & AVCPU_ICH_VTR_VALID))
+		avcpu_vgic_host_init(lower_32_bits(vtr));
 }
 
 /* Called with IRQs masked and the FP unit owned; returns AVCPU_EXC_*. */

@@ -7,8 +7,9 @@
  * without the features it does not virtualize; the debug registers
  * (MDCR_EL2.TDA/TDOSA/TDRA) as storage without effect. Registers of hidden
  * features (PMU, AMU, LORegions, RAS records, pointer authentication keys)
- * UNDEF, as they would on a CPU without them. Any other trapped register
- * (the EL1 physical timer, ACTLR_EL1, IMPLEMENTATION DEFINED ones) is a
+ * UNDEF, as they would on a CPU without them. The emulated EL1 physical
+ * timer is timer.c's; a write to an SGI register is a SEND_IPI exit. Any
+ * other trapped register (ACTLR_EL1, IMPLEMENTATION DEFINED ones) is a
  * SYSREG exit for the VMM.
  *
  * ISS of a trapped MSR/MRS (Arm ARM, DDI 0487, D13.2.39 "ISS encoding for
@@ -236,6 +237,26 @@ int avcpu_handle_sysreg(struct avcpu_vcpu *vcpu)
 	}
 	if (avcpu_sysreg_hidden(op0, op1, crn, crm))
 		goto undef;
+
+	/* the emulated EL1 physical timer (timer.c) */
+	val = avcpu_get_reg(vcpu, rt);
+	if (avcpu_ptimer_access(vcpu, enc, read, &val)) {
+		if (read)
+			avcpu_set_reg(vcpu, rt, val);
+		vcpu->ctx.pc += 4;
+		return 1;
+	}
+	/* guest IPIs: write-only registers, the SendIPI exit */
+	switch (enc) {
+	case ENC(3, 0, 12, 11, 5):	/* ICC_SGI1R_EL1 */
+	case ENC(3, 0, 12, 11, 6):	/* ICC_ASGI1R_EL1 */
+	case ENC(3, 0, 12, 11, 7):	/* ICC_SGI0R_EL1 */
+		if (read)
+			goto undef;
+		return avcpu_sgi_exit(vcpu, val,
+				      enc == ENC(3, 0, 12, 11, 6) ? AVCPU_SGI_ALT_GROUP :
+				      enc == ENC(3, 0, 12, 11, 7) ? AVCPU_SGI_GROUP0 : 0);
+	}
 
 	run->sysreg.encoding = enc;
 	run->sysreg.reg = rt;

@@ -47,9 +47,18 @@ static_assert(sizeof(struct avcpu_run) <= PAGE_SIZE);
 				 PSR_D_BIT | PSR_A_BIT | PSR_I_BIT | PSR_F_BIT | \
 				 GENMASK(4, 0))
 
+/*
+ * A CPU out of reset: registers, and its GIC CPU interface (priority mask,
+ * group enables, active priorities); what the distributor holds pending
+ * for it stays.
+ */
 static void avcpu_vcpu_reset(struct avcpu_vcpu *vcpu, u64 entry, u64 x0)
 {
+	u32 nr_lrs = vcpu->ctx.vgic.nr_lrs, nr_apr = vcpu->ctx.vgic.nr_apr;
+
 	memset(&vcpu->ctx, 0, sizeof(vcpu->ctx));
+	vcpu->ctx.vgic.nr_lrs = nr_lrs;
+	vcpu->ctx.vgic.nr_apr = nr_apr;
 	vcpu->ctx.x[0] = x0;
 	vcpu->ctx.pc = entry;
 	vcpu->ctx.pstate = AVCPU_PSTATE_RESET;
@@ -78,7 +87,8 @@ static int avcpu_vcpu_setup(struct avcpu_vcpu *vcpu, void __user *argp)
 		return -EBUSY;
 	if (memchr_inv(s.reserved, 0, sizeof(s.reserved)) ||
 	    (s.flags & ~(AVCPU_SETUP_EXIT_ON_HOST_IRQ |
-			 AVCPU_SETUP_PASSTHROUGH_TIMER)) ||
+			 AVCPU_SETUP_PASSTHROUGH_TIMER |
+			 AVCPU_SETUP_EXIT_ON_WFI)) ||
 	    (s.entry & 3))
 		return -EINVAL;
 	if ((s.flags & AVCPU_SETUP_PASSTHROUGH_TIMER) &&
@@ -86,6 +96,8 @@ static int avcpu_vcpu_setup(struct avcpu_vcpu *vcpu, void __user *argp)
 		return -EOPNOTSUPP;
 	avcpu_vcpu_reset(vcpu, s.entry, s.x0);
 	vcpu->flags = s.flags;
+	/* no emulated physical timer left running from before */
+	hrtimer_cancel(&vcpu->ptimer);
 	vcpu->state = AVCPU_STATE_FREE;
 	return 0;
 }
@@ -160,10 +172,25 @@ static int avcpu_enter_guest(struct avcpu_vcpu *vcpu)
 		return -1;
 	}
 	local_irq_disable();
+	/*
+	 * in_guest before the LRs are filled, with a full barrier: whoever
+	 * makes an interrupt pending after this point also sees in_guest
+	 * and kicks (avcpu_vcpu_kick), so nothing waits for a later exit.
+	 */
+	smp_store_mb(vcpu->in_guest, 1);
+	if (avcpu_host.flags & AVCPU_CAP_F_IRQ) {
+		avcpu_vgic_flush(vcpu);
+		avcpu_timer_load(vcpu);
+	}
 	if (avcpu_host.mode == AVCPU_HOST_MODE_VHE)
 		code = avcpu_vhe_run(vcpu);
 	else
 		code = avcpu_nvhe_run(vcpu);
+	WRITE_ONCE(vcpu->in_guest, 0);
+	if (avcpu_host.flags & AVCPU_CAP_F_IRQ) {
+		avcpu_timer_sync(vcpu);
+		avcpu_vgic_sync(vcpu);
+	}
 	local_irq_enable();	/* a host interrupt that ended the guest is taken here */
 	kernel_neon_end();
 	return code;
@@ -178,7 +205,10 @@ static int avcpu_vcpu_run(struct avcpu_vcpu *vcpu)
 		return -EBUSY;
 
 	WRITE_ONCE(vcpu->state, AVCPU_STATE_RUNNING);
+	WRITE_ONCE(vcpu->run_task, current);
 	avcpu_complete_exit(vcpu);
+	if (avcpu_host.flags & AVCPU_CAP_F_IRQ)
+		avcpu_ptimer_program(vcpu);	/* SET_SYSREG may have moved it */
 	run->exit_reason = AVCPU_EXIT_NONE;
 	for (;;) {
 		int code;
@@ -202,6 +232,7 @@ static int avcpu_vcpu_run(struct avcpu_vcpu *vcpu)
 			break;
 	}
 
+	WRITE_ONCE(vcpu->run_task, NULL);
 	if ((ret < 0 && ret != -EINTR) || vcpu->state == AVCPU_STATE_INVALID)
 		WRITE_ONCE(vcpu->state, AVCPU_STATE_INVALID);
 	else
@@ -328,6 +359,11 @@ static long avcpu_vcpu_ioctl(struct file *filp, unsigned int cmd,
 	if (cmd == AVCPU_GET_STATE)
 		return arg ? -EINVAL : READ_ONCE(vcpu->state);
 
+	/* Interrupts: any thread, at any time, without waiting for RUN. */
+	if (cmd == AVCPU_INJECT_IRQ || cmd == AVCPU_GET_IRQ ||
+	    cmd == AVCPU_SET_IRQ)
+		return avcpu_vgic_ioctl(vcpu, cmd, argp);
+
 	if (mutex_lock_killable(&vcpu->mutex))
 		return -EINTR;
 	if (vcpu->state == AVCPU_STATE_INVALID) {
@@ -408,6 +444,7 @@ err:
 
 static void avcpu_vcpu_free(struct avcpu_vcpu *vcpu)
 {
+	avcpu_vgic_destroy(vcpu);
 	avcpu_nvhe_unmap_vcpu(vcpu);
 	free_cpumask_var(vcpu->saved_mask);
 	free_page((unsigned long)vcpu->run);
@@ -424,6 +461,7 @@ static int avcpu_vcpu_release(struct inode *inode, struct file *filp)
 	mutex_unlock(&vm->lock);
 	if (vcpu->owner)
 		avcpu_vcpu_release_owner(vcpu);
+	avcpu_timer_vcpu_destroy(vcpu);
 	avcpu_vcpu_free(vcpu);
 	avcpu_vm_put(vm);
 	return 0;
@@ -454,12 +492,18 @@ int avcpu_create_vcpu(struct avcpu_vm *vm, struct avcpu_vcpu_init *init)
 	if (!vcpu)
 		return -ENOMEM;
 	mutex_init(&vcpu->mutex);
+	init_waitqueue_head(&vcpu->wq);
+	avcpu_timer_vcpu_init(vcpu);
 	vcpu->vm = vm;
 	vcpu->id = init->vcpu_id;
 	vcpu->mpidr = init->mpidr | BIT(31);	/* RES1 */
 	vcpu->state = AVCPU_STATE_CREATED;
 	vcpu->cpu = -1;
 	avcpu_vcpu_reset(vcpu, 0, 0);
+	if (avcpu_vgic_init(vcpu)) {
+		avcpu_vcpu_free(vcpu);
+		return -ENOMEM;
+	}
 
 	mutex_lock(&vm->lock);
 	for (i = 0; i < AVCPU_MAX_VCPUS; i++) {
@@ -481,6 +525,7 @@ int avcpu_create_vcpu(struct avcpu_vm *vm, struct avcpu_vcpu_init *init)
 		return fd;
 	}
 	vm->vcpus[vcpu->id] = vcpu;
+	vm->vcpu_created = true;
 	mutex_unlock(&vm->lock);
 	return fd;
 }

@@ -15,6 +15,7 @@
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <asm/arch_timer.h>
 
 #include "avcpu.h"
 
@@ -99,6 +100,42 @@ static int avcpu_set_memory_region(struct avcpu_vm *vm,
 	return 0;
 }
 
+/* Every INTID up to the limit the VMM's distributor implements. */
+static int avcpu_set_nr_irqs(struct avcpu_vm *vm, unsigned long nr)
+{
+	if (nr < 64 || nr > AVCPU_MAX_NR_IRQS || nr % 32)
+		return -EINVAL;
+	if (vm->vcpu_created)
+		return -EBUSY;
+	vm->nr_irqs = nr;
+	return 0;
+}
+
+static int avcpu_counter_offset(struct avcpu_vm *vm, unsigned int cmd,
+				void __user *argp)
+{
+	struct avcpu_counter_offset o;
+	int i;
+
+	if (cmd == AVCPU_GET_COUNTER_OFFSET) {
+		memset(&o, 0, sizeof(o));
+		o.offset = READ_ONCE(vm->cntvoff);
+		return copy_to_user(argp, &o, sizeof(o)) ? -EFAULT : 0;
+	}
+	if (copy_from_user(&o, argp, sizeof(o)))
+		return -EFAULT;
+	if (memchr_inv(o.reserved, 0, sizeof(o.reserved)))
+		return -EINVAL;
+	WRITE_ONCE(vm->cntvoff, o.offset);
+	/* running vCPUs load it at their next entry: make that now */
+	mutex_lock(&vm->lock);
+	for (i = 0; i < AVCPU_MAX_VCPUS; i++)
+		if (vm->vcpus[i])
+			avcpu_vcpu_kick(vm->vcpus[i]);
+	mutex_unlock(&vm->lock);
+	return 0;
+}
+
 static long avcpu_vm_ioctl(struct file *filp, unsigned int cmd,
 			   unsigned long arg)
 {
@@ -127,6 +164,14 @@ static long avcpu_vm_ioctl(struct file *filp, unsigned int cmd,
 			return -EFAULT;
 		return avcpu_create_vcpu(vm, &init);
 	}
+	case AVCPU_SET_NR_IRQS:
+		mutex_lock(&vm->lock);
+		ret = avcpu_set_nr_irqs(vm, arg);
+		mutex_unlock(&vm->lock);
+		return ret;
+	case AVCPU_GET_COUNTER_OFFSET:
+	case AVCPU_SET_COUNTER_OFFSET:
+		return avcpu_counter_offset(vm, cmd, argp);
 	default:
 		return -ENOTTY;
 	}
@@ -159,6 +204,9 @@ int avcpu_create_vm(void)
 	mutex_init(&vm->mmu_lock);
 	mmgrab(current->mm);
 	vm->mm = current->mm;
+	vm->nr_irqs = AVCPU_DEFAULT_NR_IRQS;
+	/* the guest's virtual counter starts near 0, as after a reset */
+	vm->cntvoff = __arch_counter_get_cntpct();
 
 	ret = avcpu_stage2_init(vm);
 	if (ret)

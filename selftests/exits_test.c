@@ -363,7 +363,6 @@ TEST(mmio_write_to_readonly_slot)
 /*
  * SYSREG_READ / SYSREG_WRITE
  */
-#define SR_CNTP_CTL	AVCPU_SYSREG(3, 3, 14, 2, 1)
 #define SR_ACTLR	AVCPU_SYSREG(3, 0, 1, 0, 1)
 #define SR_RET1		0x5
 #define SR_RET2		0xfeedface12345678ULL
@@ -375,9 +374,9 @@ static void guest_sysreg(void)
 	register uint64_t x21 asm("x21") = POISON;
 	register uint64_t x22 asm("x22") = 0x123;
 
-	asm volatile("mrs %0, cntp_ctl_el0" : "+r" (x7));
+	asm volatile("mrs %0, actlr_el1" : "+r" (x7));
 	GUEST_ASSERT_EQ(x7, SR_RET1);
-	asm volatile("msr cntp_ctl_el0, %0" : : "r" (x9));
+	asm volatile("msr actlr_el1, %0" : : "r" (x9));
 	asm volatile("mrs %0, actlr_el1" : "+r" (x21));
 	GUEST_ASSERT_EQ(x21, SR_RET2);
 	asm volatile("msr actlr_el1, %0" : : "r" (x22));
@@ -397,12 +396,12 @@ TEST(sysreg_read_write)
 	run = vcpu->run;
 
 	run_expect_exit(_metadata, vcpu, AVCPU_EXIT_SYSREG_READ);
-	EXPECT_EQ(SR_CNTP_CTL, run->sysreg.encoding);
+	EXPECT_EQ(SR_ACTLR, run->sysreg.encoding);
 	EXPECT_EQ(7, run->sysreg.reg);
 	run->ret = SR_RET1;
 
 	run_expect_exit(_metadata, vcpu, AVCPU_EXIT_SYSREG_WRITE);
-	EXPECT_EQ(SR_CNTP_CTL, run->sysreg.encoding);
+	EXPECT_EQ(SR_ACTLR, run->sysreg.encoding);
 	EXPECT_EQ(9, run->sysreg.reg);
 	EXPECT_EQ(0x3, run->sysreg.value);
 

@@ -488,7 +488,7 @@ TEST(setup_checks)
 	vcpu = create_vcpu(vm, 0, 0);
 	ASSERT_GE(vcpu, 0);
 
-	for (i = 2; i < 64; i++) {
+	for (i = 3; i < 64; i++) {
 		memset(&s, 0, sizeof(s));
 		s.entry = 0x1000;
 		s.flags = 1ULL << i;
@@ -671,7 +671,7 @@ TEST(arg_must_be_zero)
 TEST(unknown_ioctls)
 {
 	const unsigned long vm_cmds[] = {
-		_IO(AVCPUIO, 0x92), _IO(AVCPUIO, 0x9f), _IO(AVCPUIO, 0x00),
+		_IO(AVCPUIO, 0x95), _IO(AVCPUIO, 0x9f), _IO(AVCPUIO, 0x00),
 		/* the right number, the wrong size or direction */
 		_IO(AVCPUIO, 0x90), _IOW(AVCPUIO, 0x90, __u64),
 		_IOR(AVCPUIO, 0x90, struct avcpu_mem_region),

@@ -23,7 +23,7 @@
  * TID3	ID registers trap (sanitized in sysreg.c);
  * TACR	ACTLR_EL1 traps (IMPLEMENTATION DEFINED: a SYSREG exit);
  * TIDCP	IMPLEMENTATION DEFINED registers trap;
- * TWI	WFI traps;
+ * TWI, TWE	WFI and WFE trap (the vCPU sleeps or yields in the host);
  * TLOR	LORegion registers trap (FEAT_LOR is hidden);
  * TERR	RAS error record registers trap (FEAT_RAS is hidden);
  * RW	EL1 is AArch64;
@@ -34,7 +34,8 @@
  */
 #define AVCPU_HCR_GUEST	(HCR_VM | HCR_SWIO | HCR_FMO | HCR_IMO | HCR_AMO | \
 			 HCR_TSC | HCR_TID3 | HCR_TACR | HCR_TIDCP | HCR_TWI | \
-			 HCR_TLOR | HCR_TERR | HCR_RW | HCR_BSU_IS | HCR_FB)
+			 HCR_TWE | HCR_TLOR | HCR_TERR | HCR_RW | HCR_BSU_IS | \
+			 HCR_FB)
 
 /*
  * MDCR_EL2 for a guest (D13.2.76): debug (TDA, TDOSA, TDRA), PMU (TPM,
@@ -63,6 +64,8 @@ struct avcpu_host_save {
 	u64 cntvoff;
 	u64 vpidr;
 	u64 vmpidr;
+	u64 cntp_ctl;
+	u64 cntp_cval;
 	u64 sys[AVCPU_NR_SWITCHED];
 };
 

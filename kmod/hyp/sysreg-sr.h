@@ -20,6 +20,24 @@
 
 #ifndef AVCPU_EL1
 #error "define AVCPU_EL1() before including sysreg-sr.h"
+/*
+ * The EL1 physical timer, for a guest that owns it (passthrough): the
+ * control register first on save and last on load, so that the timer never
+ * runs with a half-switched pair. @ctl and @cval may point into ctx.sys[]
+ * or to the host's copy.
+ */
+static __always_inline void avcpu_ptimer_save(u64 *ctl, u64 *cval)
+{
+	*ctl = read_sysreg_s(AVCPU_EL0(CNTP_CTL));
+	*cval = read_sysreg_s(AVCPU_EL0(CNTP_CVAL));
+}
+
+static __always_inline void avcpu_ptimer_load(u64 ctl, u64 cval)
+{
+	write_sysreg_s(cval, AVCPU_EL0(CNTP_CVAL));
+	write_sysreg_s(ctl, AVCPU_EL0(CNTP_CTL));
+}
+
 #endif
 
 static __always_inline void avcpu_sysregs_save(u64 *r)
@@ -40,8 +58,6 @@ static __always_inline void avcpu_sysregs_save(u64 *r)
 	r[AVCPU_CNTKCTL_EL1]	= read_sysreg_s(AVCPU_EL1(CNTKCTL));
 	r[AVCPU_CNTV_CTL_EL0]	= read_sysreg_s(AVCPU_EL0(CNTV_CTL));
 	r[AVCPU_CNTV_CVAL_EL0]	= read_sysreg_s(AVCPU_EL0(CNTV_CVAL));
-	r[AVCPU_CNTP_CTL_EL0]	= read_sysreg_s(AVCPU_EL0(CNTP_CTL));
-	r[AVCPU_CNTP_CVAL_EL0]	= read_sysreg_s(AVCPU_EL0(CNTP_CVAL));
 	r[AVCPU_ELR_EL1]	= read_sysreg_s(AVCPU_EL1(ELR));
 	r[AVCPU_SPSR_EL1]	= read_sysreg_s(AVCPU_EL1(SPSR));
 	r[AVCPU_SP_EL1]		= read_sysreg(sp_el1);
@@ -68,10 +84,9 @@ static __always_inline void avcpu_sysregs_load(const u64 *r)
 	write_sysreg_s(r[AVCPU_VBAR_EL1],	AVCPU_EL1(VBAR));
 	write_sysreg_s(r[AVCPU_CONTEXTIDR_EL1],	AVCPU_EL1(CONTEXTIDR));
 	write_sysreg_s(r[AVCPU_CNTKCTL_EL1],	AVCPU_EL1(CNTKCTL));
-	write_sysreg_s(r[AVCPU_CNTV_CTL_EL0],	AVCPU_EL0(CNTV_CTL));
+	/* CVAL first: CTL must not enable the timer on the old deadline */
 	write_sysreg_s(r[AVCPU_CNTV_CVAL_EL0],	AVCPU_EL0(CNTV_CVAL));
-	write_sysreg_s(r[AVCPU_CNTP_CTL_EL0],	AVCPU_EL0(CNTP_CTL));
-	write_sysreg_s(r[AVCPU_CNTP_CVAL_EL0],	AVCPU_EL0(CNTP_CVAL));
+	write_sysreg_s(r[AVCPU_CNTV_CTL_EL0],	AVCPU_EL0(CNTV_CTL));
 	write_sysreg_s(r[AVCPU_ELR_EL1],	AVCPU_EL1(ELR));
 	write_sysreg_s(r[AVCPU_SPSR_EL1],	AVCPU_EL1(SPSR));
 	write_sysreg(r[AVCPU_SP_EL1],		sp_el1);
@@ -80,6 +95,24 @@ static __always_inline void avcpu_sysregs_load(const u64 *r)
 	write_sysreg(r[AVCPU_TPIDRRO_EL0],	tpidrro_el0);
 	write_sysreg(r[AVCPU_PAR_EL1],		par_el1);
 	write_sysreg(r[AVCPU_CSSELR_EL1],	csselr_el1);
+}
+
+/*
+ * The EL1 physical timer, for a guest that owns it (passthrough): the
+ * control register first on save and last on load, so that the timer never
+ * runs with a half-switched pair. @ctl and @cval may point into ctx.sys[]
+ * or to the host's copy.
+ */
+static __always_inline void avcpu_ptimer_save(u64 *ctl, u64 *cval)
+{
+	*ctl = read_sysreg_s(AVCPU_EL0(CNTP_CTL));
+	*cval = read_sysreg_s(AVCPU_EL0(CNTP_CVAL));
+}
+
+static __always_inline void avcpu_ptimer_load(u64 ctl, u64 cval)
+{
+	write_sysreg_s(cval, AVCPU_EL0(CNTP_CVAL));
+	write_sysreg_s(ctl, AVCPU_EL0(CNTP_CTL));
 }
 
 #endif

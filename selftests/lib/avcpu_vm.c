@@ -52,7 +52,7 @@ static int ioctl_ret(int ret)
 	return ret < 0 ? -errno : ret;
 }
 
-bool avcpu_can_run(void)
+static bool avcpu_has_cap(uint64_t flag)
 {
 	struct avcpu_caps caps;
 	int fd, ret;
@@ -62,7 +62,17 @@ bool avcpu_can_run(void)
 		return false;
 	ret = ioctl(fd, AVCPU_GET_CAPS, &caps);
 	close(fd);
-	return !ret && (caps.flags & AVCPU_CAP_F_RUN);
+	return !ret && (caps.flags & flag);
+}
+
+bool avcpu_can_run(void)
+{
+	return avcpu_has_cap(AVCPU_CAP_F_RUN);
+}
+
+bool avcpu_has_irq(void)
+{
+	return avcpu_has_cap(AVCPU_CAP_F_IRQ);
 }
 
 const char *exit_reason_str(uint32_t reason)
@@ -80,6 +90,8 @@ const char *exit_reason_str(uint32_t reason)
 		[AVCPU_EXIT_CPU_DOWN] = "CPU_DOWN",
 		[AVCPU_EXIT_SYSTEM_DOWN] = "SYSTEM_DOWN",
 		[AVCPU_EXIT_FAIL_ENTRY] = "FAIL_ENTRY",
+		[AVCPU_EXIT_HALT] = "HALT",
+		[AVCPU_EXIT_SEND_IPI] = "SEND_IPI",
 	};
 
 	if (reason < sizeof(names) / sizeof(names[0]) && names[reason])
@@ -438,6 +450,87 @@ void vcpu_free(struct avcpu_vcpu *vcpu)
 int vcpu_get_state(struct avcpu_vcpu *vcpu)
 {
 	return ioctl_ret(ioctl(vcpu->fd, AVCPU_GET_STATE, 0));
+}
+
+int __vcpu_irq_line(struct avcpu_vcpu *vcpu, uint32_t intid, uint32_t level)
+{
+	struct avcpu_irq_level l = { .intid = intid, .level = level };
+
+	return ioctl(vcpu->fd, AVCPU_INJECT_IRQ, &l) ? -errno : 0;
+}
+
+void vcpu_irq_line(struct avcpu_vcpu *vcpu, uint32_t intid, uint32_t level)
+{
+	int ret = __vcpu_irq_line(vcpu, intid, level);
+
+	VM_ASSERT_OK(ret, "vCPU %u: INJECT_IRQ intid %u level %u", vcpu->id,
+		     intid, level);
+}
+
+void vcpu_inject_irq(struct avcpu_vcpu *vcpu, uint32_t intid)
+{
+	vcpu_irq_line(vcpu, intid, 1);
+}
+
+int __vcpu_get_irq(struct avcpu_vcpu *vcpu, struct avcpu_irq *irq)
+{
+	return ioctl(vcpu->fd, AVCPU_GET_IRQ, irq) ? -errno : 0;
+}
+
+uint64_t vcpu_get_irq(struct avcpu_vcpu *vcpu, uint32_t intid,
+		      uint8_t *priority)
+{
+	struct avcpu_irq irq = { .intid = intid };
+	int ret = __vcpu_get_irq(vcpu, &irq);
+
+	VM_ASSERT_OK(ret, "vCPU %u: GET_IRQ intid %u", vcpu->id, intid);
+	if (priority)
+		*priority = irq.priority;
+	return irq.flags;
+}
+
+int __vcpu_set_irq(struct avcpu_vcpu *vcpu, const struct avcpu_irq *irq)
+{
+	return ioctl(vcpu->fd, AVCPU_SET_IRQ, irq) ? -errno : 0;
+}
+
+void vcpu_set_irq(struct avcpu_vcpu *vcpu, uint32_t intid, uint64_t set_mask,
+		  uint64_t flags, uint8_t priority)
+{
+	struct avcpu_irq irq = {
+		.intid = intid,
+		.priority = priority,
+		.flags = flags,
+		.set_mask = set_mask,
+	};
+	int ret = __vcpu_set_irq(vcpu, &irq);
+
+	VM_ASSERT_OK(ret, "vCPU %u: SET_IRQ intid %u mask %#llx flags %#llx",
+		     vcpu->id, intid, (unsigned long long)set_mask,
+		     (unsigned long long)flags);
+}
+
+int __vm_set_nr_irqs(struct avcpu_vm *vm, uint32_t nr_irqs)
+{
+	return ioctl(vm->fd, AVCPU_SET_NR_IRQS, (unsigned long)nr_irqs) ?
+	       -errno : 0;
+}
+
+int __vm_get_counter_offset(struct avcpu_vm *vm, uint64_t *offset)
+{
+	struct avcpu_counter_offset o = { 0 };
+
+	if (ioctl(vm->fd, AVCPU_GET_COUNTER_OFFSET, &o))
+		return -errno;
+	*offset = o.offset;
+	return 0;
+}
+
+int __vm_set_counter_offset(struct avcpu_vm *vm, uint64_t offset)
+{
+	struct avcpu_counter_offset o = { .offset = offset };
+
+	return ioctl(vm->fd, AVCPU_SET_COUNTER_OFFSET, &o) ? -errno : 0;
 }
 
 int __vcpu_run(struct avcpu_vcpu *vcpu)

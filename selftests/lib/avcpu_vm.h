@@ -67,6 +67,16 @@ bool avcpu_can_run(void);
 		SKIP(return, "this host cannot run guests yet (nVHE hosts: issue 5)"); \
 } while (0)
 
+/* Does this host inject interrupts and run the timers (AVCPU_CAP_F_IRQ)? */
+bool avcpu_has_irq(void);
+
+/* Inside a TEST(): AVCPU_REQUIRE_RUN, and skip unless AVCPU_CAP_F_IRQ. */
+#define AVCPU_REQUIRE_IRQ() do {					\
+	AVCPU_REQUIRE_RUN();						\
+	if (!avcpu_has_irq())						\
+		SKIP(return, "this host has no interrupt injection");	\
+} while (0)
+
 /* "MMIO_WRITE" for AVCPU_EXIT_MMIO_WRITE, "unknown" beyond the list */
 const char *exit_reason_str(uint32_t reason);
 /* "SYNC" for UCALL_SYNC, ... */
@@ -126,6 +136,23 @@ void vcpu_free(struct avcpu_vcpu *vcpu);
 
 /* AVCPU_GET_STATE: AVCPU_STATE_*, or -errno */
 int vcpu_get_state(struct avcpu_vcpu *vcpu);
+
+/* Interrupts (AVCPU_INJECT_IRQ, AVCPU_GET_IRQ, AVCPU_SET_IRQ); any thread */
+int __vcpu_irq_line(struct avcpu_vcpu *vcpu, uint32_t intid, uint32_t level);
+void vcpu_irq_line(struct avcpu_vcpu *vcpu, uint32_t intid, uint32_t level);
+/* An edge-triggered pulse or a level raise: vcpu_irq_line(vcpu, intid, 1) */
+void vcpu_inject_irq(struct avcpu_vcpu *vcpu, uint32_t intid);
+int __vcpu_get_irq(struct avcpu_vcpu *vcpu, struct avcpu_irq *irq);
+/* Returns the AVCPU_IRQ_* flags; *priority (if not NULL) the priority. */
+uint64_t vcpu_get_irq(struct avcpu_vcpu *vcpu, uint32_t intid,
+		      uint8_t *priority);
+int __vcpu_set_irq(struct avcpu_vcpu *vcpu, const struct avcpu_irq *irq);
+/* Write the @set_mask bits of @flags (and @priority with AVCPU_IRQ_PRIORITY) */
+void vcpu_set_irq(struct avcpu_vcpu *vcpu, uint32_t intid, uint64_t set_mask,
+		  uint64_t flags, uint8_t priority);
+int __vm_set_nr_irqs(struct avcpu_vm *vm, uint32_t nr_irqs);
+int __vm_get_counter_offset(struct avcpu_vm *vm, uint64_t *offset);
+int __vm_set_counter_offset(struct avcpu_vm *vm, uint64_t offset);
 
 int __vcpu_run(struct avcpu_vcpu *vcpu);
 void vcpu_run(struct avcpu_vcpu *vcpu);
@@ -189,6 +216,11 @@ void ucall_dump(FILE *f, const struct ucall *uc);
 #define SYSREG_CNTV_CVAL_EL0	AVCPU_SYSREG(3, 3, 14, 3, 2)
 #define SYSREG_MDSCR_EL1	AVCPU_SYSREG(2, 0, 0, 2, 2)
 #define SYSREG_MPIDR_EL1	AVCPU_SYSREG(3, 0, 0, 0, 5)
+#define SYSREG_CNTP_TVAL_EL0	AVCPU_SYSREG(3, 3, 14, 2, 0)
+#define SYSREG_CNTV_TVAL_EL0	AVCPU_SYSREG(3, 3, 14, 3, 0)
+#define SYSREG_ICC_SGI1R_EL1	AVCPU_SYSREG(3, 0, 12, 11, 5)
+#define SYSREG_ICC_ASGI1R_EL1	AVCPU_SYSREG(3, 0, 12, 11, 6)
+#define SYSREG_ICC_SGI0R_EL1	AVCPU_SYSREG(3, 0, 12, 11, 7)
 
 /* Every register above but MPIDR_EL1 (read only): SET and GET both work */
 extern const uint32_t avcpu_rw_sysregs[];

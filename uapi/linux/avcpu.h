@@ -31,6 +31,8 @@
 #define AVCPU_CAP_F_GIC_SYSREG	_BITULL(0)	/* GICv3 CPU interface sysregs */
 #define AVCPU_CAP_F_NR_LRS	_BITULL(1)	/* nr_lrs is known */
 #define AVCPU_CAP_F_RUN		_BITULL(2)	/* this host can run guests */
+/* INJECT_IRQ, GET/SET_IRQ, the timers and WFI blocking are there */
+#define AVCPU_CAP_F_IRQ		_BITULL(3)
 
 /**
  * struct avcpu_caps - what this host and module can do (AVCPU_GET_CAPS)
@@ -120,6 +122,33 @@ struct avcpu_vcpu_init {
 #define AVCPU_CREATE_VCPU	_IOW(AVCPUIO, 0x91, struct avcpu_vcpu_init)
 
 /*
+ * How many INTIDs the VMM's interrupt controller implements: the 32 SGIs
+ * and PPIs plus its SPIs. The argument is the count, a multiple of 32 from
+ * 64 to 1024 (INTIDs 1020-1023 are special and are refused anyway).
+ * Default AVCPU_DEFAULT_NR_IRQS. Only before the first CREATE_VCPU (EBUSY
+ * after).
+ */
+#define AVCPU_SET_NR_IRQS	_IO(AVCPUIO, 0x92)
+#define AVCPU_DEFAULT_NR_IRQS	256
+#define AVCPU_MAX_NR_IRQS	1024
+
+/**
+ * struct avcpu_counter_offset - the VM's virtual counter offset
+ * @offset: CNTVOFF_EL2 for every vCPU of the VM: the guest's CNTVCT_EL0
+ *	reads CNTPCT_EL0 - @offset. A new VM's offset is the physical count
+ *	at its creation, so its virtual counter starts near 0.
+ * @reserved: zero.
+ */
+struct avcpu_counter_offset {
+	__u64 offset;
+	__u64 reserved[3];
+};
+
+#define AVCPU_GET_COUNTER_OFFSET _IOR(AVCPUIO, 0x93, struct avcpu_counter_offset)
+/* Takes effect at each vCPU's next guest entry; running vCPUs are kicked. */
+#define AVCPU_SET_COUNTER_OFFSET _IOW(AVCPUIO, 0x94, struct avcpu_counter_offset)
+
+/*
  * vCPU fd
  */
 
@@ -129,6 +158,7 @@ struct avcpu_vcpu_init {
 #define AVCPU_STATE_READY	2	/* bound to a CPU, not running */
 #define AVCPU_STATE_RUNNING	3	/* inside RUN */
 #define AVCPU_STATE_INVALID	4	/* broken for good: only close works */
+#define AVCPU_STATE_BLOCKED	5	/* inside RUN, asleep in a guest WFI */
 
 /* struct avcpu_setup.flags: the seed's SetupConfig */
 /* RUN returns AVCPU_EXIT_EXTERNAL_INTERRUPT after each host interrupt. */
@@ -139,6 +169,11 @@ struct avcpu_vcpu_init {
  * kernel itself uses the EL2 timers; elsewhere SETUP fails with EOPNOTSUPP.
  */
 #define AVCPU_SETUP_PASSTHROUGH_TIMER	_BITULL(1)
+/*
+ * A guest WFI with no interrupt pending returns AVCPU_EXIT_HALT instead of
+ * sleeping in the kernel until one is.
+ */
+#define AVCPU_SETUP_EXIT_ON_WFI		_BITULL(2)
 
 /**
  * struct avcpu_setup - the seed's set_entry + setup (SETUP)
@@ -237,6 +272,68 @@ struct avcpu_sysreg {
 /* Returns the vCPU's AVCPU_STATE_*. */
 #define AVCPU_GET_STATE		_IO(AVCPUIO, 0xa8)
 
+/**
+ * struct avcpu_irq_level - drive one interrupt line of a vCPU (INJECT_IRQ)
+ * @intid: SGI 0-15, PPI 16-31 or SPI 32 up to the VM's nr_irqs - 1.
+ * @level: 1 raises the line, 0 lowers it. An edge-triggered interrupt
+ *	becomes pending once per raise; a level-triggered one is pending
+ *	while the line is high.
+ * @reserved: zero.
+ */
+struct avcpu_irq_level {
+	__u32 intid;
+	__u32 level;
+	__u64 reserved[2];
+};
+
+/* struct avcpu_irq.flags; the first three are configuration */
+#define AVCPU_IRQ_ENABLED	_BITULL(0)  /* the distributor forwards it */
+#define AVCPU_IRQ_GROUP1	_BITULL(1)  /* Group 1 (IRQ); clear: Group 0 (FIQ) */
+#define AVCPU_IRQ_LEVEL		_BITULL(2)  /* level-sensitive; clear: edge */
+#define AVCPU_IRQ_PENDING	_BITULL(3)
+#define AVCPU_IRQ_ACTIVE	_BITULL(4)
+#define AVCPU_IRQ_LINE		_BITULL(5)  /* read only: the input is high */
+/* set_mask only: write @priority */
+#define AVCPU_IRQ_PRIORITY	_BITULL(8)
+
+/**
+ * struct avcpu_irq - one interrupt of a vCPU as its distributor sees it
+ * @intid: which (in).
+ * @priority: 0 highest, 255 lowest (in for SET_IRQ with
+ *	AVCPU_IRQ_PRIORITY in @set_mask, out for GET_IRQ).
+ * @reserved0: zero.
+ * @flags: AVCPU_IRQ_* (GET_IRQ: out; SET_IRQ: in, for the bits in
+ *	@set_mask).
+ * @set_mask: SET_IRQ: which of ENABLED, GROUP1, LEVEL, PENDING, ACTIVE and
+ *	PRIORITY to write; the rest are left alone, so one thread may change
+ *	the configuration while others inject. Zero for GET_IRQ.
+ * @reserved: zero.
+ *
+ * Until the VMM says otherwise every INTID is enabled, Group 1, priority
+ * 0xa0; SGIs are edge-triggered (always: LEVEL is refused for them), PPIs
+ * and SPIs level-sensitive. A VMM that emulates a distributor mirrors its
+ * GICD_/GICR_ enable, priority, group, configuration, pending and active
+ * registers here; the vCPU then delivers only enabled interrupts and in
+ * priority order.
+ */
+struct avcpu_irq {
+	__u32 intid;
+	__u8 priority;
+	__u8 reserved0[3];
+	__u64 flags;
+	__u64 set_mask;
+	__u64 reserved[2];
+};
+
+/*
+ * Interrupt ioctls need no binding and never wait for RUN: any thread may
+ * call them at any time, also while the vCPU runs or sleeps in WFI, which
+ * it then leaves at once to see the change.
+ */
+#define AVCPU_INJECT_IRQ	_IOW(AVCPUIO, 0xa9, struct avcpu_irq_level)
+#define AVCPU_GET_IRQ		_IOWR(AVCPUIO, 0xaa, struct avcpu_irq)
+#define AVCPU_SET_IRQ		_IOW(AVCPUIO, 0xab, struct avcpu_irq)
+
 /*
  * The run page: mmap'd from the vCPU fd (offset 0, the size that
  * AVCPU_GET_VCPU_MMAP_SIZE returns). RUN writes the exit there; the VMM
@@ -255,6 +352,8 @@ struct avcpu_sysreg {
 #define AVCPU_EXIT_CPU_DOWN		9
 #define AVCPU_EXIT_SYSTEM_DOWN		10
 #define AVCPU_EXIT_FAIL_ENTRY		11
+#define AVCPU_EXIT_HALT			12 /* WFI, with AVCPU_SETUP_EXIT_ON_WFI */
+#define AVCPU_EXIT_SEND_IPI		13 /* the guest wrote an SGI register */
 
 /* hypercall.conduit */
 #define AVCPU_CONDUIT_HVC	0
@@ -267,6 +366,11 @@ struct avcpu_sysreg {
 /* system_down.type */
 #define AVCPU_SYSTEM_OFF	0
 #define AVCPU_SYSTEM_RESET	1
+
+/* send_ipi.flags */
+#define AVCPU_SGI_BROADCAST	_BITULL(0)  /* IRM: every vCPU but the sender */
+#define AVCPU_SGI_GROUP0	_BITULL(1)  /* written to ICC_SGI0R_EL1 */
+#define AVCPU_SGI_ALT_GROUP	_BITULL(2)  /* written to ICC_ASGI1R_EL1 */
 
 /* fail_entry.reason */
 #define AVCPU_FAIL_ENTRY_WRONG_CPU	1  /* thread left its bound CPU */
@@ -294,6 +398,14 @@ struct avcpu_sysreg {
  * @system_down: @type AVCPU_SYSTEM_*.
  * @fail_entry: @reason AVCPU_FAIL_ENTRY_*, @esr the ESR_EL2 of an SError
  *	(0 for WRONG_CPU).
+ * @send_ipi: a guest SGI (Arm GICv3 architecture, ICC_SGI1R_EL1):
+ *	@targets has bit n set for each existing vCPU with vcpu_id n that
+ *	the write names (for BROADCAST, every vCPU but the sender); @aff
+ *	holds the written Aff3, Aff2 and Aff1 at their MPIDR positions
+ *	(bits 39:32, 23:16, 15:8); @target_list and @rs name Aff0 values
+ *	rs * 16 + n for each bit n; @intid the SGI (0-15); @flags
+ *	AVCPU_SGI_*; @value the register value as written. The VMM delivers
+ *	it with INJECT_IRQ on each target; RUN continues after the write.
  */
 struct avcpu_run {
 	__u32 exit_reason;
@@ -341,6 +453,16 @@ struct avcpu_run {
 			__u64 reason;
 			__u64 esr;
 		} fail_entry;
+		struct {
+			__u64 targets;
+			__u64 aff;
+			__u32 intid;
+			__u16 target_list;
+			__u8 rs;
+			__u8 padding;
+			__u64 flags;
+			__u64 value;
+		} send_ipi;
 		__u8 pad[256];
 	};
 };

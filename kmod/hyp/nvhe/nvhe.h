@@ -22,7 +22,11 @@
 #define AVCPU_HVC_RUN		(AVCPU_HVC_TAG + 2)	/* x1: vCPU (EL2 VA), x2: VTTBR, x3: VTCR */
 #define AVCPU_HVC_FLUSH_VMID	(AVCPU_HVC_TAG + 3)	/* x1: VTTBR of the VMID */
 #define AVCPU_HVC_FLUSH_EL2	(AVCPU_HVC_TAG + 4)	/* EL2 stage-1 TLB, all CPUs */
-#define AVCPU_HVC_NR_LRS	(AVCPU_HVC_TAG + 5)	/* returns the list registers */
+/* returns AVCPU_ICH_VTR_VALID | ICH_VTR_EL2 */
+#define AVCPU_HVC_ICH_VTR	(AVCPU_HVC_TAG + 5)
+
+/* ICH_VTR_EL2 bits [63:32] are RES0: bit 63 says the value was readable */
+#define AVCPU_ICH_VTR_VALID	BIT_ULL(63)
 
 /*
  * Each CPU's EL2 block: physically contiguous, AVCPU_NVHE_BLOCK_SIZE bytes.

@@ -26,6 +26,7 @@
 #define AVCPU_EL0(r)	SYS_##r##_EL0
 #include "../sysreg-sr.h"
 #include "../switch.h"
+#include "../vgic-sr.h"
 #include "nvhe.h"
 
 /*
@@ -59,20 +60,19 @@ static __always_inline void __avcpu_nvhe_tlbi_vmid(u64 vttbr)
 	isb();
 }
 
-static __always_inline u64 __avcpu_nvhe_nr_lrs(void)
+static __always_inline u64 __avcpu_nvhe_ich_vtr(void)
 {
 	/* ICH_* need the system register interface enabled at EL2 */
 	if (!(read_sysreg_s(SYS_ICC_SRE_EL2) & ICC_SRE_EL2_SRE))
 		return 0;
-	/* ICH_VTR_EL2.ListRegs, bits [4:0]: list registers minus one */
-	return (read_sysreg_s(SYS_ICH_VTR_EL2) & 0x1f) + 1;
+	return AVCPU_ICH_VTR_VALID | read_sysreg_s(SYS_ICH_VTR_EL2);
 }
 
 static u64 __avcpu_nvhe_switch(struct avcpu_vcpu *vcpu, u64 vttbr, u64 vtcr)
 {
 	struct avcpu_ctx *ctx = &vcpu->ctx;
 	struct avcpu_host_save host;
-	u64 cntp_ctl, cntp_cval, vbar;
+	u64 vbar;
 	int code;
 
 	host.hcr = read_sysreg(hcr_el2);
@@ -87,21 +87,20 @@ static u64 __avcpu_nvhe_switch(struct avcpu_vcpu *vcpu, u64 vttbr, u64 vtcr)
 	avcpu_sysregs_save(host.sys);
 	vbar = read_sysreg(vbar_el2);
 
-	avcpu_sysregs_load(ctx->sys);
 	/*
-	 * The EL1 physical timer stays the host's: the guest cannot reach it
-	 * (EL1PCEN clear) and the host's tick keeps firing, which ends the
-	 * guest like any other host interrupt. The guest's copy of CNTP_*
-	 * (SET_SYSREG, trapped accesses) is left in its context.
+	 * The EL1 physical timer is not switched: it is the host kernel's
+	 * tick, the guest cannot reach it (EL1PCEN clear, its accesses are
+	 * emulated in timer.c), and it keeps firing while the guest runs,
+	 * which ends the guest like any other host interrupt.
 	 */
-	cntp_ctl = ctx->sys[AVCPU_CNTP_CTL_EL0];
-	cntp_cval = ctx->sys[AVCPU_CNTP_CVAL_EL0];
-	write_sysreg(host.sys[AVCPU_CNTP_CVAL_EL0], cntp_cval_el0);
-	write_sysreg(host.sys[AVCPU_CNTP_CTL_EL0], cntp_ctl_el0);
+	avcpu_sysregs_load(ctx->sys);
 	__avcpu_fpsimd_load(&ctx->fp);
 	write_sysreg(vttbr, vttbr_el2);
 	write_sysreg(vtcr, vtcr_el2);
-	write_sysreg(0, cntvoff_el2);
+	write_sysreg(ctx->cntvoff, cntvoff_el2);
+	/* the same point as the VHE switch: the vGIC last before the guest */
+	if (ctx->vgic.nr_lrs)
+		avcpu_vgic_restore(&ctx->vgic);
 	write_sysreg(read_cpuid_id(), vpidr_el2);
 	write_sysreg(vcpu->mpidr, vmpidr_el2);
 	write_sysreg((host.cnthctl | AVCPU_CNTHCTL_NVHE_EL1PCTEN) &
@@ -116,6 +115,8 @@ static u64 __avcpu_nvhe_switch(struct avcpu_vcpu *vcpu, u64 vttbr, u64 vtcr)
 
 	code = __avcpu_guest_enter(ctx, vbar);
 
+	if (ctx->vgic.nr_lrs)
+		avcpu_vgic_save(&ctx->vgic);
 	vcpu->exit.esr = ctx->esr;
 	vcpu->exit.far = ctx->far;
 	vcpu->exit.hpfar = ctx->hpfar;
@@ -124,8 +125,6 @@ static u64 __avcpu_nvhe_switch(struct avcpu_vcpu *vcpu, u64 vttbr, u64 vtcr)
 	write_sysreg(host.cptr, cptr_el2);
 	isb();
 	avcpu_sysregs_save(ctx->sys);
-	ctx->sys[AVCPU_CNTP_CTL_EL0] = cntp_ctl;
-	ctx->sys[AVCPU_CNTP_CVAL_EL0] = cntp_cval;
 	__avcpu_fpsimd_save(&ctx->fp);
 	avcpu_sysregs_load(host.sys);
 	write_sysreg(host.vttbr, vttbr_el2);
@@ -158,7 +157,7 @@ u64 __avcpu_nvhe_hvc(u64 fn, u64 a1, u64 a2, u64 a3)
 		isb();
 		return 0;
 	}
-	if (fn == AVCPU_HVC_NR_LRS)
-		return __avcpu_nvhe_nr_lrs();
+	if (fn == AVCPU_HVC_ICH_VTR)
+		return __avcpu_nvhe_ich_vtr();
 	return HVC_STUB_ERR;
 }

@@ -13,6 +13,7 @@
 #define AVCPU_EL0(r)	SYS_##r##_EL02
 #include "../sysreg-sr.h"
 #include "../switch.h"
+#include "../vgic-sr.h"
 
 DEFINE_PER_CPU(u64, avcpu_host_vbar);
 DEFINE_PER_CPU(u64, avcpu_el2_serror_seen);
@@ -62,7 +63,14 @@ int avcpu_vhe_run(struct avcpu_vcpu *vcpu)
 	__avcpu_fpsimd_load(&ctx->fp);
 	write_sysreg(vm->vttbr, vttbr_el2);
 	write_sysreg(vm->vtcr, vtcr_el2);
-	write_sysreg(0, cntvoff_el2);
+	write_sysreg(ctx->cntvoff, cntvoff_el2);
+	if (vcpu->flags & AVCPU_SETUP_PASSTHROUGH_TIMER) {
+		avcpu_ptimer_save(&host.cntp_ctl, &host.cntp_cval);
+		avcpu_ptimer_load(ctx->sys[AVCPU_CNTP_CTL_EL0],
+				  ctx->sys[AVCPU_CNTP_CVAL_EL0]);
+	}
+	if (ctx->vgic.nr_lrs)
+		avcpu_vgic_restore(&ctx->vgic);
 	write_sysreg(read_cpuid_id(), vpidr_el2);
 	write_sysreg(vcpu->mpidr, vmpidr_el2);
 	write_sysreg(cnthctl, cnthctl_el2);
@@ -76,6 +84,13 @@ int avcpu_vhe_run(struct avcpu_vcpu *vcpu)
 
 	code = __avcpu_guest_enter(ctx, vbar);
 
+	if (ctx->vgic.nr_lrs)
+		avcpu_vgic_save(&ctx->vgic);
+	if (vcpu->flags & AVCPU_SETUP_PASSTHROUGH_TIMER) {
+		avcpu_ptimer_save(&ctx->sys[AVCPU_CNTP_CTL_EL0],
+				  &ctx->sys[AVCPU_CNTP_CVAL_EL0]);
+		avcpu_ptimer_load(host.cntp_ctl, host.cntp_cval);
+	}
 	vcpu->exit.esr = ctx->esr;
 	vcpu->exit.far = ctx->far;
 	vcpu->exit.hpfar = ctx->hpfar;

@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Load and save of the guest's GICv3 virtual CPU interface at EL2, shared
+ * by the per-mode world switches (Arm GIC architecture specification,
+ * IHI 0069, 12.4 "The virtual CPU interface control registers"). vgic.c
+ * decides what goes into the list registers; this file only moves
+ * struct avcpu_vgic_cpu in and out of the CPU.
+ *
+ * While no guest runs, ICH_HCR_EL2.EN is 0 and the list registers are
+ * empty, so the virtual CPU interface signals nothing and raises no
+ * maintenance interrupt for the host.
+ */
+#ifndef __AVCPU_HYP_VGIC_SR_H__
+#define __AVCPU_HYP_VGIC_SR_H__
+
+#include <asm/sysreg.h>
+
+#include "../avcpu.h"
+
+#define AVCPU_ICH_AP0R(n)	sys_reg(3, 4, 12, 8, n)
+#define AVCPU_ICH_AP1R(n)	sys_reg(3, 4, 12, 9, n)
+
+/*
+ * The LR number is a run-time value, but each MSR/MRS names one register:
+ * ICH_LR<n>_EL2 is S3_4_C12_C12_n for n < 8, S3_4_C12_C13_(n - 8) above.
+ */
+#define AVCPU_LR_LO(n, op)	case n: op(sys_reg(3, 4, 12, 12, n)); break
+#define AVCPU_LR_HI(n, op)	case n + 8: op(sys_reg(3, 4, 12, 13, n)); break
+#define AVCPU_LR_CASES(op)						\
+	AVCPU_LR_LO(0, op); AVCPU_LR_LO(1, op); AVCPU_LR_LO(2, op);	\
+	AVCPU_LR_LO(3, op); AVCPU_LR_LO(4, op); AVCPU_LR_LO(5, op);	\
+	AVCPU_LR_LO(6, op); AVCPU_LR_LO(7, op); AVCPU_LR_HI(0, op);	\
+	AVCPU_LR_HI(1, op); AVCPU_LR_HI(2, op); AVCPU_LR_HI(3, op);	\
+	AVCPU_LR_HI(4, op); AVCPU_LR_HI(5, op); AVCPU_LR_HI(6, op);	\
+	AVCPU_LR_HI(7, op)
+
+static __always_inline u64 avcpu_read_lr(unsigned int n)
+{
+	u64 v = 0;
+
+#define AVCPU_LR_READ(r)	(v = read_sysreg_s(r))
+	switch (n) {
+	AVCPU_LR_CASES(AVCPU_LR_READ);
+	}
+#undef AVCPU_LR_READ
+	return v;
+}
+
+static __always_inline void avcpu_write_lr(unsigned int n, u64 v)
+{
+#define AVCPU_LR_WRITE(r)	write_sysreg_s(v, r)
+	switch (n) {
+	AVCPU_LR_CASES(AVCPU_LR_WRITE);
+	}
+#undef AVCPU_LR_WRITE
+}
+
+/* The active priority registers; ICH_VTR_EL2.PREbits says how many exist. */
+static __always_inline void avcpu_vgic_apr(struct avcpu_vgic_cpu *v, bool save)
+{
+	switch (v->nr_apr) {
+	case 4:
+		if (save) {
+			v->ap0r[3] = read_sysreg_s(AVCPU_ICH_AP0R(3));
+			v->ap1r[3] = read_sysreg_s(AVCPU_ICH_AP1R(3));
+			v->ap0r[2] = read_sysreg_s(AVCPU_ICH_AP0R(2));
+			v->ap1r[2] = read_sysreg_s(AVCPU_ICH_AP1R(2));
+		} else {
+			write_sysreg_s(v->ap0r[3], AVCPU_ICH_AP0R(3));
+			write_sysreg_s(v->ap1r[3], AVCPU_ICH_AP1R(3));
+			write_sysreg_s(v->ap0r[2], AVCPU_ICH_AP0R(2));
+			write_sysreg_s(v->ap1r[2], AVCPU_ICH_AP1R(2));
+		}
+		fallthrough;
+	case 2:
+		if (save) {
+			v->ap0r[1] = read_sysreg_s(AVCPU_ICH_AP0R(1));
+			v->ap1r[1] = read_sysreg_s(AVCPU_ICH_AP1R(1));
+		} else {
+			write_sysreg_s(v->ap0r[1], AVCPU_ICH_AP0R(1));
+			write_sysreg_s(v->ap1r[1], AVCPU_ICH_AP1R(1));
+		}
+		fallthrough;
+	default:
+		if (save) {
+			v->ap0r[0] = read_sysreg_s(AVCPU_ICH_AP0R(0));
+			v->ap1r[0] = read_sysreg_s(AVCPU_ICH_AP1R(0));
+		} else {
+			write_sysreg_s(v->ap0r[0], AVCPU_ICH_AP0R(0));
+			write_sysreg_s(v->ap1r[0], AVCPU_ICH_AP1R(0));
+		}
+	}
+}
+
+/*
+ * Before the guest: every LR is written, the unused ones with 0, so no
+ * state of another vCPU can linger; ICH_HCR_EL2 last, which turns the
+ * virtual CPU interface on.
+ */
+static __always_inline void avcpu_vgic_restore(struct avcpu_vgic_cpu *v)
+{
+	unsigned int i;
+
+	write_sysreg_s(v->vmcr, SYS_ICH_VMCR_EL2);
+	avcpu_vgic_apr(v, false);
+	for (i = 0; i < v->nr_lrs; i++)
+		avcpu_write_lr(i, i < v->used_lrs ? v->lr[i] : 0);
+	write_sysreg_s(v->hcr, SYS_ICH_HCR_EL2);
+}
+
+/*
+ * After the guest: ICH_HCR_EL2 (for EOIcount) and ICH_MISR_EL2 are read
+ * before EN is cleared; the LRs vgic.c filled are read back and emptied.
+ */
+static __always_inline void avcpu_vgic_save(struct avcpu_vgic_cpu *v)
+{
+	unsigned int i;
+
+	v->hcr = read_sysreg_s(SYS_ICH_HCR_EL2);
+	v->misr = read_sysreg_s(SYS_ICH_MISR_EL2);
+	v->vmcr = read_sysreg_s(SYS_ICH_VMCR_EL2);
+	write_sysreg_s(0, SYS_ICH_HCR_EL2);
+	for (i = 0; i < v->used_lrs; i++) {
+		v->lr[i] = avcpu_read_lr(i);
+		avcpu_write_lr(i, 0);
+	}
+	avcpu_vgic_apr(v, true);
+}
+
+#endif

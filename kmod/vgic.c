@@ -1,0 +1,564 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * A vCPU's interrupts: what the VMM's distributor made pending, in what
+ * order the guest sees them, and how they reach the GICv3 virtual CPU
+ * interface (Arm GIC architecture specification, IHI 0069, chapter 12:
+ * "Virtual interrupt handling and prioritization").
+ *
+ * The software state here is the truth; the list registers hold a window
+ * of it while the guest runs. Before each entry (IRQs off) the highest-
+ * priority interrupts are written to the LRs; after the exit their LR state
+ * is folded back. An LR owns the pending state of what it holds: an edge
+ * raised again while the guest runs sets the latch anew and is not lost;
+ * one the guest acknowledged is not delivered twice.
+ *
+ * More candidates than LRs: the rest wait here, and ICH_HCR_EL2.NPIE asks
+ * for a maintenance interrupt (an exit) once no LR holds a pending one.
+ * Level-sensitive interrupts carry ICH_LR.EOI, so the guest's deactivation
+ * exits and the line is sampled again: still high, it is pending again.
+ * Active interrupts beyond the LRs are completed through EOIcount
+ * (ICH_HCR_EL2.LRENPIE).
+ *
+ * INJECT_IRQ and SET_IRQ may come from any thread at any time: they update
+ * this state under @lock and kick the vCPU (avcpu_vcpu_kick), which leaves
+ * the guest or its WFI sleep and reloads the LRs.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/bitfield.h>
+#include <linux/bitmap.h>
+#include <linux/rcupdate.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <asm/sysreg.h>
+
+#include "avcpu.h"
+
+/* INTIDs 1020-1023 are special (IHI 0069, 2.2.1) and are never injected. */
+#define AVCPU_INTID_LIMIT	1020
+#define AVCPU_NR_SGIS		16
+#define AVCPU_NR_PRIVATE	32
+#define AVCPU_DEFAULT_PRIORITY	0xa0
+
+#define AVCPU_IRQ_CFG_MASK	(AVCPU_IRQ_ENABLED | AVCPU_IRQ_GROUP1 | \
+				 AVCPU_IRQ_LEVEL)
+#define AVCPU_IRQ_SET_MASK	(AVCPU_IRQ_CFG_MASK | AVCPU_IRQ_PENDING | \
+				 AVCPU_IRQ_ACTIVE | AVCPU_IRQ_PRIORITY)
+
+/* From ICH_VTR_EL2 (IHI 0069, 12.4.10), read once at EL2. */
+void avcpu_vgic_host_init(u64 vtr)
+{
+	u32 pri_bits = ((vtr & ICH_VTR_PRI_BITS_MASK) >> ICH_VTR_PRI_BITS_SHIFT) + 1;
+	u32 pre_bits = ((vtr >> 26) & 7) + 1;
+
+	avcpu_host.nr_lrs = min_t(u32, (vtr & 0x1f) + 1, AVCPU_MAX_LRS);
+	/* 5 preemption bits: 32 levels, one 32-bit APR; 6: two; 7: four */
+	avcpu_host.nr_apr = pre_bits >= 7 ? 4 : pre_bits == 6 ? 2 : 1;
+	avcpu_host.pri_mask = GENMASK(7, 8 - pri_bits);
+}
+
+int avcpu_vgic_init(struct avcpu_vcpu *vcpu)
+{
+	struct avcpu_vgic *v = &vcpu->vgic;
+	u32 i;
+
+	raw_spin_lock_init(&v->lock);
+	v->nr_irqs = vcpu->vm->nr_irqs;
+	v->irq = kcalloc(v->nr_irqs, sizeof(*v->irq), GFP_KERNEL_ACCOUNT);
+	v->live = bitmap_zalloc(v->nr_irqs, GFP_KERNEL_ACCOUNT);
+	if (!v->irq || !v->live) {
+		avcpu_vgic_destroy(vcpu);
+		return -ENOMEM;
+	}
+	for (i = 0; i < v->nr_irqs; i++) {
+		v->irq[i].priority = AVCPU_DEFAULT_PRIORITY;
+		v->irq[i].cfg = AVCPU_IRQ_ENABLED | AVCPU_IRQ_GROUP1;
+		/* SGIs are edge-triggered; the rest reset level-sensitive */
+		if (i >= AVCPU_NR_SGIS)
+			v->irq[i].cfg |= AVCPU_IRQ_LEVEL;
+	}
+	vcpu->ctx.vgic.nr_lrs = avcpu_host.nr_lrs;
+	vcpu->ctx.vgic.nr_apr = avcpu_host.nr_apr;
+	return 0;
+}
+
+void avcpu_vgic_destroy(struct avcpu_vcpu *vcpu)
+{
+	kfree(vcpu->vgic.irq);
+	bitmap_free(vcpu->vgic.live);
+	vcpu->vgic.irq = NULL;
+	vcpu->vgic.live = NULL;
+}
+
+static bool avcpu_virq_pending(const struct avcpu_virq *irq)
+{
+	return (irq->st & AVCPU_VIRQ_LATCH) ||
+	       ((irq->cfg & AVCPU_IRQ_LEVEL) &&
+		(irq->st & (AVCPU_VIRQ_LINE | AVCPU_VIRQ_TLINE)));
+}
+
+/* Keep @live in step with one interrupt's state; @lock held. */
+static void avcpu_virq_update(struct avcpu_vgic *v, u32 intid)
+{
+	struct avcpu_virq *irq = &v->irq[intid];
+
+	if (avcpu_virq_pending(irq) || (irq->st & AVCPU_VIRQ_ACTIVE))
+		__set_bit(intid, v->live);
+	else
+		__clear_bit(intid, v->live);
+}
+
+/* Lower is more urgent: priority (the implemented bits), then INTID. */
+static u32 avcpu_virq_key(const struct avcpu_virq *irq, u32 intid)
+{
+	return (u32)(irq->priority & avcpu_host.pri_mask) << 16 | intid;
+}
+
+struct avcpu_lr_pick {
+	u32 key;
+	u32 intid;
+};
+
+/* Insert into @set (sorted, at most @max); returns what fell out, or U32_MAX. */
+static u32 avcpu_pick_insert(struct avcpu_lr_pick *set, u32 *n, u32 max,
+			     u32 key, u32 intid)
+{
+	u32 out = U32_MAX, i;
+
+	if (*n == max) {
+		if (key >= set[max - 1].key)
+			return intid;
+		out = set[max - 1].intid;
+		(*n)--;
+	}
+	for (i = *n; i > 0 && set[i - 1].key > key; i--)
+		set[i] = set[i - 1];
+	set[i].key = key;
+	set[i].intid = intid;
+	(*n)++;
+	return out;
+}
+
+/*
+ * Fill the LRs for the next entry: active interrupts first (the guest will
+ * complete them), then pending and enabled ones by priority, keeping one LR
+ * for the most urgent pending interrupt if actives would fill them all.
+ * Called with IRQs off, after vcpu->in_guest is set.
+ */
+void avcpu_vgic_flush(struct avcpu_vcpu *vcpu)
+{
+	struct avcpu_vgic *v = &vcpu->vgic;
+	struct avcpu_vgic_cpu *c = &vcpu->ctx.vgic;
+	struct avcpu_lr_pick act[AVCPU_MAX_LRS], pend[AVCPU_MAX_LRS];
+	u32 nr_act = 0, nr_pend = 0, nr_lrs = c->nr_lrs, n;
+	bool more_pend = false, more_act = false, any_pend = false;
+	unsigned long intid;
+	u64 hcr = ICH_HCR_EN;
+
+	raw_spin_lock(&v->lock);
+	for_each_set_bit(intid, v->live, v->nr_irqs) {
+		struct avcpu_virq *irq = &v->irq[intid];
+		u32 key = avcpu_virq_key(irq, intid);
+
+		irq->st &= ~AVCPU_VIRQ_DIRTY;
+		if (irq->st & AVCPU_VIRQ_ACTIVE) {
+			if (avcpu_pick_insert(act, &nr_act, nr_lrs, key,
+					      intid) != U32_MAX)
+				more_act = true;
+		} else if (avcpu_virq_pending(irq) &&
+			   (irq->cfg & AVCPU_IRQ_ENABLED)) {
+			if (avcpu_pick_insert(pend, &nr_pend, nr_lrs, key,
+					      intid) != U32_MAX)
+				more_pend = true;
+		}
+	}
+	/* the LRs left after the actives go to the most urgent pending ones */
+	if (nr_act == nr_lrs && nr_pend) {
+		nr_act--;
+		more_act = true;
+	}
+	if (nr_pend > nr_lrs - nr_act) {
+		nr_pend = nr_lrs - nr_act;
+		more_pend = true;
+	}
+
+	for (n = 0; n < nr_act + nr_pend; n++) {
+		u32 id = n < nr_act ? act[n].intid : pend[n - nr_act].intid;
+		struct avcpu_virq *irq = &v->irq[id];
+		bool level = irq->cfg & AVCPU_IRQ_LEVEL;
+		u64 lr = id | (u64)irq->priority << ICH_LR_PRIORITY_SHIFT;
+
+		if (irq->cfg & AVCPU_IRQ_GROUP1)
+			lr |= ICH_LR_GROUP;
+		if (irq->st & AVCPU_VIRQ_ACTIVE)
+			lr |= ICH_LR_ACTIVE_BIT;
+		/*
+		 * Pending too, unless it is an active level interrupt: that
+		 * one is sampled again when the guest deactivates it (EOI
+		 * maintenance), by which time its handler has usually
+		 * quietened the source.
+		 */
+		if (avcpu_virq_pending(irq) && (irq->cfg & AVCPU_IRQ_ENABLED) &&
+		    !(level && (irq->st & AVCPU_VIRQ_ACTIVE)))
+			lr |= ICH_LR_PENDING_BIT;
+		if (level)
+			lr |= ICH_LR_EOI;
+		v->lr_latched[n] = false;
+		if (lr & ICH_LR_PENDING_BIT) {
+			any_pend = true;
+			if (irq->st & AVCPU_VIRQ_LATCH) {
+				/* the LR owns it now; the exit gives it back */
+				irq->st &= ~AVCPU_VIRQ_LATCH;
+				v->lr_latched[n] = true;
+			}
+		}
+		v->lr_intid[n] = id;
+		c->lr[n] = lr;
+	}
+	c->used_lrs = n;
+
+	if (more_pend && any_pend)
+		hcr |= ICH_HCR_NPIE;
+	if (more_act)
+		hcr |= BIT(2);	/* LRENPIE: EOIcount non-zero */
+	/* EN even with no LR in use: the guest's ICV_ registers need it */
+	c->hcr = hcr;
+	raw_spin_unlock(&v->lock);
+}
+
+/* The highest-priority active interrupt not in an LR; @lock held. */
+static int avcpu_vgic_unlisted_active(struct avcpu_vgic *v, u32 used)
+{
+	u32 best_key = U32_MAX, i;
+	unsigned long intid;
+	int best = -1;
+
+	for_each_set_bit(intid, v->live, v->nr_irqs) {
+		struct avcpu_virq *irq = &v->irq[intid];
+
+		if (!(irq->st & AVCPU_VIRQ_ACTIVE))
+			continue;
+		for (i = 0; i < used; i++)
+			if (v->lr_intid[i] == intid)
+				break;
+		if (i == used && avcpu_virq_key(irq, intid) < best_key) {
+			best_key = avcpu_virq_key(irq, intid);
+			best = intid;
+		}
+	}
+	return best;
+}
+
+/* Fold the LRs back after an exit. IRQs off. */
+void avcpu_vgic_sync(struct avcpu_vcpu *vcpu)
+{
+	struct avcpu_vgic *v = &vcpu->vgic;
+	struct avcpu_vgic_cpu *c = &vcpu->ctx.vgic;
+	u32 i, eoicount;
+
+	raw_spin_lock(&v->lock);
+	for (i = 0; i < c->used_lrs; i++) {
+		u32 id = v->lr_intid[i];
+		struct avcpu_virq *irq = &v->irq[id];
+		u64 lr = c->lr[i];
+
+		/* SET_IRQ rewrote it while the guest ran: that wins */
+		if (irq->st & AVCPU_VIRQ_DIRTY)
+			continue;
+		if (lr & ICH_LR_ACTIVE_BIT)
+			irq->st |= AVCPU_VIRQ_ACTIVE;
+		else
+			irq->st &= ~AVCPU_VIRQ_ACTIVE;
+		/* not acknowledged yet: an edge, or a SET_IRQ pending, stays */
+		if ((lr & ICH_LR_PENDING_BIT) &&
+		    (v->lr_latched[i] || !(irq->cfg & AVCPU_IRQ_LEVEL)))
+			irq->st |= AVCPU_VIRQ_LATCH;
+		avcpu_virq_update(v, id);
+	}
+
+	/* completions of actives that had no LR (IHI 0069, 12.4.7, EOIcount) */
+	eoicount = (c->hcr & ICH_HCR_EOIcount_MASK) >> ICH_HCR_EOIcount_SHIFT;
+	while (eoicount--) {
+		int id = avcpu_vgic_unlisted_active(v, c->used_lrs);
+
+		if (id < 0)
+			break;
+		v->irq[id].st &= ~AVCPU_VIRQ_ACTIVE;
+		avcpu_virq_update(v, id);
+	}
+	c->used_lrs = 0;
+	raw_spin_unlock(&v->lock);
+}
+
+/* A timer's output, as timer.c samples it. Any context. */
+void avcpu_vgic_set_tline(struct avcpu_vcpu *vcpu, u32 intid, bool level)
+{
+	struct avcpu_vgic *v = &vcpu->vgic;
+	unsigned long flags;
+	bool changed;
+
+	raw_spin_lock_irqsave(&v->lock, flags);
+	changed = !!(v->irq[intid].st & AVCPU_VIRQ_TLINE) != level;
+	if (level)
+		v->irq[intid].st |= AVCPU_VIRQ_TLINE;
+	else
+		v->irq[intid].st &= ~AVCPU_VIRQ_TLINE;
+	avcpu_virq_update(v, intid);
+	raw_spin_unlock_irqrestore(&v->lock, flags);
+	if (changed && level)
+		avcpu_vcpu_kick(vcpu);
+}
+
+bool avcpu_vgic_tline(struct avcpu_vcpu *vcpu, u32 intid)
+{
+	return READ_ONCE(vcpu->vgic.irq[intid].st) & AVCPU_VIRQ_TLINE;
+}
+
+/*
+ * Would the guest's virtual CPU interface signal an interrupt now, that is,
+ * does a WFI complete (Arm ARM, DDI 0487, D1.16.2 "Wait for Interrupt")?
+ * Pending, enabled, its group enabled in ICH_VMCR_EL2, above the priority
+ * mask and above the running priority. PSTATE.I does not matter.
+ */
+bool avcpu_vgic_wfi_pending(struct avcpu_vcpu *vcpu)
+{
+	struct avcpu_vgic *v = &vcpu->vgic;
+	u64 vmcr = READ_ONCE(vcpu->ctx.vgic.vmcr);
+	u8 mask = avcpu_host.pri_mask;
+	u8 pmr = ((vmcr & ICH_VMCR_PMR_MASK) >> ICH_VMCR_PMR_SHIFT) & mask;
+	u32 running = 0x100, best = 0x100;
+	unsigned long intid, flags;
+
+	raw_spin_lock_irqsave(&v->lock, flags);
+	for_each_set_bit(intid, v->live, v->nr_irqs) {
+		struct avcpu_virq *irq = &v->irq[intid];
+		u32 prio = irq->priority & mask;
+		u64 grp_en = irq->cfg & AVCPU_IRQ_GROUP1 ? ICH_VMCR_ENG1_MASK :
+							   ICH_VMCR_ENG0_MASK;
+
+		if (irq->st & AVCPU_VIRQ_ACTIVE) {
+			running = min(running, prio);
+			continue;
+		}
+		if (avcpu_virq_pending(irq) && (irq->cfg & AVCPU_IRQ_ENABLED) &&
+		    (vmcr & grp_en) && prio < pmr)
+			best = min(best, prio);
+	}
+	raw_spin_unlock_irqrestore(&v->lock, flags);
+	return best < running;
+}
+
+/*
+ * Make the vCPU notice new interrupt state: wake it from WFI, or, if it is
+ * in the guest, interrupt its CPU (any physical IRQ ends the guest, since
+ * HCR_EL2.IMO routes them to EL2). Pairs with the barrier after in_guest is
+ * set: either the entry sees the new state, or this sees in_guest.
+ */
+void avcpu_vcpu_kick(struct avcpu_vcpu *vcpu)
+{
+	struct task_struct *task;
+
+	wake_up_interruptible(&vcpu->wq);
+	smp_mb();
+	if (!READ_ONCE(vcpu->in_guest))
+		return;
+	/* task_structs are freed after an RCU grace period */
+	rcu_read_lock();
+	task = READ_ONCE(vcpu->run_task);
+	if (task)
+		kick_process(task);
+	rcu_read_unlock();
+}
+
+static int avcpu_vgic_check_intid(struct avcpu_vgic *v, u32 intid)
+{
+	return intid < v->nr_irqs && intid < AVCPU_INTID_LIMIT ? 0 : -EINVAL;
+}
+
+static int avcpu_vgic_inject(struct avcpu_vcpu *vcpu, void __user *argp)
+{
+	struct avcpu_vgic *v = &vcpu->vgic;
+	struct avcpu_irq_level l;
+	struct avcpu_virq *irq;
+	unsigned long flags;
+
+	if (copy_from_user(&l, argp, sizeof(l)))
+		return -EFAULT;
+	if (avcpu_vgic_check_intid(v, l.intid) || l.level > 1 ||
+	    memchr_inv(l.reserved, 0, sizeof(l.reserved)))
+		return -EINVAL;
+
+	raw_spin_lock_irqsave(&v->lock, flags);
+	irq = &v->irq[l.intid];
+	if (l.level) {
+		irq->st |= AVCPU_VIRQ_LINE;
+		/* each raise of an edge-triggered input is one interrupt */
+		if (!(irq->cfg & AVCPU_IRQ_LEVEL))
+			irq->st |= AVCPU_VIRQ_LATCH;
+	} else {
+		irq->st &= ~AVCPU_VIRQ_LINE;
+	}
+	avcpu_virq_update(v, l.intid);
+	raw_spin_unlock_irqrestore(&v->lock, flags);
+
+	avcpu_vcpu_kick(vcpu);
+	return 0;
+}
+
+static int avcpu_vgic_get(struct avcpu_vcpu *vcpu, void __user *argp)
+{
+	struct avcpu_vgic *v = &vcpu->vgic;
+	struct avcpu_virq *irq;
+	struct avcpu_irq r;
+	unsigned long flags;
+
+	if (copy_from_user(&r, argp, sizeof(r)))
+		return -EFAULT;
+	if (avcpu_vgic_check_intid(v, r.intid) || r.set_mask ||
+	    memchr_inv(r.reserved0, 0, sizeof(r.reserved0)) ||
+	    memchr_inv(r.reserved, 0, sizeof(r.reserved)))
+		return -EINVAL;
+
+	raw_spin_lock_irqsave(&v->lock, flags);
+	irq = &v->irq[r.intid];
+	r.priority = irq->priority;
+	r.flags = irq->cfg;
+	if (avcpu_virq_pending(irq))
+		r.flags |= AVCPU_IRQ_PENDING;
+	if (irq->st & AVCPU_VIRQ_ACTIVE)
+		r.flags |= AVCPU_IRQ_ACTIVE;
+	if (irq->st & (AVCPU_VIRQ_LINE | AVCPU_VIRQ_TLINE))
+		r.flags |= AVCPU_IRQ_LINE;
+	raw_spin_unlock_irqrestore(&v->lock, flags);
+
+	return copy_to_user(argp, &r, sizeof(r)) ? -EFAULT : 0;
+}
+
+static int avcpu_vgic_set(struct avcpu_vcpu *vcpu, void __user *argp)
+{
+	struct avcpu_vgic *v = &vcpu->vgic;
+	struct avcpu_virq *irq;
+	struct avcpu_irq r;
+	unsigned long flags;
+	u64 m;
+
+	if (copy_from_user(&r, argp, sizeof(r)))
+		return -EFAULT;
+	m = r.set_mask;
+	if (avcpu_vgic_check_intid(v, r.intid) || (m & ~AVCPU_IRQ_SET_MASK) ||
+	    (r.flags & ~m & ~AVCPU_IRQ_SET_MASK) ||
+	    memchr_inv(r.reserved0, 0, sizeof(r.reserved0)) ||
+	    memchr_inv(r.reserved, 0, sizeof(r.reserved)))
+		return -EINVAL;
+	/* SGIs are always edge-triggered (GICR_ICFGR0 is read-only) */
+	if (r.intid < AVCPU_NR_SGIS && (m & AVCPU_IRQ_LEVEL) &&
+	    (r.flags & AVCPU_IRQ_LEVEL))
+		return -EINVAL;
+
+	raw_spin_lock_irqsave(&v->lock, flags);
+	irq = &v->irq[r.intid];
+	irq->cfg = (irq->cfg & ~(m & AVCPU_IRQ_CFG_MASK)) |
+		   (r.flags & m & AVCPU_IRQ_CFG_MASK);
+	if (m & AVCPU_IRQ_PRIORITY)
+		irq->priority = r.priority;
+	if (m & AVCPU_IRQ_PENDING) {
+		if (r.flags & AVCPU_IRQ_PENDING)
+			irq->st |= AVCPU_VIRQ_LATCH;
+		else
+			irq->st &= ~AVCPU_VIRQ_LATCH;
+		irq->st |= AVCPU_VIRQ_DIRTY;
+	}
+	if (m & AVCPU_IRQ_ACTIVE) {
+		if (r.flags & AVCPU_IRQ_ACTIVE)
+			irq->st |= AVCPU_VIRQ_ACTIVE;
+		else
+			irq->st &= ~AVCPU_VIRQ_ACTIVE;
+		irq->st |= AVCPU_VIRQ_DIRTY;
+	}
+	avcpu_virq_update(v, r.intid);
+	raw_spin_unlock_irqrestore(&v->lock, flags);
+
+	avcpu_vcpu_kick(vcpu);
+	return 0;
+}
+
+/* INJECT_IRQ, GET_IRQ, SET_IRQ: without vcpu->mutex, from any thread. */
+int avcpu_vgic_ioctl(struct avcpu_vcpu *vcpu, unsigned int cmd,
+		     void __user *argp)
+{
+	if (!(avcpu_host.flags & AVCPU_CAP_F_IRQ))
+		return -EOPNOTSUPP;
+	switch (cmd) {
+	case AVCPU_INJECT_IRQ:
+		return avcpu_vgic_inject(vcpu, argp);
+	case AVCPU_GET_IRQ:
+		return avcpu_vgic_get(vcpu, argp);
+	case AVCPU_SET_IRQ:
+		return avcpu_vgic_set(vcpu, argp);
+	default:
+		return -ENOTTY;
+	}
+}
+
+/* ICC_SGI1R_EL1 fields (IHI 0069, 12.2.22) */
+#define AVCPU_SGIR_TARGETS	GENMASK_ULL(15, 0)
+#define AVCPU_SGIR_AFF1		GENMASK_ULL(23, 16)
+#define AVCPU_SGIR_INTID	GENMASK_ULL(27, 24)
+#define AVCPU_SGIR_AFF2		GENMASK_ULL(39, 32)
+#define AVCPU_SGIR_IRM		BIT_ULL(40)
+#define AVCPU_SGIR_RS		GENMASK_ULL(47, 44)
+#define AVCPU_SGIR_AFF3		GENMASK_ULL(55, 48)
+
+/*
+ * A guest write to ICC_SGI1R_EL1, ICC_ASGI1R_EL1 or ICC_SGI0R_EL1 (trapped
+ * by HCR_EL2.IMO/FMO): the seed's SendIPI exit, with the targets resolved
+ * against the vCPUs' MPIDRs so the VMM can inject at once.
+ */
+int avcpu_sgi_exit(struct avcpu_vcpu *vcpu, u64 val, u64 flags)
+{
+	struct avcpu_run *run = vcpu->run;
+	struct avcpu_vm *vm = vcpu->vm;
+	u64 aff = FIELD_GET(AVCPU_SGIR_AFF3, val) << 32 |
+		  FIELD_GET(AVCPU_SGIR_AFF2, val) << 16 |
+		  FIELD_GET(AVCPU_SGIR_AFF1, val) << 8;
+	u32 rs = FIELD_GET(AVCPU_SGIR_RS, val);
+	u16 list = FIELD_GET(AVCPU_SGIR_TARGETS, val);
+	u64 targets = 0;
+	int i;
+
+	if (val & AVCPU_SGIR_IRM)
+		flags |= AVCPU_SGI_BROADCAST;
+
+	mutex_lock(&vm->lock);
+	for (i = 0; i < AVCPU_MAX_VCPUS; i++) {
+		struct avcpu_vcpu *t = vm->vcpus[i];
+		u64 mpidr;
+		u32 aff0;
+
+		if (!t)
+			continue;
+		mpidr = t->mpidr & 0xff00ffffffULL;
+		aff0 = mpidr & 0xff;
+		if (flags & AVCPU_SGI_BROADCAST) {
+			if (t != vcpu)
+				targets |= BIT_ULL(i);
+		} else if ((mpidr & ~0xffULL) == aff && aff0 / 16 == rs &&
+			   (list & BIT(aff0 % 16))) {
+			targets |= BIT_ULL(i);
+		}
+	}
+	mutex_unlock(&vm->lock);
+
+	avcpu_set_exit(vcpu, AVCPU_EXIT_SEND_IPI);
+	run->send_ipi.targets = targets;
+	run->send_ipi.aff = aff;
+	run->send_ipi.intid = FIELD_GET(AVCPU_SGIR_INTID, val);
+	run->send_ipi.target_list = list;
+	run->send_ipi.rs = rs;
+	run->send_ipi.padding = 0;
+	run->send_ipi.flags = flags;
+	run->send_ipi.value = val;
+	vcpu->pending = AVCPU_PENDING_STEP;
+	return 0;
+}
