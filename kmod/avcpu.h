@@ -52,12 +52,17 @@ extern struct avcpu_host avcpu_host;
 
 /* host.c */
 int avcpu_host_probe(void);
+void avcpu_host_exit(void);
+unsigned long avcpu_ksym(const char *name);
 void avcpu_host_fill_caps(struct avcpu_caps *caps);
 u64 avcpu_pa_range_enc(u32 bits);
 
 /* stub.S: "hvc #0" with the hyp-stub calling convention */
 unsigned long avcpu_stub_hvc(unsigned long x0, unsigned long x1);
 extern const u32 avcpu_stub_hvc_insn[];
+unsigned long avcpu_hvc(unsigned long x0, unsigned long x1, unsigned long x2,
+			unsigned long x3, unsigned long x4, unsigned long x5,
+			unsigned long x6, unsigned long x7);
 
 /*
  * Guest EL1 (and EL0) system registers the world switch carries. The same
@@ -402,6 +407,15 @@ void avcpu_inject_abort(struct avcpu_vcpu *vcpu, bool iabt, u32 fsc);
 /* hyp: the world switch; called with IRQs off, returns AVCPU_EXC_* */
 int avcpu_vhe_run(struct avcpu_vcpu *vcpu);
 void avcpu_vhe_flush_vmid(struct avcpu_vm *vm);
+
+/* nvhe.c: avcpu's EL2 on nVHE hosts */
+int avcpu_nvhe_init(void);
+void avcpu_nvhe_exit(void);
+int avcpu_nvhe_run(struct avcpu_vcpu *vcpu);
+void avcpu_nvhe_flush_vmid(struct avcpu_vm *vm);
+void avcpu_nvhe_read_ich_vtr(void);
+int avcpu_nvhe_map_vcpu(struct avcpu_vcpu *vcpu);
+void avcpu_nvhe_unmap_vcpu(struct avcpu_vcpu *vcpu);
 
 /* Register n as an instruction names it: 31 reads as zero. */
 static inline u64 avcpu_get_reg(struct avcpu_vcpu *vcpu, unsigned int n)

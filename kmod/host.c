@@ -48,9 +48,9 @@ struct avcpu_host avcpu_host;
 /*
  * kallsyms_lookup_name() is not exported; a kprobe on it gives its address.
  * Only used at load time, for symbols the kernel does not export but that
- * the host check needs (see design.rst).
+ * the host check and the nVHE hand-over need (see design.rst).
  */
-static unsigned long avcpu_ksym(const char *name)
+unsigned long avcpu_ksym(const char *name)
 {
 	static unsigned long (*lookup)(const char *name);
 	struct kprobe kp = { .symbol_name = "kallsyms_lookup_name" };
@@ -229,16 +229,17 @@ static void avcpu_probe_features(void)
 	if (gic)
 		avcpu_host.flags |= AVCPU_CAP_F_GIC_SYSREG;
 
-	if (gic && avcpu_host.mode == AVCPU_HOST_MODE_VHE) {
+	/* ICH_VTR_EL2 is an EL2 register: read where avcpu runs EL2 code */
+	if (gic && avcpu_host.mode == AVCPU_HOST_MODE_VHE)
 		avcpu_read_ich_vtr();
-		if (avcpu_host.nr_lrs)
-			avcpu_host.flags |= AVCPU_CAP_F_NR_LRS;
-	}
-	/* Guests run on VHE hosts; nVHE hosts need avcpu's own EL2 first. */
-	if (avcpu_host.mode == AVCPU_HOST_MODE_VHE)
-		avcpu_host.flags |= AVCPU_CAP_F_RUN;
+	else if (gic)
+		avcpu_nvhe_read_ich_vtr();
+	if (avcpu_host.nr_lrs)
+		avcpu_host.flags |= AVCPU_CAP_F_NR_LRS;
+	/* VHE: the kernel's EL2; nVHE: avcpu's own, taken at load */
+	avcpu_host.flags |= AVCPU_CAP_F_RUN;
 	/* interrupts go through the GICv3 virtual CPU interface */
-	if ((avcpu_host.flags & AVCPU_CAP_F_RUN) && avcpu_host.nr_lrs)
+	if (avcpu_host.nr_lrs)
 		avcpu_host.flags |= AVCPU_CAP_F_IRQ;
 }
 
@@ -268,6 +269,11 @@ int avcpu_host_probe(void)
 	err = avcpu_probe_mode();
 	if (err)
 		return err;
+	if (avcpu_host.mode == AVCPU_HOST_MODE_NVHE) {
+		err = avcpu_nvhe_init();
+		if (err)
+			return err;
+	}
 	avcpu_probe_features();
 
 	pr_info("%s host, %u-bit PA, %u-bit IPA, %u-bit VMID, GIC v%u, %u list registers%s\n",
@@ -276,6 +282,13 @@ int avcpu_host_probe(void)
 		avcpu_host.gic_version, avcpu_host.nr_lrs,
 		avcpu_host.flags & AVCPU_CAP_F_NR_LRS ? "" : " (not known in this mode)");
 	return 0;
+}
+
+/* Undo avcpu_host_probe(): on nVHE, EL2 goes back to the hyp stub. */
+void avcpu_host_exit(void)
+{
+	if (avcpu_host.mode == AVCPU_HOST_MODE_NVHE)
+		avcpu_nvhe_exit();
 }
 
 /*

@@ -76,6 +76,7 @@ static int __init avcpu_init(void)
 		err = avcpu_timer_module_init();
 		if (err) {
 			pr_err("cannot set up the guest timers: %d\n", err);
+			avcpu_host_exit();
 			return err;
 		}
 	}
@@ -84,6 +85,7 @@ static int __init avcpu_init(void)
 	if (err) {
 		pr_err("cannot register /dev/avcpu: %d\n", err);
 		avcpu_timer_module_exit();
+		avcpu_host_exit();
 		return err;
 	}
 	return 0;
@@ -93,6 +95,7 @@ static void __exit avcpu_exit(void)
 {
 	misc_deregister(&avcpu_misc);
 	avcpu_timer_module_exit();
+	avcpu_host_exit();
 	avcpu_vmid_exit();
 }
 

@@ -117,13 +117,15 @@ static void s2_clean_page(struct page *page)
 }
 
 /*
- * Guests run only on VHE hosts so far; elsewhere no stage-2 entry was ever
- * used by the hardware and there is nothing to invalidate.
+ * Invalidate the VMID's TLB entries on every CPU. The TLBI must be issued
+ * at EL2: directly under VHE, through avcpu's EL2 (an HVC) under nVHE.
  */
 static void s2_flush(struct avcpu_vm *vm)
 {
 	if (avcpu_host.mode == AVCPU_HOST_MODE_VHE)
 		avcpu_vhe_flush_vmid(vm);
+	else
+		avcpu_nvhe_flush_vmid(vm);
 }
 
 static void s2_unpin(u64 pte)

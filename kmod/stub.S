@@ -29,3 +29,17 @@ SYM_INNER_LABEL(avcpu_stub_hvc_insn, SYM_L_GLOBAL)
 	ldr	x18, [sp], #16
 	ret
 SYM_FUNC_END(avcpu_stub_hvc)
+
+/*
+ * unsigned long avcpu_hvc(unsigned long x0, ..., unsigned long x7)
+ *
+ * "hvc #0" with x0-x7 as given: avcpu's own EL2 calls on an nVHE host
+ * (kmod/hyp/nvhe/nvhe.h) and the stub calls that take more than one
+ * argument. Same clobber rules as avcpu_stub_hvc.
+ */
+SYM_FUNC_START(avcpu_hvc)
+	str	x18, [sp, #-16]!
+	hvc	#0
+	ldr	x18, [sp], #16
+	ret
+SYM_FUNC_END(avcpu_hvc)

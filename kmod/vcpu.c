@@ -185,7 +185,10 @@ static int avcpu_enter_guest(struct avcpu_vcpu *vcpu)
 		avcpu_vgic_flush(vcpu);
 		avcpu_timer_load(vcpu);
 	}
-	code = avcpu_vhe_run(vcpu);
+	if (avcpu_host.mode == AVCPU_HOST_MODE_VHE)
+		code = avcpu_vhe_run(vcpu);
+	else
+		code = avcpu_nvhe_run(vcpu);
 	WRITE_ONCE(vcpu->in_guest, 0);
 	if (avcpu_host.flags & AVCPU_CAP_F_IRQ) {
 		avcpu_timer_sync(vcpu);
@@ -201,8 +204,6 @@ static int avcpu_vcpu_run(struct avcpu_vcpu *vcpu)
 	struct avcpu_run *run = vcpu->run;
 	int ret;
 
-	if (avcpu_host.mode != AVCPU_HOST_MODE_VHE)
-		return -EOPNOTSUPP;	/* nVHE hosts: the next issue */
 	if (vcpu->state != AVCPU_STATE_READY)
 		return -EBUSY;
 
@@ -420,6 +421,39 @@ static int avcpu_vcpu_mmap(struct file *filp, struct vm_area_struct *vma)
 	return vm_insert_page(vma, vma->vm_start, virt_to_page(vcpu->run));
 }
 
+/*
+ * A vCPU takes whole pages: on nVHE hosts EL2 maps it, and must see
+ * nothing else (Documentation/design.rst, "EL2 page tables").
+ */
+static struct avcpu_vcpu *avcpu_vcpu_alloc(void)
+{
+	struct avcpu_vcpu *vcpu;
+
+	vcpu = alloc_pages_exact(sizeof(*vcpu), GFP_KERNEL_ACCOUNT | __GFP_ZERO);
+	if (!vcpu)
+		return NULL;
+	vcpu->run = (struct avcpu_run *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
+	if (!vcpu->run || !zalloc_cpumask_var(&vcpu->saved_mask, GFP_KERNEL))
+		goto err;
+	if (avcpu_nvhe_map_vcpu(vcpu))
+		goto err;
+	return vcpu;
+err:
+	free_cpumask_var(vcpu->saved_mask);
+	free_page((unsigned long)vcpu->run);
+	free_pages_exact(vcpu, sizeof(*vcpu));
+	return NULL;
+}
+
+static void avcpu_vcpu_free(struct avcpu_vcpu *vcpu)
+{
+	avcpu_vgic_destroy(vcpu);
+	avcpu_nvhe_unmap_vcpu(vcpu);
+	free_cpumask_var(vcpu->saved_mask);
+	free_page((unsigned long)vcpu->run);
+	free_pages_exact(vcpu, sizeof(*vcpu));
+}
+
 static int avcpu_vcpu_release(struct inode *inode, struct file *filp)
 {
 	struct avcpu_vcpu *vcpu = filp->private_data;
@@ -431,10 +465,7 @@ static int avcpu_vcpu_release(struct inode *inode, struct file *filp)
 	if (vcpu->owner)
 		avcpu_vcpu_release_owner(vcpu);
 	avcpu_timer_vcpu_destroy(vcpu);
-	avcpu_vgic_destroy(vcpu);
-	free_cpumask_var(vcpu->saved_mask);
-	free_page((unsigned long)vcpu->run);
-	kfree(vcpu);
+	avcpu_vcpu_free(vcpu);
 	avcpu_vm_put(vm);
 	return 0;
 }
@@ -460,15 +491,9 @@ int avcpu_create_vcpu(struct avcpu_vm *vm, struct avcpu_vcpu_init *init)
 	    (init->mpidr & ~AVCPU_MPIDR_AFF_MASK))
 		return -EINVAL;
 
-	vcpu = kzalloc(sizeof(*vcpu), GFP_KERNEL_ACCOUNT);
+	vcpu = avcpu_vcpu_alloc();
 	if (!vcpu)
 		return -ENOMEM;
-	vcpu->run = (struct avcpu_run *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
-	if (!vcpu->run || !zalloc_cpumask_var(&vcpu->saved_mask, GFP_KERNEL)) {
-		free_page((unsigned long)vcpu->run);
-		kfree(vcpu);
-		return -ENOMEM;
-	}
 	mutex_init(&vcpu->mutex);
 	init_waitqueue_head(&vcpu->wq);
 	avcpu_timer_vcpu_init(vcpu);
@@ -479,9 +504,7 @@ int avcpu_create_vcpu(struct avcpu_vm *vm, struct avcpu_vcpu_init *init)
 	vcpu->cpu = -1;
 	avcpu_vcpu_reset(vcpu, 0, 0);
 	if (avcpu_vgic_init(vcpu)) {
-		free_cpumask_var(vcpu->saved_mask);
-		free_page((unsigned long)vcpu->run);
-		kfree(vcpu);
+		avcpu_vcpu_free(vcpu);
 		return -ENOMEM;
 	}
 
@@ -491,10 +514,7 @@ int avcpu_create_vcpu(struct avcpu_vm *vm, struct avcpu_vcpu_init *init)
 
 		if (v && (i == vcpu->id || v->mpidr == vcpu->mpidr)) {
 			mutex_unlock(&vm->lock);
-			avcpu_vgic_destroy(vcpu);
-			free_cpumask_var(vcpu->saved_mask);
-			free_page((unsigned long)vcpu->run);
-			kfree(vcpu);
+			avcpu_vcpu_free(vcpu);
 			return -EEXIST;
 		}
 	}
@@ -504,10 +524,7 @@ int avcpu_create_vcpu(struct avcpu_vm *vm, struct avcpu_vcpu_init *init)
 	if (fd < 0) {
 		mutex_unlock(&vm->lock);
 		avcpu_vm_put(vm);	/* not the last: the VM fd holds one */
-		avcpu_vgic_destroy(vcpu);
-		free_cpumask_var(vcpu->saved_mask);
-		free_page((unsigned long)vcpu->run);
-		kfree(vcpu);
+		avcpu_vcpu_free(vcpu);
 		return fd;
 	}
 	vm->vcpus[vcpu->id] = vcpu;

@@ -4,6 +4,8 @@
 # Static checks, each a hard failure:
 #   checkpatch.pl --strict   on kmod/ and the uapi header
 #   make W=1 C=2             gcc's extra warnings and sparse on every file
+#   EL2 relocations          the nVHE EL2 C code only branches within
+#                            avcpu (no absolute address, no kernel call)
 #   scripts/doccheck.py      Documentation/*.rst parses without a warning
 # Usage: scripts/lint.sh   (after scripts/deps.sh)
 set -euo pipefail
@@ -43,6 +45,27 @@ if make -s -C "$kdir" M="$top/kmod" CROSS_COMPILE="$cross" W=1 C=2 modules \
 else
 	cat "$out/build.txt"
 	echo "lint: W=1 build failed"
+	fail=1
+fi
+# Code run at EL2 under avcpu's nVHE tables sees only what nvhe.c maps: an
+# absolute address (a literal, a jump table) or a call into the kernel
+# would point nowhere. Its .text may only hold PC-relative references to
+# the hyp objects' own symbols (design.rst, "EL2 code").
+hyp_o=kmod/hyp/nvhe/switch.o
+hyp_syms="__avcpu_guest_enter|__avcpu_fpsimd_load|__avcpu_fpsimd_save"
+if [ -f "$hyp_o" ]; then
+	bad=$("${cross}objdump" -r -j .text "$hyp_o" | awk 'NR > 5 && NF == 3' |
+		grep -vE "R_AARCH64_(CALL26|JUMP26) +($hyp_syms)\$" || true)
+	others=$("${cross}objdump" -h "$hyp_o" | awk '$2 ~ /^\.(rodata|data|bss)/ && $3 != "00000000" { print $2 }')
+	if [ -n "$bad$others" ]; then
+		echo "lint: $hyp_o has references EL2 cannot follow:"
+		echo "$bad" "$others"
+		fail=1
+	else
+		echo "lint: nVHE EL2 code: PC-relative only"
+	fi
+else
+	echo "lint: $hyp_o not built"
 	fail=1
 fi
 if /usr/bin/python3 scripts/doccheck.py >"$out/doccheck.txt" 2>&1; then

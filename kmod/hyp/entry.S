@@ -27,6 +27,19 @@
 #define FRAME_VBAR	120
 #define FRAME_SIZE	128
 
+/*
+ * This CPU's copy of a per-CPU variable, as EL2 sees it. TPIDR_EL2 holds
+ * the kernel's per-CPU offset in both modes: the kernel keeps it there
+ * under VHE, avcpu's nVHE init puts it there (kmod/nvhe.c, which also
+ * maps the variables at EL2). adr_this_cpu would read TPIDR_EL1 on an
+ * nVHE host, which is the host's or the guest's.
+ */
+.macro	hyp_this_cpu dst, sym, tmp
+	adr_l	\dst, \sym
+	mrs	\tmp, tpidr_el2
+	add	\dst, \dst, \tmp
+.endm
+
 #define EXC_SYNC	0
 #define EXC_IRQ		1
 #define EXC_FIQ		2
@@ -145,7 +158,7 @@ SYM_CODE_END(__avcpu_guest_exit)
  */
 SYM_CODE_START_LOCAL(__avcpu_el2_exception)
 	stp	x0, x1, [sp, #-16]!
-	adr_this_cpu x0, avcpu_host_vbar, x1
+	hyp_this_cpu x0, avcpu_host_vbar, x1
 	ldr	x0, [x0]
 	msr	vbar_el2, x0
 	ldp	x0, x1, [sp], #16
@@ -155,7 +168,7 @@ SYM_CODE_END(__avcpu_el2_exception)
 
 SYM_CODE_START_LOCAL(__avcpu_el2_serror)
 	stp	x0, x1, [sp, #-16]!
-	adr_this_cpu x0, avcpu_el2_serror_seen, x1
+	hyp_this_cpu x0, avcpu_el2_serror_seen, x1
 	mov	x1, #1
 	str	x1, [x0]
 	ldp	x0, x1, [sp], #16

@@ -19,7 +19,7 @@
  */
 static const struct avcpu_lane lanes[] = {
 	{ "vhe", AVCPU_HOST_MODE_VHE, "avcpu: VHE host", 3, 4, 52 },
-	{ "nvhe", AVCPU_HOST_MODE_NVHE, "avcpu: nVHE host", 3, 0, 44 },
+	{ "nvhe", AVCPU_HOST_MODE_NVHE, "avcpu: nVHE host", 3, 4, 44 },
 	{ "noel2", 0, "avcpu: the CPUs do not implement EL2", 0, 0, 0 },
 	{ "nvhe-kvm", 0, "avcpu: KVM is enabled on this nVHE host", 0, 0, 0 },
 	{ "vhe-kvm", 0, "avcpu: KVM is enabled on this VHE host", 0, 0, 0 },

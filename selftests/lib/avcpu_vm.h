@@ -64,7 +64,7 @@ bool avcpu_can_run(void);
 #define AVCPU_REQUIRE_RUN() do {					\
 	AVCPU_REQUIRE_LOADED();						\
 	if (!avcpu_can_run())						\
-		SKIP(return, "this host cannot run guests yet (nVHE hosts: issue 5)"); \
+		SKIP(return, "this host cannot run guests"); \
 } while (0)
 
 /* Does this host inject interrupts and run the timers (AVCPU_CAP_F_IRQ)? */

@@ -1,0 +1,459 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * nVHE hosts, the EL1 half: take EL2 from the kernel's hyp stub on every
+ * CPU (and on CPUs that come online later), give it back on unload, on CPU
+ * offline and when the kernel asks through the stub ABI; build the EL2
+ * stage-1 tables; and call the nVHE world switch.
+ *
+ * EL2 addresses: nVHE EL2 has one VA range, TTBR0_EL2's (Arm ARM, DDI 0487,
+ * D8.1.2), 48 bits here. Anything EL2 touches is mapped at its kernel VA
+ * with the top 16 bits cleared, so module text keeps its layout and
+ * PC-relative code finds its neighbours; linear-map objects and module
+ * text land in different halves of that range (kernel VA bit 47). The page
+ * that switches the EL2 MMU on and off is also mapped at VA == PA.
+ * Documentation/design.rst ("nVHE hosts") has the whole picture.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/bitfield.h>
+#include <linux/cpu.h>
+#include <linux/cpuhotplug.h>
+#include <linux/gfp.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/percpu.h>
+#include <linux/smp.h>
+#include <linux/vmalloc.h>
+#include <asm/kvm_arm.h>
+#include <asm/memory.h>
+#include <asm/sysreg.h>
+#include <asm/virt.h>
+
+#include "avcpu.h"
+#include "hyp/switch.h"
+#include "hyp/nvhe/nvhe.h"
+
+#define EL2_VA_BITS	48
+#define EL2_VA_MASK	GENMASK_ULL(EL2_VA_BITS - 1, 0)
+
+/* Stage-1 descriptors (D8.3): 4K granule, four levels from level 0 */
+#define EL2_VALID	BIT(0)
+#define EL2_TABLE	BIT(1)		/* table at levels 0-2, page at 3 */
+#define EL2_ATTR_WB	(0UL << 2)	/* MAIR_EL2 index 0 */
+/* AP[2:1] (D8.4.1): AP[1] is RES1 in a regime with one privilege level */
+#define EL2_AP_RW	BIT(6)		/* AP[2:1] = 0b01 */
+#define EL2_AP_RO	(3UL << 6)
+#define EL2_SH_INNER	(3UL << 8)
+#define EL2_AF		BIT(10)
+#define EL2_XN		BIT_ULL(54)
+#define EL2_ADDR	GENMASK_ULL(47, 12)
+
+#define EL2_PROT_TEXT	EL2_AP_RO
+#define EL2_PROT_DATA	(EL2_AP_RW | EL2_XN)
+
+/*
+ * MAIR_EL2 attribute 0: Normal, inner and outer write-back, read/write
+ * allocate, the kernel's MT_NORMAL, so EL2 and the host see the same
+ * cacheable memory through mappings of the same type (B2.8 "Mismatched
+ * memory attributes").
+ */
+#define EL2_MAIR	0xffUL
+
+static u64 *el2_pgd;
+static DEFINE_MUTEX(el2_pt_lock);	/* el2_pgd and its tables */
+static phys_addr_t nvhe_idmap_pa;
+static phys_addr_t nvhe_stub_vbar;
+static int nvhe_hp_state = -1;
+static u64 nvhe_ttbr, nvhe_tcr, nvhe_sctlr;
+/* CPUs whose EL2 is avcpu's; changed by each CPU for itself, IRQs off */
+static struct cpumask nvhe_held;
+static DEFINE_PER_CPU(void *, nvhe_block);
+
+static u64 el2_va(const void *p)
+{
+	return (u64)p & EL2_VA_MASK;
+}
+
+static phys_addr_t avcpu_kva_to_phys(const void *p)
+{
+	if (virt_addr_valid(p))
+		return virt_to_phys(p);
+	return ((phys_addr_t)vmalloc_to_pfn(p) << PAGE_SHIFT) +
+	       offset_in_page(p);
+}
+
+static unsigned int el2_index(u64 va, int level)
+{
+	return (va >> (PAGE_SHIFT + 9 * (3 - level))) & (PTRS_PER_PTE - 1);
+}
+
+/* The level-3 entry of @va, allocating tables on the way if @alloc. */
+static u64 *el2_walk(u64 va, bool alloc)
+{
+	u64 *table = el2_pgd;
+	int level;
+
+	for (level = 0; level < 3; level++) {
+		u64 *e = &table[el2_index(va, level)];
+
+		if (!(*e & EL2_VALID)) {
+			u64 *next;
+
+			if (!alloc)
+				return NULL;
+			next = (u64 *)get_zeroed_page(GFP_KERNEL);
+			if (!next)
+				return NULL;
+			/* the walker must see the zeroes before the table */
+			dsb(ishst);
+			WRITE_ONCE(*e, virt_to_phys(next) | EL2_VALID | EL2_TABLE);
+		}
+		table = phys_to_virt(*e & EL2_ADDR);
+	}
+	return &table[el2_index(va, 3)];
+}
+
+/*
+ * Map one page. A page mapped twice at the same VA must be the same
+ * physical page (two per-CPU variables sharing a page); anything else is
+ * a clash of the VA scheme and refused. No TLB maintenance: an invalid
+ * entry is never cached (D8.13.1).
+ */
+static int el2_map_page(u64 va, phys_addr_t pa, u64 prot)
+{
+	u64 *pte;
+
+	va &= PAGE_MASK;
+	pa &= PAGE_MASK;
+	lockdep_assert_held(&el2_pt_lock);
+	pte = el2_walk(va, true);
+	if (!pte)
+		return -ENOMEM;
+	if (*pte & EL2_VALID)
+		return (*pte & EL2_ADDR) == pa ? 0 : -EEXIST;
+	WRITE_ONCE(*pte, pa | prot | EL2_VALID | EL2_TABLE | EL2_AF |
+			 EL2_SH_INNER | EL2_ATTR_WB);
+	dsb(ishst);
+	return 0;
+}
+
+/* Map [p, p + size) of linear-map or vmalloc memory at its EL2 VA. */
+static int el2_map_kva(const void *p, size_t size, u64 prot)
+{
+	unsigned long a = (unsigned long)p & PAGE_MASK;
+	unsigned long end = PAGE_ALIGN((unsigned long)p + size);
+	int err = 0;
+
+	mutex_lock(&el2_pt_lock);
+	for (; a < end && !err; a += PAGE_SIZE)
+		err = el2_map_page(el2_va((void *)a),
+				   avcpu_kva_to_phys((void *)a), prot);
+	mutex_unlock(&el2_pt_lock);
+	return err;
+}
+
+static void el2_free_table(u64 *table, int level)
+{
+	int i;
+
+	if (level < 3) {
+		for (i = 0; i < PTRS_PER_PTE; i++)
+			if (table[i] & EL2_VALID)
+				el2_free_table(phys_to_virt(table[i] & EL2_ADDR),
+					       level + 1);
+	}
+	free_page((unsigned long)table);
+}
+
+/* One function on one CPU that holds EL2, hotplug excluded. */
+static void avcpu_nvhe_call_fn(void *arg)
+{
+	u64 *a = arg;
+
+	a[0] = avcpu_hvc(a[0], a[1], 0, 0, 0, 0, 0, 0);
+}
+
+static u64 avcpu_nvhe_call_any(u64 fn, u64 a1)
+{
+	u64 a[2] = { fn, a1 };
+
+	cpus_read_lock();
+	if (smp_call_function_any(&nvhe_held, avcpu_nvhe_call_fn, a, 1))
+		a[0] = HVC_STUB_ERR;
+	cpus_read_unlock();
+	return a[0];
+}
+
+/* Unmap vCPU memory, then drop EL2's TLB entries for it on every CPU. */
+static void el2_unmap_kva(const void *p, size_t size)
+{
+	unsigned long a = (unsigned long)p & PAGE_MASK;
+	unsigned long end = PAGE_ALIGN((unsigned long)p + size);
+	u64 *pte;
+
+	mutex_lock(&el2_pt_lock);
+	for (; a < end; a += PAGE_SIZE) {
+		pte = el2_walk(el2_va((void *)a), false);
+		if (pte)
+			WRITE_ONCE(*pte, 0);
+	}
+	mutex_unlock(&el2_pt_lock);
+	avcpu_nvhe_call_any(AVCPU_HVC_FLUSH_EL2, 0);
+}
+
+int avcpu_nvhe_map_vcpu(struct avcpu_vcpu *vcpu)
+{
+	int err;
+
+	if (avcpu_host.mode != AVCPU_HOST_MODE_NVHE)
+		return 0;
+	err = el2_map_kva(vcpu, sizeof(*vcpu), EL2_PROT_DATA);
+	if (err)
+		el2_unmap_kva(vcpu, sizeof(*vcpu));
+	return err;
+}
+
+void avcpu_nvhe_unmap_vcpu(struct avcpu_vcpu *vcpu)
+{
+	if (avcpu_host.mode == AVCPU_HOST_MODE_NVHE)
+		el2_unmap_kva(vcpu, sizeof(*vcpu));
+}
+
+void avcpu_nvhe_flush_vmid(struct avcpu_vm *vm)
+{
+	avcpu_nvhe_call_any(AVCPU_HVC_FLUSH_VMID, vm->vttbr);
+}
+
+/* ICH_VTR_EL2 is only readable at EL2: ask avcpu's, then size the vGIC */
+void avcpu_nvhe_read_ich_vtr(void)
+{
+	u64 vtr = avcpu_nvhe_call_any(AVCPU_HVC_ICH_VTR, 0);
+
+	if (vtr != HVC_STUB_ERR && (vtr & AVCPU_ICH_VTR_VALID))
+		avcpu_vgic_host_init(lower_32_bits(vtr));
+}
+
+/* Called with IRQs masked and the FP unit owned; returns AVCPU_EXC_*. */
+int avcpu_nvhe_run(struct avcpu_vcpu *vcpu)
+{
+	struct avcpu_vm *vm = vcpu->vm;
+	int code;
+
+	/* a CPU on its way offline has given EL2 back already */
+	if (!cpumask_test_cpu(smp_processor_id(), &nvhe_held))
+		return -1;
+	this_cpu_write(avcpu_el2_serror_seen, 0);
+	code = avcpu_hvc(AVCPU_HVC_RUN, el2_va(vcpu), vm->vttbr, vm->vtcr,
+			 0, 0, 0, 0);
+	if (this_cpu_read(avcpu_el2_serror_seen))
+		code = AVCPU_EXC_SERROR;
+	return code;
+}
+
+/* cpuhp startup, on @cpu itself: hand EL2 from the stub to avcpu. */
+static int avcpu_nvhe_cpu_up(unsigned int cpu)
+{
+	void *block = per_cpu(nvhe_block, cpu);
+	unsigned long flags;
+	u64 ret;
+
+	local_irq_save(flags);
+	ret = avcpu_stub_hvc(HVC_SET_VECTORS, nvhe_idmap_pa);
+	if (!ret)
+		ret = avcpu_hvc(AVCPU_HVC_INIT, nvhe_ttbr, nvhe_tcr, EL2_MAIR,
+				nvhe_sctlr,
+				el2_va(block) + AVCPU_NVHE_BLOCK_SIZE,
+				per_cpu_offset(cpu),
+				el2_va(__avcpu_nvhe_vectors));
+	if (!ret)
+		cpumask_set_cpu(cpu, &nvhe_held);
+	local_irq_restore(flags);
+	if (ret) {
+		pr_err("CPU%u: the hyp stub did not hand EL2 over (%#llx)\n",
+		       cpu, ret);
+		return -EBUSY;
+	}
+	return 0;
+}
+
+/* cpuhp teardown, on @cpu itself: give EL2 back to the stub. */
+static int avcpu_nvhe_cpu_down(unsigned int cpu)
+{
+	unsigned long flags;
+	u64 ret;
+
+	local_irq_save(flags);
+	cpumask_clear_cpu(cpu, &nvhe_held);
+	ret = avcpu_hvc(HVC_RESET_VECTORS, 0, 0, 0, 0, 0, 0, 0);
+	local_irq_restore(flags);
+	if (ret)
+		pr_err("CPU%u: EL2 not given back (%#llx)\n", cpu, ret);
+	return 0;
+}
+
+/*
+ * Clean the identity page to the point of coherency: the EL2 MMU is off
+ * when it first runs, so its instructions are fetched from memory, not
+ * from the caches the module loader wrote them through (D7.5.9 "Behavior
+ * of caches at reset and when caches are disabled").
+ */
+static void avcpu_nvhe_clean_idmap(void)
+{
+	unsigned long a = (unsigned long)__avcpu_nvhe_idmap_start;
+	unsigned long end = a + PAGE_SIZE;
+
+	for (; a < end; a += L1_CACHE_BYTES)
+		asm volatile("dc civac, %0" : : "r" (a) : "memory");
+	dsb(sy);
+	asm volatile("ic ialluis" : : : "memory");
+	dsb(ish);
+	isb();
+}
+
+static int avcpu_nvhe_map_common(void)
+{
+	struct module *mod = THIS_MODULE;
+	int cpu, err;
+
+	/* module text, where the EL2 code and vectors are */
+	err = el2_map_kva(mod->core_layout.base, mod->core_layout.text_size,
+			  EL2_PROT_TEXT);
+	if (err)
+		return err;
+
+	mutex_lock(&el2_pt_lock);
+	err = el2_map_page(nvhe_idmap_pa, nvhe_idmap_pa, EL2_PROT_TEXT);
+	mutex_unlock(&el2_pt_lock);
+	if (err)
+		return err;
+
+	for_each_possible_cpu(cpu) {
+		struct avcpu_nvhe_data *data;
+		struct page *page;
+
+		page = alloc_pages(GFP_KERNEL | __GFP_ZERO,
+				   AVCPU_NVHE_BLOCK_ORDER);
+		if (!page)
+			return -ENOMEM;
+		data = page_address(page);
+		per_cpu(nvhe_block, cpu) = data;
+		data->stub_vbar = nvhe_stub_vbar;
+		data->release_pa = nvhe_idmap_pa +
+			(__avcpu_nvhe_release - __avcpu_nvhe_idmap_start);
+		err = el2_map_kva(data, AVCPU_NVHE_BLOCK_SIZE, EL2_PROT_DATA);
+		if (err)
+			return err;
+
+		/* what hyp/entry.S reaches through TPIDR_EL2 */
+		per_cpu(avcpu_host_vbar, cpu) = el2_va(__avcpu_nvhe_vectors);
+		err = el2_map_kva(per_cpu_ptr(&avcpu_host_vbar, cpu),
+				  sizeof(u64), EL2_PROT_DATA);
+		if (!err)
+			err = el2_map_kva(per_cpu_ptr(&avcpu_el2_serror_seen, cpu),
+					  sizeof(u64), EL2_PROT_DATA);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static void avcpu_nvhe_free(void)
+{
+	int cpu;
+
+	for_each_possible_cpu(cpu) {
+		void *block = per_cpu(nvhe_block, cpu);
+
+		if (block)
+			free_pages((unsigned long)block, AVCPU_NVHE_BLOCK_ORDER);
+		per_cpu(nvhe_block, cpu) = NULL;
+	}
+	if (el2_pgd)
+		el2_free_table(el2_pgd, 0);
+	el2_pgd = NULL;
+}
+
+/*
+ * Where the stub's vectors are: the stub ABI has no call that returns them
+ * (HVC_GET_VECTORS is gone since Linux 5.x) and __hyp_stub_vectors is not
+ * exported, so the address comes from kallsyms; it is a kernel image
+ * address, turned physical with kimage_voffset.
+ */
+static int avcpu_nvhe_find_stub(void)
+{
+	unsigned long va = avcpu_ksym("__hyp_stub_vectors");
+
+	if (!va || !IS_ALIGNED(va, SZ_2K)) {
+		pr_info("cannot find the hyp stub's vectors (kallsyms); nVHE guests unavailable\n");
+		return -ENODEV;
+	}
+	nvhe_stub_vbar = va - kimage_voffset;
+	return 0;
+}
+
+/**
+ * avcpu_nvhe_init() - take EL2 on every CPU of an nVHE host
+ *
+ * Return: 0 with avcpu's EL2 on every online CPU (and on any that comes
+ * online later), or an error with everything undone.
+ */
+int avcpu_nvhe_init(void)
+{
+	int err;
+
+	if (VA_BITS != EL2_VA_BITS) {
+		pr_info("nVHE guests need a 48-bit kernel VA (this one: %d)\n",
+			VA_BITS);
+		return -ENODEV;
+	}
+	err = avcpu_nvhe_find_stub();
+	if (err)
+		return err;
+
+	nvhe_idmap_pa = avcpu_kva_to_phys(__avcpu_nvhe_idmap_start);
+	el2_pgd = (u64 *)get_zeroed_page(GFP_KERNEL);
+	if (!el2_pgd)
+		return -ENOMEM;
+	err = avcpu_nvhe_map_common();
+	if (err) {
+		pr_err("cannot build the EL2 page tables: %d\n", err);
+		goto out_free;
+	}
+	avcpu_nvhe_clean_idmap();
+
+	/*
+	 * TCR_EL2 without E2H (D13.2.134): 48-bit VA (T0SZ 16), 4K granule,
+	 * walks inner shareable and write-back cacheable like the host's own
+	 * tables, PS the host's PA size.
+	 */
+	nvhe_ttbr = virt_to_phys(el2_pgd);
+	nvhe_tcr = TCR_EL2_RES1 | TCR_T0SZ(EL2_VA_BITS) | TCR_TG0_4K |
+		   TCR_IRGN0_WBWA | TCR_ORGN0_WBWA | TCR_SH0_INNER |
+		   (avcpu_pa_range_enc(avcpu_host.pa_bits) << TCR_EL2_PS_SHIFT);
+	/* SCTLR_EL2: MMU and caches on, W^X, little-endian (the kernel's) */
+	nvhe_sctlr = INIT_SCTLR_EL2_MMU_ON;
+
+	err = cpuhp_setup_state(CPUHP_AP_ONLINE_DYN, "avcpu/nvhe:online",
+				avcpu_nvhe_cpu_up, avcpu_nvhe_cpu_down);
+	if (err < 0) {
+		pr_err("cannot take EL2 on every CPU: %d\n", err);
+		goto out_free;
+	}
+	nvhe_hp_state = err;
+	return 0;
+
+out_free:
+	avcpu_nvhe_free();
+	return err;
+}
+
+/* Give EL2 back to the stub on every CPU and free what EL2 used. */
+void avcpu_nvhe_exit(void)
+{
+	if (nvhe_hp_state < 0)
+		return;
+	cpuhp_remove_state(nvhe_hp_state);
+	nvhe_hp_state = -1;
+	avcpu_nvhe_free();
+}
