@@ -127,7 +127,6 @@ struct avcpu_fpsimd {
  * @ap1r: ICH_AP1R<n>_EL2.
  * @vmcr: ICH_VMCR_EL2: the guest's PMR, BPRs, group enables.
  * @hcr: ICH_HCR_EL2 to load; at exit, the value it had (EOIcount).
- * @misr: ICH_MISR_EL2 at exit.
  * @used_lrs: LRs vgic.c filled for this entry.
  * @nr_lrs: the CPU's list registers.
  * @nr_apr: the CPU's active priority registers per group.
@@ -141,7 +140,6 @@ struct avcpu_vgic_cpu {
 	u64 ap1r[4];
 	u64 vmcr;
 	u64 hcr;
-	u64 misr;
 	u32 used_lrs;
 	u32 nr_lrs;
 	u32 nr_apr;

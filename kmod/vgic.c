@@ -156,6 +156,16 @@ void avcpu_vgic_flush(struct avcpu_vcpu *vcpu)
 	unsigned long intid;
 	u64 hcr = ICH_HCR_EN;
 
+	/*
+	 * Nothing pending or active: no LR to fill. Racing with an injection
+	 * is fine: it sees in_guest and kicks.
+	 */
+	if (bitmap_empty(v->live, v->nr_irqs)) {
+		c->used_lrs = 0;
+		c->hcr = hcr;
+		return;
+	}
+
 	raw_spin_lock(&v->lock);
 	for_each_set_bit(intid, v->live, v->nr_irqs) {
 		struct avcpu_virq *irq = &v->irq[intid];
@@ -257,6 +267,10 @@ void avcpu_vgic_sync(struct avcpu_vcpu *vcpu)
 	struct avcpu_vgic_cpu *c = &vcpu->ctx.vgic;
 	u32 i, eoicount;
 
+	eoicount = (c->hcr & ICH_HCR_EOIcount_MASK) >> ICH_HCR_EOIcount_SHIFT;
+	if (!c->used_lrs && !eoicount)
+		return;
+
 	raw_spin_lock(&v->lock);
 	for (i = 0; i < c->used_lrs; i++) {
 		u32 id = v->lr_intid[i];
@@ -278,7 +292,6 @@ void avcpu_vgic_sync(struct avcpu_vcpu *vcpu)
 	}
 
 	/* completions of actives that had no LR (IHI 0069, 12.4.7, EOIcount) */
-	eoicount = (c->hcr & ICH_HCR_EOIcount_MASK) >> ICH_HCR_EOIcount_SHIFT;
 	while (eoicount--) {
 		int id = avcpu_vgic_unlisted_active(v, c->used_lrs);
 
@@ -297,6 +310,10 @@ void avcpu_vgic_set_tline(struct avcpu_vcpu *vcpu, u32 intid, bool level)
 	struct avcpu_vgic *v = &vcpu->vgic;
 	unsigned long flags;
 	bool changed;
+
+	/* the common case after an exit: no change, no lock */
+	if (!!(READ_ONCE(v->irq[intid].st) & AVCPU_VIRQ_TLINE) == level)
+		return;
 
 	raw_spin_lock_irqsave(&v->lock, flags);
 	changed = !!(v->irq[intid].st & AVCPU_VIRQ_TLINE) != level;

@@ -168,15 +168,14 @@ static __always_inline void avcpu_vgic_restore(struct avcpu_vgic_cpu *v)
 }
 
 /*
- * After the guest: ICH_HCR_EL2 (for EOIcount) and ICH_MISR_EL2 are read
- * before EN is cleared; the LRs vgic.c filled are read back and emptied.
+ * After the guest: ICH_HCR_EL2 (for EOIcount) is read before EN is
+ * cleared; the LRs vgic.c filled are read back and emptied.
  */
 static __always_inline void avcpu_vgic_save(struct avcpu_vgic_cpu *v)
 {
 	unsigned int i;
 
 	v->hcr = read_sysreg_s(SYS_ICH_HCR_EL2);
-	v->misr = read_sysreg_s(SYS_ICH_MISR_EL2);
 	v->vmcr = read_sysreg_s(SYS_ICH_VMCR_EL2);
 	write_sysreg_s(0, SYS_ICH_HCR_EL2);
 	for (i = 0; i < v->used_lrs; i++) {
