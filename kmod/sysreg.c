@@ -53,6 +53,8 @@ static const struct {
 	{ ENC(3, 0, 7, 4, 0),	AVCPU_PAR_EL1 },
 	{ ENC(3, 2, 0, 0, 0),	AVCPU_CSSELR_EL1 },
 	{ ENC(2, 0, 0, 2, 2),	AVCPU_MDSCR_EL1 },
+	{ ENC(2, 0, 1, 3, 4),	AVCPU_OSDLR_EL1 },
+	{ ENC(2, 0, 1, 4, 4),	AVCPU_DBGPRCR_EL1 },
 };
 
 /* Index into ctx.sys[] of a register GET/SET_SYSREG accept, or -ENOENT. */
