@@ -25,8 +25,7 @@
 #define AVCPU_EL1(r)	SYS_##r##_EL1
 #define AVCPU_EL0(r)	SYS_##r##_EL0
 #include "../sysreg-sr.h"
-#include "../switch.h"
-#include "../vgic-sr.h"
+#include "../switch-sr.h"
 #include "nvhe.h"
 
 /*
@@ -75,16 +74,8 @@ static u64 __avcpu_nvhe_switch(struct avcpu_vcpu *vcpu, u64 vttbr, u64 vtcr)
 	u64 vbar;
 	int code;
 
-	host.hcr = read_sysreg(hcr_el2);
-	host.vttbr = read_sysreg(vttbr_el2);
-	host.vtcr = read_sysreg(vtcr_el2);
+	avcpu_host_save(&host);
 	host.cptr = read_sysreg(cptr_el2);
-	host.mdcr = read_sysreg(mdcr_el2);
-	host.cnthctl = read_sysreg(cnthctl_el2);
-	host.cntvoff = read_sysreg(cntvoff_el2);
-	host.vpidr = read_sysreg(vpidr_el2);
-	host.vmpidr = read_sysreg(vmpidr_el2);
-	avcpu_sysregs_save(host.sys);
 	vbar = read_sysreg(vbar_el2);
 
 	/*
@@ -93,48 +84,20 @@ static u64 __avcpu_nvhe_switch(struct avcpu_vcpu *vcpu, u64 vttbr, u64 vtcr)
 	 * emulated in timer.c), and it keeps firing while the guest runs,
 	 * which ends the guest like any other host interrupt.
 	 */
-	avcpu_sysregs_load(ctx->sys);
-	__avcpu_fpsimd_load(&ctx->fp);
-	write_sysreg(vttbr, vttbr_el2);
-	write_sysreg(vtcr, vtcr_el2);
-	write_sysreg(ctx->cntvoff, cntvoff_el2);
-	/* the same point as the VHE switch: the vGIC last before the guest */
-	if (ctx->vgic.nr_lrs)
-		avcpu_vgic_restore(&ctx->vgic);
-	write_sysreg(read_cpuid_id(), vpidr_el2);
-	write_sysreg(vcpu->mpidr, vmpidr_el2);
-	write_sysreg((host.cnthctl | AVCPU_CNTHCTL_NVHE_EL1PCTEN) &
-		     ~AVCPU_CNTHCTL_NVHE_EL1PCEN, cnthctl_el2);
-	write_sysreg((host.mdcr & MDCR_EL2_HPMN_MASK) | AVCPU_MDCR_GUEST_TRAPS,
-		     mdcr_el2);
+	avcpu_guest_load(vcpu, &host, vttbr, vtcr,
+			 (host.cnthctl | AVCPU_CNTHCTL_NVHE_EL1PCTEN) &
+			 ~AVCPU_CNTHCTL_NVHE_EL1PCEN);
 	write_sysreg(AVCPU_CPTR_NVHE_GUEST, cptr_el2);
-	write_sysreg(ctx->pc, elr_el2);
-	write_sysreg(ctx->pstate, spsr_el2);
 	write_sysreg(AVCPU_HCR_GUEST, hcr_el2);
 	isb();
 
 	code = __avcpu_guest_enter(ctx, vbar);
 
-	if (ctx->vgic.nr_lrs)
-		avcpu_vgic_save(&ctx->vgic);
-	vcpu->exit.esr = ctx->esr;
-	vcpu->exit.far = ctx->far;
-	vcpu->exit.hpfar = ctx->hpfar;
-
+	avcpu_guest_exit(vcpu);
 	write_sysreg(host.hcr, hcr_el2);
 	write_sysreg(host.cptr, cptr_el2);
 	isb();
-	avcpu_sysregs_save(ctx->sys);
-	__avcpu_fpsimd_save(&ctx->fp);
-	avcpu_sysregs_load(host.sys);
-	write_sysreg(host.vttbr, vttbr_el2);
-	write_sysreg(host.vtcr, vtcr_el2);
-	write_sysreg(host.mdcr, mdcr_el2);
-	write_sysreg(host.cnthctl, cnthctl_el2);
-	write_sysreg(host.cntvoff, cntvoff_el2);
-	write_sysreg(host.vpidr, vpidr_el2);
-	write_sysreg(host.vmpidr, vmpidr_el2);
-	isb();
+	avcpu_host_restore(vcpu, &host);
 	return code;
 }
 

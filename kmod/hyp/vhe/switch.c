@@ -12,8 +12,7 @@
 #define AVCPU_EL1(r)	SYS_##r##_EL12
 #define AVCPU_EL0(r)	SYS_##r##_EL02
 #include "../sysreg-sr.h"
-#include "../switch.h"
-#include "../vgic-sr.h"
+#include "../switch-sr.h"
 
 DEFINE_PER_CPU(u64, avcpu_host_vbar);
 DEFINE_PER_CPU(u64, avcpu_el2_serror_seen);
@@ -30,7 +29,7 @@ DEFINE_PER_CPU(u64, avcpu_el2_serror_seen);
 /* Called with IRQs masked and the FP unit owned; returns AVCPU_EXC_*. */
 int avcpu_vhe_run(struct avcpu_vcpu *vcpu)
 {
-	struct avcpu_vm *vm = vcpu->vm;
+	bool ptimer = vcpu->flags & AVCPU_SETUP_PASSTHROUGH_TIMER;
 	struct avcpu_ctx *ctx = &vcpu->ctx;
 	struct avcpu_host_save host;
 	u64 cnthctl, vbar, daif;
@@ -39,76 +38,38 @@ int avcpu_vhe_run(struct avcpu_vcpu *vcpu)
 	/* the exception that ends the guest masks all of DAIF: restore it */
 	daif = read_sysreg(daif);
 
-	host.hcr = read_sysreg(hcr_el2);
-	host.vttbr = read_sysreg(vttbr_el2);
-	host.vtcr = read_sysreg(vtcr_el2);
+	avcpu_host_save(&host);
 	host.cptr = read_sysreg(cpacr_el1);
-	host.mdcr = read_sysreg(mdcr_el2);
-	host.cnthctl = read_sysreg(cnthctl_el2);
-	host.cntvoff = read_sysreg(cntvoff_el2);
-	host.vpidr = read_sysreg(vpidr_el2);
-	host.vmpidr = read_sysreg(vmpidr_el2);
-	avcpu_sysregs_save(host.sys);
 	vbar = read_sysreg(vbar_el2);
 	this_cpu_write(avcpu_host_vbar, vbar);
 	this_cpu_write(avcpu_el2_serror_seen, 0);
 
 	cnthctl = host.cnthctl | AVCPU_CNTHCTL_EL1PCTEN;
-	if (vcpu->flags & AVCPU_SETUP_PASSTHROUGH_TIMER)
+	if (ptimer) {
 		cnthctl |= AVCPU_CNTHCTL_EL1PTEN;
-	else
-		cnthctl &= ~AVCPU_CNTHCTL_EL1PTEN;
-
-	avcpu_sysregs_load(ctx->sys);
-	__avcpu_fpsimd_load(&ctx->fp);
-	write_sysreg(vm->vttbr, vttbr_el2);
-	write_sysreg(vm->vtcr, vtcr_el2);
-	write_sysreg(ctx->cntvoff, cntvoff_el2);
-	if (vcpu->flags & AVCPU_SETUP_PASSTHROUGH_TIMER) {
 		avcpu_ptimer_save(&host.cntp_ctl, &host.cntp_cval);
 		avcpu_ptimer_load(ctx->sys[AVCPU_CNTP_CTL_EL0],
 				  ctx->sys[AVCPU_CNTP_CVAL_EL0]);
+	} else {
+		cnthctl &= ~AVCPU_CNTHCTL_EL1PTEN;
 	}
-	if (ctx->vgic.nr_lrs)
-		avcpu_vgic_restore(&ctx->vgic);
-	write_sysreg(read_cpuid_id(), vpidr_el2);
-	write_sysreg(vcpu->mpidr, vmpidr_el2);
-	write_sysreg(cnthctl, cnthctl_el2);
-	write_sysreg((host.mdcr & MDCR_EL2_HPMN_MASK) | AVCPU_MDCR_GUEST_TRAPS,
-		     mdcr_el2);
+	avcpu_guest_load(vcpu, &host, vcpu->vm->vttbr, vcpu->vm->vtcr, cnthctl);
 	write_sysreg(AVCPU_CPTR_VHE_GUEST, cpacr_el1);
-	write_sysreg(ctx->pc, elr_el2);
-	write_sysreg(ctx->pstate, spsr_el2);
 	write_sysreg(AVCPU_HCR_GUEST | HCR_E2H, hcr_el2);
 	isb();
 
 	code = __avcpu_guest_enter(ctx, vbar);
 
-	if (ctx->vgic.nr_lrs)
-		avcpu_vgic_save(&ctx->vgic);
-	if (vcpu->flags & AVCPU_SETUP_PASSTHROUGH_TIMER) {
+	avcpu_guest_exit(vcpu);
+	if (ptimer) {
 		avcpu_ptimer_save(&ctx->sys[AVCPU_CNTP_CTL_EL0],
 				  &ctx->sys[AVCPU_CNTP_CVAL_EL0]);
 		avcpu_ptimer_load(host.cntp_ctl, host.cntp_cval);
 	}
-	vcpu->exit.esr = ctx->esr;
-	vcpu->exit.far = ctx->far;
-	vcpu->exit.hpfar = ctx->hpfar;
-
 	write_sysreg(host.hcr, hcr_el2);
-	isb();
-	avcpu_sysregs_save(ctx->sys);
-	__avcpu_fpsimd_save(&ctx->fp);
-	avcpu_sysregs_load(host.sys);
-	write_sysreg(host.vttbr, vttbr_el2);
-	write_sysreg(host.vtcr, vtcr_el2);
 	write_sysreg(host.cptr, cpacr_el1);
-	write_sysreg(host.mdcr, mdcr_el2);
-	write_sysreg(host.cnthctl, cnthctl_el2);
-	write_sysreg(host.cntvoff, cntvoff_el2);
-	write_sysreg(host.vpidr, vpidr_el2);
-	write_sysreg(host.vmpidr, vmpidr_el2);
 	isb();
+	avcpu_host_restore(vcpu, &host);
 
 	write_sysreg(daif, daif);
 

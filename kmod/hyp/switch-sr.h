@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The steps of a world switch that both host modes take, in the order they
+ * take them; a mode file adds how it reaches EL2, its CPTR_EL2 and HCR_EL2
+ * values, and what only it switches (the VHE passthrough timer). Include
+ * after sysreg-sr.h, which needs the mode's AVCPU_EL1().
+ *
+ * Everything here is __always_inline and calls only hyp/entry.S: the nVHE
+ * switch runs at EL2 where no kernel function is mapped.
+ */
+#ifndef __AVCPU_HYP_SWITCH_SR_H__
+#define __AVCPU_HYP_SWITCH_SR_H__
+
+#include <asm/kvm_arm.h>
+#include <asm/sysreg.h>
+
+#include "switch.h"
+#include "vgic-sr.h"
+
+/* The host's EL2 controls a guest changes (but CPTR_EL2), its EL1 registers. */
+static __always_inline void avcpu_host_save(struct avcpu_host_save *h)
+{
+	h->hcr = read_sysreg(hcr_el2);
+	h->vttbr = read_sysreg(vttbr_el2);
+	h->vtcr = read_sysreg(vtcr_el2);
+	h->mdcr = read_sysreg(mdcr_el2);
+	h->cnthctl = read_sysreg(cnthctl_el2);
+	h->cntvoff = read_sysreg(cntvoff_el2);
+	h->vpidr = read_sysreg(vpidr_el2);
+	h->vmpidr = read_sysreg(vmpidr_el2);
+	avcpu_sysregs_save(h->sys);
+}
+
+/*
+ * The guest's registers, stage 2, counter offset, GIC virtual CPU
+ * interface, identity and traps; the mode writes CPTR_EL2 and HCR_EL2 last.
+ */
+static __always_inline void avcpu_guest_load(struct avcpu_vcpu *vcpu,
+					     const struct avcpu_host_save *h,
+					     u64 vttbr, u64 vtcr, u64 cnthctl)
+{
+	struct avcpu_ctx *ctx = &vcpu->ctx;
+
+	avcpu_sysregs_load(ctx->sys);
+	__avcpu_fpsimd_load(&ctx->fp);
+	write_sysreg(vttbr, vttbr_el2);
+	write_sysreg(vtcr, vtcr_el2);
+	write_sysreg(ctx->cntvoff, cntvoff_el2);
+	if (ctx->vgic.nr_lrs)
+		avcpu_vgic_restore(&ctx->vgic);
+	write_sysreg(read_cpuid_id(), vpidr_el2);
+	write_sysreg(vcpu->mpidr, vmpidr_el2);
+	write_sysreg(cnthctl, cnthctl_el2);
+	write_sysreg((h->mdcr & MDCR_EL2_HPMN_MASK) | AVCPU_MDCR_GUEST_TRAPS,
+		     mdcr_el2);
+	write_sysreg(ctx->pc, elr_el2);
+	write_sysreg(ctx->pstate, spsr_el2);
+}
+
+/* Right after the exit: the GIC interface and the exit's syndrome. */
+static __always_inline void avcpu_guest_exit(struct avcpu_vcpu *vcpu)
+{
+	struct avcpu_ctx *ctx = &vcpu->ctx;
+
+	if (ctx->vgic.nr_lrs)
+		avcpu_vgic_save(&ctx->vgic);
+	vcpu->exit.esr = ctx->esr;
+	vcpu->exit.far = ctx->far;
+	vcpu->exit.hpfar = ctx->hpfar;
+}
+
+/*
+ * Once the mode has put back the host's HCR_EL2 and CPTR_EL2 (FP usable
+ * again): the guest's registers out, the host's back in.
+ */
+static __always_inline void avcpu_host_restore(struct avcpu_vcpu *vcpu,
+					       const struct avcpu_host_save *h)
+{
+	struct avcpu_ctx *ctx = &vcpu->ctx;
+
+	avcpu_sysregs_save(ctx->sys);
+	__avcpu_fpsimd_save(&ctx->fp);
+	avcpu_sysregs_load(h->sys);
+	write_sysreg(h->vttbr, vttbr_el2);
+	write_sysreg(h->vtcr, vtcr_el2);
+	write_sysreg(h->mdcr, mdcr_el2);
+	write_sysreg(h->cnthctl, cnthctl_el2);
+	write_sysreg(h->cntvoff, cntvoff_el2);
+	write_sysreg(h->vpidr, vpidr_el2);
+	write_sysreg(h->vmpidr, vmpidr_el2);
+	isb();
+}
+
+#endif
