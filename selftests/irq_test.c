@@ -752,7 +752,8 @@ static void *latency_injector(void *arg)
 	ctx->iters_per_ms = (c1 - c0) / ((t1 - t0) * 1000);
 
 	for (k = 0; k < LATENCY_SAMPLES; k++) {
-		/* 1 to 4.7 ms apart: spread over the phase of the host tick */
+		
+/* 1 to 4.7 ms apart: spread over the phase of the host tick */
 		usleep(1000 + (k * 1237) % 3700);
 		n = ack_n;
 		ret = __vcpu_irq_line(ctx->vcpu, LATENCY_SPI, 1);
@@ -772,6 +773,118 @@ static void *latency_injector(void *arg)
 out:
 	spin_stop = 1;
 	return NULL;
+}
+
+/*
+ * Nesting deeper than the list registers: each handler lets the next,
+ * higher-priority interrupt preempt it, six deep with 4 LRs, so that some
+ * active interrupts have no LR and their completion comes back through
+ * ICH_HCR_EL2.EOIcount (GIC architecture, 12.4.7). Every level must be
+ * acknowledged once, completed once, innermost first, and nothing may be
+ * left active.
+ */
+#define NEST_LEVELS	6
+#define NEST_INTID	100
+#define SYNC_NESTED	0x1a2
+
+static const uint8_t nest_priority[NEST_LEVELS] = {
+	0xf0, 0xd0, 0xb0, 0x90, 0x70, 0x50,
+};
+static volatile uint32_t nest_depth, nest_max_depth;
+static volatile uint32_t nest_eoi_log[NEST_LEVELS], nest_eoi_n;
+
+static void guest_nest_handler(struct ex_regs *regs)
+{
+	uint64_t intid = gic_read_iar();
+
+	if (intid < NEST_INTID || intid >= NEST_INTID + NEST_LEVELS) {
+		bad_intids++;
+		last_bad_intid = intid;
+		if (intid < 1020)
+			gic_write_eoir(intid);
+		return;
+	}
+	irq_count[intid]++;
+	nest_depth++;
+	if (nest_depth > nest_max_depth)
+		nest_max_depth = nest_depth;
+	/*
+	 * The host injects the next level now; unmasked, it preempts us at
+	 * once (it is in an LR when the guest resumes). No lingering after:
+	 * the levels must unwind without an exit in between, so that the
+	 * ones left out of the LRs complete through EOIcount.
+	 */
+	GUEST_SYNC_ARGS(SYNC_NESTED, intid, nest_depth, 0);
+	local_irq_enable();
+	isb();
+	local_irq_disable();
+	nest_depth--;
+	if (nest_eoi_n < NEST_LEVELS)
+		nest_eoi_log[nest_eoi_n] = intid;
+	nest_eoi_n++;
+	gic_write_eoir(intid);
+	irq_done[intid]++;
+}
+
+static void guest_nested(void)
+{
+	guest_install_handler(VECTOR_IRQ_CURRENT, 0, guest_nest_handler);
+	gic_cpu_init();
+	local_irq_enable();
+	while (nest_eoi_n < NEST_LEVELS)
+		spin_counter++;
+	local_irq_disable();
+	/* the running priority is idle again: nothing is left active */
+	GUEST_SYNC_ARGS(2, read_sysreg(ICC_RPR_EL1), 0, 0);
+	GUEST_DONE();
+}
+
+TEST(nested_beyond_list_registers)
+{
+	struct avcpu_vcpu *vcpu;
+	struct avcpu_vm *vm;
+	struct ucall uc;
+	unsigned int k;
+
+	AVCPU_REQUIRE_IRQ();
+	vm = vm_create();
+	ASSERT_LT(vm->caps.nr_lrs, NEST_LEVELS)
+		TH_LOG("the test needs more nesting levels than list registers");
+	nest_depth = nest_max_depth = nest_eoi_n = 0;
+	vcpu = vm_vcpu_add(vm, 0, guest_nested);
+	for (k = 0; k < NEST_LEVELS; k++)
+		vcpu_set_irq(vcpu, NEST_INTID + k,
+			     AVCPU_IRQ_LEVEL | AVCPU_IRQ_PRIORITY, 0,
+			     nest_priority[k]);
+
+	vcpu_inject_irq(vcpu, NEST_INTID);
+	for (k = 0; k < NEST_LEVELS; k++) {
+		run_expect_ucall(_metadata, vcpu, UCALL_SYNC, &uc);
+		ASSERT_EQ(SYNC_NESTED, uc.args[0]);
+		EXPECT_EQ(NEST_INTID + k, uc.args[1])
+			TH_LOG("level %u: expected the interrupt just injected", k);
+		EXPECT_EQ(k + 1, uc.args[2]) TH_LOG("expected nesting depth %u", k + 1);
+		if (k + 1 < NEST_LEVELS)
+			vcpu_inject_irq(vcpu, NEST_INTID + k + 1);
+	}
+	run_expect_ucall(_metadata, vcpu, UCALL_SYNC, &uc);
+	EXPECT_EQ(2, uc.args[0]);
+	EXPECT_EQ(0xff, uc.args[1] & 0xff)
+		TH_LOG("ICC_RPR_EL1 0x%llx at the end: expected idle (0xff)",
+		       (unsigned long long)uc.args[1]);
+	run_expect_ucall(_metadata, vcpu, UCALL_DONE, NULL);
+
+	EXPECT_EQ(NEST_LEVELS, nest_max_depth);
+	EXPECT_EQ(NEST_LEVELS, nest_eoi_n);
+	for (k = 0; k < NEST_LEVELS; k++) {
+		EXPECT_EQ(NEST_INTID + NEST_LEVELS - 1 - k, nest_eoi_log[k])
+			TH_LOG("completion %u: expected the innermost first", k);
+		EXPECT_EQ(1, irq_count[NEST_INTID + k]);
+		EXPECT_EQ(1, irq_done[NEST_INTID + k]);
+		expect_irq_state(_metadata, vcpu, NEST_INTID + k, 0, "at the end");
+	}
+	expect_clean_deliveries(_metadata);
+	vm_free(vm);
 }
 
 static int cmp_i64(const void *a, const void *b)
