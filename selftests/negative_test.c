@@ -1021,15 +1021,7 @@ TEST(sigkill_while_running)
 	if (ret == 1 && read(state_pipe[0], &c, 1) != 1)
 		c = 0;
 	/* kill it whatever happened: no stray guest may outlive the test */
-	kill(pid, SIGKILL);
-	t0 = avcpu_now();
-	while (avcpu_now() - t0 < 5) {
-		w = waitpid(pid, &status, WNOHANG);
-		if (w)
-			break;
-		usleep(10000);
-	}
-	waited = avcpu_now() - t0;
+	w = avcpu_kill_and_reap(pid, 5, &status, &waited);
 	EXPECT_EQ('R', c) TH_LOG("the child's vCPU never got RUNNING");
 	ASSERT_EQ(pid, w) TH_LOG("the child did not die within 5 s of SIGKILL");
 	EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)

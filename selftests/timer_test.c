@@ -890,15 +890,7 @@ static void sigkill_wfi_child(struct __test_metadata *_metadata, bool busy)
 		msg[n] = '\0';
 	/* settle in the loop, then kill it whatever happened */
 	usleep(200000);
-	kill(pid, SIGKILL);
-	t0 = avcpu_now();
-	while (avcpu_now() - t0 < 10) {
-		w = waitpid(pid, &status, WNOHANG);
-		if (w)
-			break;
-		usleep(5000);
-	}
-	waited = avcpu_now() - t0;
+	w = avcpu_kill_and_reap(pid, 10, &status, &waited);
 	close(fds[0]);
 	EXPECT_EQ(busy ? 'R' : 'B', msg[0])
 		TH_LOG("the child said \"%s\"; expected its vCPU %s", msg,

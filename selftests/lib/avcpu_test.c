@@ -2,11 +2,13 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/klog.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -98,6 +100,23 @@ double avcpu_now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+int avcpu_kill_and_reap(int pid, double limit_s, int *status, double *waited)
+{
+	double t0;
+	int w = 0;
+
+	kill(pid, SIGKILL);
+	t0 = avcpu_now();
+	while (avcpu_now() - t0 < limit_s) {
+		w = waitpid(pid, status, WNOHANG);
+		if (w)
+			break;
+		usleep(5000);
+	}
+	*waited = avcpu_now() - t0;
+	return w;
 }
 
 long avcpu_module_refcnt(void)

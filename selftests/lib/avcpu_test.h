@@ -42,6 +42,13 @@ int __avcpu_unload(bool nonblock);
 /* CLOCK_MONOTONIC in seconds. */
 double avcpu_now(void);
 
+/*
+ * SIGKILL @pid and reap it, waiting at most @limit_s seconds; returns what
+ * waitpid() last returned (@pid once reaped, 0 if it was not) and the
+ * seconds it took in *@waited.
+ */
+int avcpu_kill_and_reap(int pid, double limit_s, int *status, double *waited);
+
 /* /sys/module/avcpu/refcnt, -1 if unreadable. */
 long avcpu_module_refcnt(void);
 
