@@ -194,6 +194,11 @@ enum avcpu_pending {
 
 struct avcpu_vm;
 
+/* struct avcpu_vcpu.in_guest */
+#define AVCPU_OUTSIDE_GUEST	0
+#define AVCPU_IN_GUEST		1
+#define AVCPU_KICKED		2	/* an IPI is on its way to end the guest */
+
 /**
  * struct avcpu_virq - one interrupt of a vCPU, as vgic.c keeps it
  * @priority: 0 highest.
@@ -252,9 +257,10 @@ struct avcpu_vgic {
  * @pending_sign: sign-extend the load.
  * @pending_reg64: the register is 64-bit (else its top half is cleared).
  * @vgic: its interrupts.
- * @in_guest: set with IRQs off just before the guest's state is loaded,
- *	cleared after the exit: whoever makes an interrupt pending kicks the
- *	CPU while it is set.
+ * @in_guest: AVCPU_IN_GUEST with IRQs off from just before the guest's
+ *	state is loaded, AVCPU_OUTSIDE_GUEST after the exit: whoever makes an
+ *	interrupt pending meanwhile kicks the CPU, and marks it
+ *	AVCPU_KICKED so that one IPI serves.
  * @run_task: the thread inside RUN, NULL outside (read under RCU).
  * @wq: where a WFI sleeps.
  * @vtimer: wakes a WFI at the virtual timer's deadline.

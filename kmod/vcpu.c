@@ -179,7 +179,7 @@ static int avcpu_enter_guest(struct avcpu_vcpu *vcpu)
 	 * makes an interrupt pending after this point also sees in_guest
 	 * and kicks (avcpu_vcpu_kick), so nothing waits for a later exit.
 	 */
-	smp_store_mb(vcpu->in_guest, 1);
+	smp_store_mb(vcpu->in_guest, AVCPU_IN_GUEST);
 	vcpu->ctx.cntvoff = READ_ONCE(vcpu->vm->cntvoff);
 	if (avcpu_host.flags & AVCPU_CAP_F_IRQ) {
 		avcpu_vgic_flush(vcpu);
@@ -189,7 +189,7 @@ static int avcpu_enter_guest(struct avcpu_vcpu *vcpu)
 		code = avcpu_vhe_run(vcpu);
 	else
 		code = avcpu_nvhe_run(vcpu);
-	WRITE_ONCE(vcpu->in_guest, 0);
+	WRITE_ONCE(vcpu->in_guest, AVCPU_OUTSIDE_GUEST);
 	if (avcpu_host.flags & AVCPU_CAP_F_IRQ) {
 		avcpu_timer_sync(vcpu);
 		avcpu_vgic_sync(vcpu);

@@ -370,7 +370,10 @@ bool avcpu_vgic_wfi_pending(struct avcpu_vcpu *vcpu)
  * Make the vCPU notice new interrupt state: wake it from WFI, or, if it is
  * in the guest, interrupt its CPU (any physical IRQ ends the guest, since
  * HCR_EL2.IMO routes them to EL2). Pairs with the barrier after in_guest is
- * set: either the entry sees the new state, or this sees in_guest.
+ * set: either the entry sees the new state, or this sees in_guest. One
+ * IPI per guest run is enough: whoever moves in_guest from IN to KICKED
+ * sends it, and later kickers, whose state the next entry will load, need
+ * not.
  */
 void avcpu_vcpu_kick(struct avcpu_vcpu *vcpu)
 {
@@ -379,7 +382,8 @@ void avcpu_vcpu_kick(struct avcpu_vcpu *vcpu)
 	wake_up_interruptible(&vcpu->wq);
 	/* the state change before the in_guest read (see avcpu_enter_guest) */
 	smp_mb();
-	if (!READ_ONCE(vcpu->in_guest))
+	if (cmpxchg(&vcpu->in_guest, AVCPU_IN_GUEST, AVCPU_KICKED) !=
+	    AVCPU_IN_GUEST)
 		return;
 	/* task_structs are freed after an RCU grace period */
 	rcu_read_lock();
