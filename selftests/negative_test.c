@@ -917,13 +917,7 @@ TEST(close_vm_fd_while_running)
 	r.vcpu = vcpu;
 	ASSERT_EQ(0, pthread_create(&th, NULL, runner_fn, &r));
 
-	t0 = avcpu_now();
-	while (avcpu_now() - t0 < 10) {
-		state = vcpu_get_state(vcpu);
-		if (spin_started && state == AVCPU_STATE_RUNNING)
-			break;
-		usleep(1000);
-	}
+	state = vcpu_wait_state(vcpu, AVCPU_STATE_RUNNING, &spin_started, 10);
 	EXPECT_EQ(AVCPU_STATE_RUNNING, state);
 	EXPECT_TRUE(spin_started);
 
@@ -968,17 +962,12 @@ static int state_pipe[2];
 static void *child_watch_fn(void *p)
 {
 	struct avcpu_vcpu *vcpu = p;
-	double t0 = avcpu_now();
 	char c = 'R';
 
-	while (avcpu_now() - t0 < 10) {
-		if (vcpu_get_state(vcpu) == AVCPU_STATE_RUNNING && spin_started) {
-			if (write(state_pipe[1], &c, 1) != 1)
-				break;
-			return NULL;
-		}
-		usleep(1000);
-	}
+	if (vcpu_wait_state(vcpu, AVCPU_STATE_RUNNING, &spin_started, 10) ==
+	    AVCPU_STATE_RUNNING && spin_started &&
+	    write(state_pipe[1], &c, 1) == 1)
+		return NULL;
 	c = 'X';
 	if (write(state_pipe[1], &c, 1) != 1)
 		return NULL;

@@ -586,13 +586,7 @@ TEST(running_seen_from_other_thread)
 	r.vcpu = vcpu;
 	ASSERT_EQ(0, pthread_create(&th, NULL, runner_fn, &r));
 
-	t0 = avcpu_now();
-	while (avcpu_now() - t0 < 10) {
-		state = vcpu_get_state(vcpu);
-		if (spin_started && state == AVCPU_STATE_RUNNING)
-			break;
-		usleep(1000);
-	}
+	state = vcpu_wait_state(vcpu, AVCPU_STATE_RUNNING, &spin_started, 10);
 	EXPECT_EQ(0, r.bind_ret);
 	EXPECT_TRUE(spin_started) TH_LOG("the guest never ran");
 	EXPECT_EQ(AVCPU_STATE_RUNNING, state) TH_LOG("GET_STATE: %s", state_str(state));

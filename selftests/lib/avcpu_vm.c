@@ -452,6 +452,22 @@ int vcpu_get_state(struct avcpu_vcpu *vcpu)
 	return ioctl_ret(ioctl(vcpu->fd, AVCPU_GET_STATE, 0));
 }
 
+int vcpu_wait_state(struct avcpu_vcpu *vcpu, int want, volatile int *flag,
+		    double limit_s)
+{
+	double t0 = avcpu_now();
+	int state;
+
+	for (;;) {
+		state = vcpu_get_state(vcpu);
+		if (state == want && (!flag || *flag))
+			return state;
+		if (avcpu_now() - t0 >= limit_s)
+			return state;
+		usleep(1000);
+	}
+}
+
 int __vcpu_irq_line(struct avcpu_vcpu *vcpu, uint32_t intid, uint32_t level)
 {
 	struct avcpu_irq_level l = { .intid = intid, .level = level };

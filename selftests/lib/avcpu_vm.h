@@ -136,6 +136,13 @@ void vcpu_free(struct avcpu_vcpu *vcpu);
 
 /* AVCPU_GET_STATE: AVCPU_STATE_*, or -errno */
 int vcpu_get_state(struct avcpu_vcpu *vcpu);
+/*
+ * Poll GET_STATE (from another thread than the vCPU's) until it says @want
+ * and, if @flag is not NULL, *@flag is non-zero, for at most @limit_s
+ * seconds; returns the last state read.
+ */
+int vcpu_wait_state(struct avcpu_vcpu *vcpu, int want, volatile int *flag,
+		    double limit_s);
 
 /* Interrupts (AVCPU_INJECT_IRQ, AVCPU_GET_IRQ, AVCPU_SET_IRQ); any thread */
 int __vcpu_irq_line(struct avcpu_vcpu *vcpu, uint32_t intid, uint32_t level);
