@@ -33,6 +33,12 @@ run)
 		echo "avcpu-rig: a guest on the $lane host (smoke_test):"
 		AVCPU_LANE="$lane" AVCPU_MODULE=/lib/avcpu/avcpu.ko \
 			/selftests/smoke_test
+		# The main event: avm boots Debian's kernel with 2 vCPUs.
+		echo "avcpu-rig: avm boots Linux on the $lane host, 2 vCPUs:"
+		AVM_DEBUG=1 avm run --kernel /lib/avcpu/guest/Image \
+			--initrd /lib/avcpu/guest/initrd.cpio.gz --cpus 2 --mem 256 \
+			--params "console=ttyAMA0 panic=-1"
+		echo "avcpu-rig: avm exit status $?"
 	fi
 	;;
 check)

@@ -95,6 +95,9 @@ class Cpio:
         with open(src, "rb") as f:
             self._entry(name, stat.S_IFREG | mode, f.read())
 
+    def data(self, name, data, mode=0o644):
+        self._entry(name, stat.S_IFREG | mode, data)
+
     def symlink(self, name, target):
         self._entry(name, stat.S_IFLNK | 0o777, target.encode())
 
@@ -118,6 +121,19 @@ def picked_tests():
     return os.environ.get("AVCPU_TESTS", "").split()
 
 
+def build_guest_initramfs(env):
+    """The initramfs of the Linux guest avm boots: busybox and an init that
+    reports the CPUs online and powers off (scripts/avm-guest-init.sh)."""
+    c = Cpio()
+    for d in ["bin", "proc", "sys", "dev"]:
+        c.dir(d)
+    c.chardev("dev/console", 5, 1)
+    c.file("bin/busybox", env["DEB_BUSYBOX"])
+    c.symlink("bin/sh", "busybox")
+    c.file("init", os.path.join(TOP, "scripts", "avm-guest-init.sh"))
+    return gzip.compress(c.finish(), compresslevel=6, mtime=0)
+
+
 def build_initramfs(env):
     c = Cpio()
     for d in ["bin", "sbin", "usr", "usr/bin", "usr/sbin", "proc", "sys",
@@ -130,12 +146,18 @@ def build_initramfs(env):
     c.file("init", os.path.join(TOP, "scripts", "rig-init.sh"))
     c.file("lib/avcpu/avcpu.ko", os.path.join(TOP, "kmod", "avcpu.ko"), 0o644)
     c.file("bin/avcpu-info", os.path.join(BUILD, "tools", "avcpu-info"))
+    # avm and the Linux guest it boots: Debian's kernel (the host's own)
+    # and a busybox initramfs.
+    c.file("bin/avm", os.path.join(BUILD, "tools", "avm"))
+    c.dir("lib/avcpu/guest")
+    c.file("lib/avcpu/guest/Image", env["DEB_KIMAGE"], 0o644)
+    c.data("lib/avcpu/guest/initrd.cpio.gz", build_guest_initramfs(env), 0o644)
     for t in picked_tests() or FULL_SUITE:
         c.file("selftests/" + t, os.path.join(BUILD, "selftests", t))
     path = os.path.join(rig_dir(), "initramfs.cpio.gz")
     os.makedirs(rig_dir(), exist_ok=True)
     with open(path, "wb") as f:
-        f.write(gzip.compress(c.finish(), mtime=0))
+        f.write(gzip.compress(c.finish(), compresslevel=1, mtime=0))
     return path
 
 

@@ -1,0 +1,21 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# /init of the Linux guest that avm boots in the rig (make run, avm_test).
+# It proves the guest reached userspace on every vCPU and powers off
+# through PSCI SYSTEM_OFF. Lines starting with "avm-guest:" are read by
+# selftests/avm_test.c. init must never exit: that panics the guest.
+
+/bin/busybox mount -t proc proc /proc
+/bin/busybox mount -t sysfs sysfs /sys
+/bin/busybox --install -s /bin
+export PATH=/bin
+
+echo "avm-guest: init reached, kernel $(uname -r)"
+echo "avm-guest: cpus online $(cat /sys/devices/system/cpu/online)"
+echo "avm-guest: cpus present $(cat /sys/devices/system/cpu/present)"
+echo "avm-guest: powering off"
+poweroff -f
+# Still here: poweroff failed. Say so, then wait to be stopped.
+echo "avm-guest: poweroff failed"
+while :; do sleep 1000; done

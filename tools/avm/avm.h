@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * avm: the small VMM of avcpu. Shared definitions: the guest memory map
+ * (QEMU's "virt" board), the device interface, exit codes.
+ * Documentation/vmm.rst describes the whole program.
+ */
+#ifndef AVM_H
+#define AVM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <linux/avcpu.h>
+
+#define AVM_VERSION		"0.1"
+
+/* Guest physical memory map: QEMU's virt board (hw/arm/virt.c). */
+#define AVM_GICD_BASE		0x08000000ULL
+#define AVM_GICD_SIZE		0x00010000ULL
+#define AVM_GICR_BASE		0x080a0000ULL
+#define AVM_GICR_STRIDE		0x00020000ULL	/* RD_base + SGI_base frames */
+#define AVM_UART_BASE		0x09000000ULL
+#define AVM_UART_SIZE		0x00001000ULL
+#define AVM_RAM_BASE		0x40000000ULL
+
+/* INTIDs: PPIs as the virt board wires them, SPIs from 32. */
+#define AVM_PPI_MAINT		25
+#define AVM_PPI_HYP_TIMER	26
+#define AVM_PPI_VIRT_TIMER	27
+#define AVM_PPI_SEC_TIMER	29
+#define AVM_PPI_PHYS_TIMER	30
+#define AVM_SPI_UART		33
+#define AVM_NR_IRQS		288	/* 256 SPIs, as QEMU's virt */
+
+#define AVM_MAX_CPUS		64
+#define AVM_MAX_DEVS		8
+
+/* Fixed phandles of the device tree. */
+#define AVM_PHANDLE_GIC		1
+#define AVM_PHANDLE_CLK		2
+
+/* Exit status of avm (Documentation/vmm.rst, "Exit status"). */
+#define AVM_EXIT_OFF		0	/* the guest called PSCI SYSTEM_OFF */
+#define AVM_EXIT_ERROR		1	/* bad input or a host-side error */
+#define AVM_EXIT_RESET		2	/* the guest called PSCI SYSTEM_RESET */
+#define AVM_EXIT_CRASH		3	/* the guest cannot go on */
+
+/*
+ * An emulated device: one MMIO range, its handlers and its device-tree
+ * node, registered together (avm_add_device()). Offsets are from @base;
+ * @len is 1, 2, 4 or 8; @cpu is the vCPU that made the access.
+ */
+struct avm_dev {
+	const char *name;
+	uint64_t base;
+	uint64_t size;
+	uint64_t (*read)(struct avm_dev *dev, unsigned int cpu, uint64_t off,
+			 unsigned int len);
+	void (*write)(struct avm_dev *dev, unsigned int cpu, uint64_t off,
+		      unsigned int len, uint64_t val);
+	/* Adds the device's nodes under / with fdt_begin_node() and co. */
+	int (*fdt_node)(struct avm_dev *dev, void *fdt);
+	void *priv;
+};
+
+/*
+ * How the GIC model reaches a vCPU's interrupt state: in avm these are the
+ * AVCPU_SET_IRQ, AVCPU_GET_IRQ and AVCPU_INJECT_IRQ ioctls; unit tests put
+ * a recorder behind them. Each returns 0 or a negative errno.
+ */
+struct avm_irq_ops {
+	int (*set)(void *ctx, unsigned int cpu, const struct avcpu_irq *irq);
+	int (*get)(void *ctx, unsigned int cpu, struct avcpu_irq *irq);
+	int (*line)(void *ctx, unsigned int cpu, uint32_t intid, int level);
+};
+
+/* Messages: "avm: ..." on stderr. */
+void avm_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void avm_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Warn at most @limit times per *@count (a site's own counter). */
+void avm_warn_limited(unsigned int *count, unsigned int limit,
+		      const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static inline uint64_t avm_mpidr(unsigned int id)
+{
+	/* KVM's layout: 16 CPUs per cluster (GICv3 Aff0 without RSS). */
+	return (id & 0xf) | ((uint64_t)((id >> 4) & 0xff) << 8);
+}
+
+#endif /* AVM_H */

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The GICv3 distributor and redistributors avm emulates (gic.c).
+ */
+#ifndef AVM_GIC_H
+#define AVM_GIC_H
+
+#include "avm.h"
+
+struct gic;
+
+/*
+ * A GICv3 for @nr_cpus vCPUs with the MPIDRs @mpidr, @nr_irqs INTIDs
+ * (a multiple of 32), its state reaching the vCPUs through @ops/@ctx.
+ * NULL (errno set) on failure.
+ */
+struct gic *gic_create(unsigned int nr_cpus, const uint64_t *mpidr,
+		       unsigned int nr_irqs, const struct avm_irq_ops *ops,
+		       void *ctx);
+void gic_destroy(struct gic *gic);
+
+/* Architectural reset: every INTID disabled, Group 1, priority 0, idle. */
+int gic_reset(struct gic *gic);
+
+/* The distributor's and the redistributors' MMIO devices. */
+struct avm_dev *gic_dist_dev(struct gic *gic);
+struct avm_dev *gic_redist_dev(struct gic *gic);
+
+/* A device's line to SPI @intid went to @level (any thread). */
+void gic_spi_line(struct gic *gic, uint32_t intid, int level);
+
+/* The vCPU an SPI is routed to now (its GICD_IROUTER). */
+unsigned int gic_spi_target(struct gic *gic, uint32_t intid);
+
+#endif /* AVM_GIC_H */

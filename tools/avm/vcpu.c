@@ -1,0 +1,342 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vCPU threads: one per vCPU, bound to a host CPU, running the guest and
+ * handling what RUN returns (the seed's run_vcpu loop). PSCI power
+ * management (Arm DEN 0022) is split with the kernel: avcpu answers the
+ * discovery calls and AFFINITY_INFO, avm starts, stops and ends.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/ioctl.h>
+
+#include "gic.h"
+#include "vm.h"
+
+/* PSCI return codes (DEN 0022, 5.2.2) */
+#define PSCI_SUCCESS		0
+#define PSCI_NOT_SUPPORTED	(-1)
+#define PSCI_INVALID_PARAMS	(-2)
+#define PSCI_ALREADY_ON		(-4)
+#define PSCI_INTERNAL_FAILURE	(-6)
+#define PSCI_INVALID_ADDRESS	(-9)
+
+/* SMCCC vendor-specific hypervisor service: KVM's UID query (DEN 0028) */
+#define SMCCC_VENDOR_HYP_CALL_UID	0x8600ff01
+
+static void vcpu_ret(struct avm_vcpu *v, int64_t val)
+{
+	v->run->ret = (uint64_t)val;
+}
+
+static void vcpu_mmio(struct avm_vcpu *v)
+{
+	struct avm *vm = v->vm;
+	struct avcpu_run *run = v->run;
+	uint64_t addr = run->mmio.addr;
+	unsigned int len = run->mmio.width;
+	bool write = run->exit_reason == AVCPU_EXIT_MMIO_WRITE;
+	struct avm_dev *dev = avm_find_device(vm, addr, len);
+
+	if (dev) {
+		if (write)
+			dev->write(dev, v->id, addr - dev->base, len, run->mmio.data);
+		else
+			run->ret = dev->read(dev, v->id, addr - dev->base, len);
+		return;
+	}
+	/* No device here: reads as zero, writes ignored (Documentation/vmm.rst) */
+	avm_warn_limited(&vm->warned_mmio, 10,
+			 "vCPU %u: %u-byte %s of 0x%llx: no device there (reads as zero, writes ignored)",
+			 v->id, len, write ? "write" : "read",
+			 (unsigned long long)addr);
+	if (!write)
+		run->ret = 0;
+}
+
+static void vcpu_hypercall(struct avm_vcpu *v)
+{
+	uint64_t nr = v->run->hypercall.nr;
+
+	/*
+	 * The guest asks whose hypervisor this is; anything but KVM's UID
+	 * makes Linux leave KVM's services (ptp_kvm) alone.
+	 */
+	if (nr != SMCCC_VENDOR_HYP_CALL_UID)
+		avm_warn_limited(&v->vm->warned_hvc, 5,
+				 "vCPU %u: unknown %s call 0x%llx: NOT_SUPPORTED",
+				 v->id, v->run->hypercall.conduit ? "SMC" : "HVC",
+				 (unsigned long long)nr);
+	vcpu_ret(v, PSCI_NOT_SUPPORTED);
+}
+
+static struct avm_vcpu *vcpu_by_mpidr(struct avm *vm, uint64_t mpidr)
+{
+	unsigned int i;
+
+	for (i = 0; i < vm->nr_cpus; i++)
+		if ((vm->vcpus[i].mpidr & 0xff00ffffffULL) == (mpidr & 0xff00ffffffULL))
+			return &vm->vcpus[i];
+	return NULL;
+}
+
+/* PSCI CPU_ON: exactly one caller may start a vCPU that is off. */
+static void vcpu_cpu_on(struct avm_vcpu *v)
+{
+	struct avm *vm = v->vm;
+	struct avm_vcpu *t = vcpu_by_mpidr(vm, v->run->cpu_up.target_mpidr);
+	uint64_t entry = v->run->cpu_up.entry;
+	struct avcpu_setup setup = { .entry = entry, .x0 = v->run->cpu_up.context };
+
+	if (!t) {
+		vcpu_ret(v, PSCI_INVALID_PARAMS);
+		return;
+	}
+	if (entry & 3 || entry < vm->ram_base || entry >= vm->ram_base + vm->ram_size) {
+		vcpu_ret(v, PSCI_INVALID_ADDRESS);
+		return;
+	}
+	pthread_mutex_lock(&vm->lock);
+	if (t->power != AVM_POWER_OFF) {
+		vcpu_ret(v, PSCI_ALREADY_ON);
+	} else if (ioctl(t->fd, AVCPU_SETUP, &setup)) {
+		avm_warn("vCPU %u: CPU_ON of vCPU %u: SETUP: %s", v->id, t->id,
+			 strerror(errno));
+		vcpu_ret(v, PSCI_INTERNAL_FAILURE);
+	} else {
+		/* SETUP made it FREE: AFFINITY_INFO now says ON_PENDING */
+		t->power = AVM_POWER_ON_PENDING;
+		pthread_cond_broadcast(&vm->cond);
+		vcpu_ret(v, PSCI_SUCCESS);
+	}
+	pthread_mutex_unlock(&vm->lock);
+}
+
+static void vcpu_send_ipi(struct avm_vcpu *v)
+{
+	uint64_t targets = v->run->send_ipi.targets;
+	unsigned int i;
+
+	for (i = 0; i < v->vm->nr_cpus && i < 64; i++)
+		if (targets & (1ULL << i))
+			avm_vcpu_irq_ops.line(v->vm, i, v->run->send_ipi.intid, 1);
+}
+
+/*
+ * Run until the vCPU turns itself off (0) or the VM ends (-1).
+ */
+static int vcpu_loop(struct avm_vcpu *v)
+{
+	struct avm *vm = v->vm;
+	struct avcpu_run *run = v->run;
+
+	for (;;) {
+		if (ioctl(v->fd, AVCPU_RUN, 0)) {
+			if (errno == EINTR || errno == EAGAIN) {
+				bool ended;
+
+				pthread_mutex_lock(&vm->lock);
+				ended = vm->ended;
+				pthread_mutex_unlock(&vm->lock);
+				if (ended)
+					return -1;
+				continue;
+			}
+			avm_err("vCPU %u: RUN: %s", v->id, strerror(errno));
+			avm_vm_end(vm, AVM_EXIT_ERROR);
+			return -1;
+		}
+		v->exits++;
+		switch (run->exit_reason) {
+		case AVCPU_EXIT_MMIO_READ:
+		case AVCPU_EXIT_MMIO_WRITE:
+			vcpu_mmio(v);
+			break;
+		case AVCPU_EXIT_HYPERCALL:
+			vcpu_hypercall(v);
+			break;
+		case AVCPU_EXIT_SYSREG_READ:
+		case AVCPU_EXIT_SYSREG_WRITE:
+			/* registers avcpu leaves to the VMM: none are emulated */
+			avm_warn_limited(&vm->warned_sysreg, 5,
+					 "vCPU %u: system register 0x%x %s: RAZ/WI",
+					 v->id, run->sysreg.encoding,
+					 run->exit_reason == AVCPU_EXIT_SYSREG_READ ?
+					 "read" : "write");
+			run->ret = 0;
+			break;
+		case AVCPU_EXIT_EXTERNAL_INTERRUPT:
+		case AVCPU_EXIT_HALT:
+		case AVCPU_EXIT_NONE:
+			break;
+		case AVCPU_EXIT_SEND_IPI:
+			vcpu_send_ipi(v);
+			break;
+		case AVCPU_EXIT_CPU_UP:
+			vcpu_cpu_on(v);
+			break;
+		case AVCPU_EXIT_CPU_DOWN:
+			return 0;
+		case AVCPU_EXIT_SYSTEM_DOWN:
+			avm_vm_end(vm, run->system_down.type == AVCPU_SYSTEM_OFF ?
+				   AVM_EXIT_OFF : AVM_EXIT_RESET);
+			return -1;
+		case AVCPU_EXIT_NESTED_PAGE_FAULT:
+			avm_err("vCPU %u: guest %s at 0x%llx: neither RAM nor an emulatable MMIO access",
+				v->id,
+				run->nested_page_fault.access & AVCPU_ACCESS_WRITE ?
+				"write" : "read/fetch",
+				(unsigned long long)run->nested_page_fault.addr);
+			avm_vm_end(vm, AVM_EXIT_CRASH);
+			return -1;
+		case AVCPU_EXIT_FAIL_ENTRY:
+			avm_err("vCPU %u: entry failed (reason %llu, ESR 0x%llx)", v->id,
+				(unsigned long long)run->fail_entry.reason,
+				(unsigned long long)run->fail_entry.esr);
+			avm_vm_end(vm, AVM_EXIT_CRASH);
+			return -1;
+		default:
+			avm_err("vCPU %u: unknown exit %u", v->id, run->exit_reason);
+			avm_vm_end(vm, AVM_EXIT_ERROR);
+			return -1;
+		}
+	}
+}
+
+static void *vcpu_thread(void *arg)
+{
+	struct avm_vcpu *v = arg;
+	struct avm *vm = v->vm;
+
+	for (;;) {
+		struct avcpu_bind bind = { .cpu = v->host_cpu };
+		int rc;
+
+		pthread_mutex_lock(&vm->lock);
+		while (v->power != AVM_POWER_ON_PENDING && !vm->ended)
+			pthread_cond_wait(&vm->cond, &vm->lock);
+		if (vm->ended) {
+			pthread_mutex_unlock(&vm->lock);
+			break;
+		}
+		pthread_mutex_unlock(&vm->lock);
+
+		if (ioctl(v->fd, AVCPU_BIND, &bind)) {
+			avm_err("vCPU %u: BIND to CPU %d: %s", v->id, v->host_cpu,
+				strerror(errno));
+			avm_vm_end(vm, AVM_EXIT_ERROR);
+			break;
+		}
+		pthread_mutex_lock(&vm->lock);
+		v->power = AVM_POWER_ON;
+		pthread_mutex_unlock(&vm->lock);
+
+		rc = vcpu_loop(v);
+		if (rc)
+			break;
+		/* PSCI CPU_OFF: give the CPU back, wait for a CPU_ON */
+		if (ioctl(v->fd, AVCPU_UNBIND, 0))
+			avm_warn("vCPU %u: UNBIND: %s", v->id, strerror(errno));
+		pthread_mutex_lock(&vm->lock);
+		v->power = AVM_POWER_OFF;
+		pthread_mutex_unlock(&vm->lock);
+	}
+	return NULL;
+}
+
+static void vcpu_kick_signal(int sig)
+{
+	(void)sig;
+}
+
+void avm_vm_end(struct avm *vm, int code)
+{
+	pthread_t self = pthread_self();
+	unsigned int i;
+
+	pthread_mutex_lock(&vm->lock);
+	if (!vm->ended) {
+		vm->ended = true;
+		vm->exit_code = code;
+	}
+	/*
+	 * Every other vCPU leaves RUN: immediate_exit stops one about to
+	 * enter, the signal one inside (even asleep in a masked WFI).
+	 */
+	for (i = 0; i < vm->nr_cpus; i++) {
+		struct avm_vcpu *v = &vm->vcpus[i];
+
+		if (!v->thread_started || pthread_equal(v->thread, self))
+			continue;
+		__atomic_store_n(&v->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
+		pthread_kill(v->thread, SIGUSR1);
+	}
+	pthread_cond_broadcast(&vm->cond);
+	pthread_mutex_unlock(&vm->lock);
+}
+
+int avm_vm_start(struct avm *vm, uint64_t entry, uint64_t x0)
+{
+	struct avcpu_setup setup = { .entry = entry, .x0 = x0 };
+	struct sigaction sa = { .sa_handler = vcpu_kick_signal };
+	cpu_set_t allowed;
+	int cpus[CPU_SETSIZE], nr_host = 0, c;
+	unsigned int i;
+
+	/* no SA_RESTART: RUN must return EINTR */
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGUSR1, &sa, NULL)) {
+		avm_err("sigaction: %s", strerror(errno));
+		return -1;
+	}
+	if (sched_getaffinity(0, sizeof(allowed), &allowed)) {
+		avm_err("sched_getaffinity: %s", strerror(errno));
+		return -1;
+	}
+	for (c = 0; c < CPU_SETSIZE; c++)
+		if (CPU_ISSET(c, &allowed))
+			cpus[nr_host++] = c;
+
+	pthread_mutex_init(&vm->lock, NULL);
+	pthread_cond_init(&vm->cond, NULL);
+	if (ioctl(vm->vcpus[0].fd, AVCPU_SETUP, &setup)) {
+		avm_err("vCPU 0: SETUP: %s", strerror(errno));
+		return -1;
+	}
+	vm->vcpus[0].power = AVM_POWER_ON_PENDING;
+	for (i = 0; i < vm->nr_cpus; i++) {
+		struct avm_vcpu *v = &vm->vcpus[i];
+
+		/* one host CPU each, round robin over the CPUs avm may use */
+		v->host_cpu = cpus[i % nr_host];
+		if (pthread_create(&v->thread, NULL, vcpu_thread, v)) {
+			avm_err("vCPU %u: cannot start its thread", i);
+			avm_vm_end(vm, AVM_EXIT_ERROR);
+			return -1;
+		}
+		pthread_mutex_lock(&vm->lock);
+		v->thread_started = true;
+		pthread_mutex_unlock(&vm->lock);
+	}
+	return 0;
+}
+
+int avm_vm_wait(struct avm *vm)
+{
+	unsigned int i;
+	int code;
+
+	pthread_mutex_lock(&vm->lock);
+	while (!vm->ended)
+		pthread_cond_wait(&vm->cond, &vm->lock);
+	code = vm->exit_code;
+	pthread_mutex_unlock(&vm->lock);
+	/* a thread started after avm_vm_end() saw it; signal again to be sure */
+	avm_vm_end(vm, code);
+	for (i = 0; i < vm->nr_cpus; i++)
+		if (vm->vcpus[i].thread_started)
+			pthread_join(vm->vcpus[i].thread, NULL);
+	return code;
+}

@@ -1,0 +1,179 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The VM's resources: /dev/avcpu, the VM and vCPU fds, the run pages,
+ * guest RAM, and the MMIO bus the devices register on.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "vm.h"
+
+static int vcpu_irq_set(void *ctx, unsigned int cpu, const struct avcpu_irq *irq)
+{
+	struct avm *vm = ctx;
+
+	return ioctl(vm->vcpus[cpu].fd, AVCPU_SET_IRQ, irq) ? -errno : 0;
+}
+
+static int vcpu_irq_get(void *ctx, unsigned int cpu, struct avcpu_irq *irq)
+{
+	struct avm *vm = ctx;
+
+	return ioctl(vm->vcpus[cpu].fd, AVCPU_GET_IRQ, irq) ? -errno : 0;
+}
+
+static int vcpu_irq_line(void *ctx, unsigned int cpu, uint32_t intid, int level)
+{
+	struct avcpu_irq_level l = { .intid = intid, .level = !!level };
+	struct avm *vm = ctx;
+
+	return ioctl(vm->vcpus[cpu].fd, AVCPU_INJECT_IRQ, &l) ? -errno : 0;
+}
+
+const struct avm_irq_ops avm_vcpu_irq_ops = {
+	.set = vcpu_irq_set,
+	.get = vcpu_irq_get,
+	.line = vcpu_irq_line,
+};
+
+int avm_vm_create(struct avm *vm, unsigned int nr_cpus, uint64_t ram_size)
+{
+	struct avcpu_mem_region region = { 0 };
+	unsigned int i;
+
+	vm->dev_fd = open("/dev/avcpu", O_RDWR | O_CLOEXEC);
+	if (vm->dev_fd < 0) {
+		avm_err("/dev/avcpu: %s (is avcpu.ko loaded, and are you root?)",
+			strerror(errno));
+		return -1;
+	}
+	if (ioctl(vm->dev_fd, AVCPU_GET_CAPS, &vm->caps)) {
+		avm_err("/dev/avcpu: GET_CAPS: %s", strerror(errno));
+		return -1;
+	}
+	if (vm->caps.api_version != AVCPU_API_VERSION ||
+	    !(vm->caps.flags & AVCPU_CAP_F_RUN) || !(vm->caps.flags & AVCPU_CAP_F_IRQ)) {
+		avm_err("this host cannot run avm's guests (avcpu API %u, caps 0x%llx)",
+			vm->caps.api_version, (unsigned long long)vm->caps.flags);
+		return -1;
+	}
+	if (nr_cpus > vm->caps.max_vcpus) {
+		avm_err("--cpus %u: the module allows at most %u vCPUs",
+			nr_cpus, vm->caps.max_vcpus);
+		return -1;
+	}
+	if (vm->caps.ipa_bits < 64 &&
+	    AVM_RAM_BASE + ram_size > (1ULL << vm->caps.ipa_bits)) {
+		avm_err("--mem %llu: beyond the guest's %u-bit physical address space",
+			(unsigned long long)(ram_size >> 20), vm->caps.ipa_bits);
+		return -1;
+	}
+
+	vm->ram_base = AVM_RAM_BASE;
+	vm->ram_size = ram_size;
+	vm->ram = mmap(NULL, ram_size, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (vm->ram == MAP_FAILED) {
+		vm->ram = NULL;
+		avm_err("guest RAM (%llu MiB): %s", (unsigned long long)(ram_size >> 20),
+			strerror(errno));
+		return -1;
+	}
+
+	vm->vm_fd = ioctl(vm->dev_fd, AVCPU_CREATE_VM, 0);
+	if (vm->vm_fd < 0) {
+		avm_err("CREATE_VM: %s", strerror(errno));
+		return -1;
+	}
+	if (ioctl(vm->vm_fd, AVCPU_SET_NR_IRQS, AVM_NR_IRQS)) {
+		avm_err("SET_NR_IRQS: %s", strerror(errno));
+		return -1;
+	}
+	region.slot = 0;
+	region.guest_phys_addr = vm->ram_base;
+	region.memory_size = ram_size;
+	region.userspace_addr = (uintptr_t)vm->ram;
+	if (ioctl(vm->vm_fd, AVCPU_SET_MEMORY_REGION, &region)) {
+		avm_err("SET_MEMORY_REGION: %s", strerror(errno));
+		return -1;
+	}
+	vm->run_size = ioctl(vm->dev_fd, AVCPU_GET_VCPU_MMAP_SIZE, 0);
+	if (vm->run_size < (int)sizeof(struct avcpu_run)) {
+		avm_err("GET_VCPU_MMAP_SIZE: %s", strerror(errno));
+		return -1;
+	}
+
+	for (i = 0; i < nr_cpus; i++) {
+		struct avcpu_vcpu_init init = { .vcpu_id = i, .mpidr = avm_mpidr(i) };
+		struct avm_vcpu *v = &vm->vcpus[i];
+
+		v->vm = vm;
+		v->id = i;
+		v->mpidr = init.mpidr;
+		v->fd = ioctl(vm->vm_fd, AVCPU_CREATE_VCPU, &init);
+		if (v->fd < 0) {
+			avm_err("CREATE_VCPU %u: %s", i, strerror(errno));
+			return -1;
+		}
+		vm->nr_cpus = i + 1;
+		v->run = mmap(NULL, vm->run_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+			      v->fd, 0);
+		if (v->run == MAP_FAILED) {
+			v->run = NULL;
+			avm_err("vCPU %u run page: %s", i, strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+void avm_vm_destroy(struct avm *vm)
+{
+	unsigned int i;
+
+	for (i = 0; i < vm->nr_cpus; i++) {
+		if (vm->vcpus[i].run)
+			munmap(vm->vcpus[i].run, vm->run_size);
+		if (vm->vcpus[i].fd >= 0)
+			close(vm->vcpus[i].fd);
+	}
+	if (vm->vm_fd >= 0)
+		close(vm->vm_fd);
+	if (vm->dev_fd >= 0)
+		close(vm->dev_fd);
+	if (vm->ram)
+		munmap(vm->ram, vm->ram_size);
+}
+
+int avm_add_device(struct avm *vm, struct avm_dev *dev)
+{
+	unsigned int i;
+
+	if (vm->nr_devs == AVM_MAX_DEVS)
+		return -ENOSPC;
+	for (i = 0; i < vm->nr_devs; i++) {
+		struct avm_dev *d = vm->devs[i];
+
+		if (dev->base < d->base + d->size && d->base < dev->base + dev->size)
+			return -EBUSY;
+	}
+	vm->devs[vm->nr_devs++] = dev;
+	return 0;
+}
+
+struct avm_dev *avm_find_device(struct avm *vm, uint64_t addr, unsigned int len)
+{
+	unsigned int i;
+
+	for (i = 0; i < vm->nr_devs; i++) {
+		struct avm_dev *d = vm->devs[i];
+
+		if (addr >= d->base && addr + len <= d->base + d->size)
+			return d;
+	}
+	return NULL;
+}

@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The VM: /dev/avcpu's VM and vCPUs, guest RAM, the MMIO bus, the vCPU
+ * threads and their exits (vm.c, vcpu.c).
+ */
+#ifndef AVM_VM_H
+#define AVM_VM_H
+
+#include <pthread.h>
+
+#include "avm.h"
+
+struct gic;
+struct pl011;
+
+/* PSCI power state of a vCPU as avm tracks it */
+enum avm_power { AVM_POWER_OFF, AVM_POWER_ON_PENDING, AVM_POWER_ON };
+
+struct avm_vcpu {
+	struct avm *vm;
+	unsigned int id;
+	int fd;
+	struct avcpu_run *run;
+	uint64_t mpidr;
+	int host_cpu;
+	pthread_t thread;
+	bool thread_started;
+	enum avm_power power;		/* vm->lock */
+	uint64_t entry, context;	/* vm->lock: set by CPU_ON */
+	unsigned long exits;
+};
+
+struct avm {
+	int dev_fd;
+	int vm_fd;
+	struct avcpu_caps caps;
+	int run_size;
+
+	uint8_t *ram;
+	uint64_t ram_base;
+	uint64_t ram_size;
+
+	unsigned int nr_cpus;
+	struct avm_vcpu vcpus[AVM_MAX_CPUS];
+	uint64_t mpidr[AVM_MAX_CPUS];
+
+	struct avm_dev *devs[AVM_MAX_DEVS];
+	unsigned int nr_devs;
+	struct gic *gic;
+	struct pl011 *uart;
+
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool ended;			/* lock */
+	int exit_code;			/* lock */
+	unsigned int warned_mmio;
+	unsigned int warned_hvc;
+	unsigned int warned_sysreg;
+};
+
+/* Open /dev/avcpu, create the VM, its RAM and @nr_cpus vCPUs. */
+int avm_vm_create(struct avm *vm, unsigned int nr_cpus, uint64_t ram_size);
+void avm_vm_destroy(struct avm *vm);
+int avm_add_device(struct avm *vm, struct avm_dev *dev);
+struct avm_dev *avm_find_device(struct avm *vm, uint64_t addr, unsigned int len);
+
+/* The GIC's way to the vCPUs' interrupt state (SET/GET/INJECT_IRQ) */
+extern const struct avm_irq_ops avm_vcpu_irq_ops;
+
+/* Start vCPU 0 at @entry with x0 = @x0, then every vCPU thread. */
+int avm_vm_start(struct avm *vm, uint64_t entry, uint64_t x0);
+/* Wait for the guest to end; its exit status (AVM_EXIT_*). */
+int avm_vm_wait(struct avm *vm);
+/* End the VM with @code (the first caller wins) and stop every vCPU. */
+void avm_vm_end(struct avm *vm, int code);
+
+#endif /* AVM_VM_H */
