@@ -134,6 +134,22 @@ def build_guest_initramfs(env):
     return gzip.compress(c.finish(), compresslevel=6, mtime=0)
 
 
+def gzipped_image(env):
+    """The guest kernel gzip'd, as some distributions ship it (Debian's
+    arm64 vmlinuz is a raw Image): avm_test boots it too. Cached."""
+    src = env["DEB_KIMAGE"]
+    dst = os.path.join(rig_dir(), "Image.gz")
+    if not os.path.exists(dst) or os.path.getmtime(dst) < os.path.getmtime(src):
+        os.makedirs(rig_dir(), exist_ok=True)
+        with open(src, "rb") as f:
+            data = gzip.compress(f.read(), compresslevel=6, mtime=0)
+        with open(dst + ".tmp", "wb") as f:
+            f.write(data)
+        os.replace(dst + ".tmp", dst)
+    with open(dst, "rb") as f:
+        return f.read()
+
+
 def build_initramfs(env):
     c = Cpio()
     for d in ["bin", "sbin", "usr", "usr/bin", "usr/sbin", "proc", "sys",
@@ -151,6 +167,7 @@ def build_initramfs(env):
     c.file("bin/avm", os.path.join(BUILD, "tools", "avm"))
     c.dir("lib/avcpu/guest")
     c.file("lib/avcpu/guest/Image", env["DEB_KIMAGE"], 0o644)
+    c.data("lib/avcpu/guest/Image.gz", gzipped_image(env), 0o644)
     c.data("lib/avcpu/guest/initrd.cpio.gz", build_guest_initramfs(env), 0o644)
     for t in picked_tests() or FULL_SUITE:
         c.file("selftests/" + t, os.path.join(BUILD, "selftests", t))

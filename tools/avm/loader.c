@@ -76,8 +76,8 @@ uint8_t *avm_read_file(const char *path, size_t max, size_t *len,
 		return NULL;
 	}
 	if ((uint64_t)st.st_size > max) {
-		seterr(err, errlen, "%s: %lld bytes, more than the %zu that fit",
-		       path, (long long)st.st_size, max);
+		seterr(err, errlen, "%s: %lld bytes, does not fit in %zu KiB",
+		       path, (long long)st.st_size, max >> 10);
 		close(fd);
 		return NULL;
 	}

@@ -136,6 +136,10 @@ static int parse_args(int argc, char **argv, struct opts *o)
 
 	o->cpus = 1;
 	o->mem_mib = DEFAULT_MEM_MIB;
+	if (argc < 2) {
+		usage(stderr);
+		return -1;
+	}
 	if (argc >= 2 && argv[1][0] != '-') {
 		if (strcmp(argv[1], "run")) {
 			avm_err("unknown command '%s' (try 'avm --help')", argv[1]);
@@ -194,16 +198,13 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		avm_err("unexpected argument '%s' (try 'avm --help')", argv[optind]);
 		return -1;
 	}
-	if (argc < 2) {
-		usage(stderr);
-		return -1;
-	}
 	if (!o->kernel) {
 		avm_err("no kernel: say --kernel FILE");
 		return -1;
 	}
-	if (o->cpus < 1 || o->cpus > AVM_MAX_CPUS) {
-		avm_err("--cpus %lu: give 1 to %d", o->cpus, AVM_MAX_CPUS);
+	if (o->cpus < 1 || o->cpus > 4096) {
+		avm_err("--cpus %lu: give at least 1 (and at most the module's limit)",
+			o->cpus);
 		return -1;
 	}
 	if (o->mem_mib < MIN_MEM_MIB || o->mem_mib > (1UL << 20)) {
@@ -330,8 +331,12 @@ int main(int argc, char **argv)
 
 	/* Everything the user gave is checked before anything runs. */
 	kbuf = avm_read_file(o.kernel, ram_size, &klen, err, sizeof(err));
-	if (!kbuf || avm_kernel_parse(kbuf, klen, ram_size, &k, err, sizeof(err))) {
-		avm_err("kernel %s", kbuf ? err : err);
+	if (!kbuf) {
+		avm_err("kernel %s", err);
+		return AVM_EXIT_ERROR;
+	}
+	if (avm_kernel_parse(kbuf, klen, ram_size, &k, err, sizeof(err))) {
+		avm_err("kernel %s: %s", o.kernel, err);
 		return AVM_EXIT_ERROR;
 	}
 	if (o.initrd) {
@@ -356,6 +361,13 @@ int main(int argc, char **argv)
 			avm_err("--dtb %s", err);
 			return AVM_EXIT_ERROR;
 		}
+	}
+	/* What the host can do: the module's vCPU limit and address space */
+	if (!o.dump_dtb && avm_vm_open(&vm, o.cpus, ram_size))
+		return AVM_EXIT_ERROR;
+	if (o.cpus > AVM_MAX_CPUS) {
+		avm_err("--cpus %lu: avm supports at most %d vCPUs", o.cpus, AVM_MAX_CPUS);
+		return AVM_EXIT_ERROR;
 	}
 	bootargs = make_bootargs(o.params);
 	if (!bootargs) {

@@ -40,11 +40,8 @@ const struct avm_irq_ops avm_vcpu_irq_ops = {
 	.line = vcpu_irq_line,
 };
 
-int avm_vm_create(struct avm *vm, unsigned int nr_cpus, uint64_t ram_size)
+int avm_vm_open(struct avm *vm, unsigned int nr_cpus, uint64_t ram_size)
 {
-	struct avcpu_mem_region region = { 0 };
-	unsigned int i;
-
 	vm->dev_fd = open("/dev/avcpu", O_RDWR | O_CLOEXEC);
 	if (vm->dev_fd < 0) {
 		avm_err("/dev/avcpu: %s (is avcpu.ko loaded, and are you root?)",
@@ -72,6 +69,13 @@ int avm_vm_create(struct avm *vm, unsigned int nr_cpus, uint64_t ram_size)
 			(unsigned long long)(ram_size >> 20), vm->caps.ipa_bits);
 		return -1;
 	}
+	return 0;
+}
+
+int avm_vm_create(struct avm *vm, unsigned int nr_cpus, uint64_t ram_size)
+{
+	struct avcpu_mem_region region = { 0 };
+	unsigned int i;
 
 	vm->ram_base = AVM_RAM_BASE;
 	vm->ram_size = ram_size;

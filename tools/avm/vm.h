@@ -58,7 +58,9 @@ struct avm {
 	unsigned int warned_sysreg;
 };
 
-/* Open /dev/avcpu, create the VM, its RAM and @nr_cpus vCPUs. */
+/* Open /dev/avcpu; check @nr_cpus and @ram_size against what it can do. */
+int avm_vm_open(struct avm *vm, unsigned int nr_cpus, uint64_t ram_size);
+/* Then create the VM, its RAM and @nr_cpus vCPUs. */
 int avm_vm_create(struct avm *vm, unsigned int nr_cpus, uint64_t ram_size);
 void avm_vm_destroy(struct avm *vm);
 int avm_add_device(struct avm *vm, struct avm_dev *dev);
