@@ -14,6 +14,13 @@ export PATH=/bin
 echo "avm-guest: init reached, kernel $(uname -r)"
 echo "avm-guest: cpus online $(cat /sys/devices/system/cpu/online)"
 echo "avm-guest: cpus present $(cat /sys/devices/system/cpu/present)"
+# avm_echo=1 on the command line (init's environment): read one line from
+# the console (the PL011's receive path) and say what came.
+if [ -n "$avm_echo" ]; then
+	echo "avm-guest: waiting for a line"
+	read -r line
+	echo "avm-guest: read '$line'"
+fi
 echo "avm-guest: powering off"
 poweroff -f
 # Still here: poweroff failed. Say so, then wait to be stopped.

@@ -211,10 +211,11 @@ static void append(char **buf, size_t *len, const char *data, size_t n)
  * /dev/null. With @echo, each console line is also printed as a TAP
  * comment, so the guest's log lands in the serial log the rig scans.
  */
-static void run_avm(const char *const *argv, int timeout_s, const char *marker,
-		    bool echo, struct avm_result *r)
+static void run_avm_input(const char *const *argv, int timeout_s,
+			  const char *marker, bool echo, const char *input,
+			  struct avm_result *r)
 {
-	int out[2], err[2], n = 0, status;
+	int out[2], err[2], in[2] = { -1, -1 }, n = 0, status;
 	const char *args[32];
 	double t0 = now_s();
 	size_t echoed = 0;
@@ -228,7 +229,8 @@ static void run_avm(const char *const *argv, int timeout_s, const char *marker,
 	while (*argv && n < 31)
 		args[n++] = *argv++;
 	args[n] = NULL;
-	if (pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC)) {
+	if (pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC) ||
+	    (input && pipe2(in, O_CLOEXEC))) {
 		r->status = -2000;
 		return;
 	}
@@ -236,7 +238,7 @@ static void run_avm(const char *const *argv, int timeout_s, const char *marker,
 	if (pid == 0) {
 		int null = open("/dev/null", O_RDONLY);
 
-		dup2(null, 0);
+		dup2(input ? in[0] : null, 0);
 		dup2(out[1], 1);
 		dup2(err[1], 2);
 		execv(args[0], (char *const *)args);
@@ -244,6 +246,8 @@ static void run_avm(const char *const *argv, int timeout_s, const char *marker,
 	}
 	close(out[1]);
 	close(err[1]);
+	if (input)
+		close(in[0]);
 	for (;;) {
 		struct pollfd p[2] = { { out[0], POLLIN, 0 }, { err[0], POLLIN, 0 } };
 		double left = timeout_s - (now_s() - t0);
@@ -278,8 +282,16 @@ static void run_avm(const char *const *argv, int timeout_s, const char *marker,
 			}
 			if (i == 0) {
 				append(&r->out, &r->out_len, buf, len);
-				if (marker && r->marker_s < 0 && strstr(r->out, marker))
+				if (marker && r->marker_s < 0 && strstr(r->out, marker)) {
 					r->marker_s = now_s() - t0;
+					/* the guest is ready for its input now */
+					if (in[1] >= 0) {
+						if (write(in[1], input, strlen(input)) < 0)
+							r->status = -3000;
+						close(in[1]);
+						in[1] = -1;
+					}
+				}
 			} else {
 				append(&r->err, &r->err_len, buf, len);
 			}
@@ -293,15 +305,23 @@ static void run_avm(const char *const *argv, int timeout_s, const char *marker,
 			echoed = nl - r->out + 1;
 		}
 	}
+	if (in[1] >= 0)
+		close(in[1]);
 	if (out[0] >= 0)
 		close(out[0]);
 	if (err[0] >= 0)
 		close(err[0]);
 	waitpid(pid, &status, 0);
 	r->total_s = now_s() - t0;
-	if (r->status == -1000)
+	if (r->status == -1000 || r->status == -3000)
 		return;
 	r->status = WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
+}
+
+static void run_avm(const char *const *argv, int timeout_s, const char *marker,
+		    bool echo, struct avm_result *r)
+{
+	run_avm_input(argv, timeout_s, marker, echo, NULL, r);
 }
 
 static void free_result(struct avm_result *r)
@@ -419,6 +439,28 @@ TEST_F_TIMEOUT(avm, linux_boot_gzip_image, BOOT_TIMEOUT_S + 30)
 	if (access(guest_file("Image.gz"), R_OK))
 		SKIP(return, "no gzip'd Image here");
 	check_linux_boot(_metadata, guest_file("Image.gz"), "1", "0");
+}
+
+/* The console's input path: the PL011's receive FIFO and interrupt. */
+TEST_F_TIMEOUT(avm, linux_console_input, BOOT_TIMEOUT_S + 30)
+{
+	const char *argv[] = {
+		"run", "--kernel", guest_file("Image"),
+		"--initrd", guest_file("initrd.cpio.gz"), "--cpus", "2",
+		"--params", "console=ttyAMA0 panic=-1 quiet avm_echo=1", NULL,
+	};
+	struct avm_result r;
+
+	AVCPU_REQUIRE_RUN();
+	AVCPU_REQUIRE_IRQ();
+	REQUIRE_GUEST_FILES();
+	run_avm_input(argv, BOOT_TIMEOUT_S, "avm-guest: waiting for a line", false,
+		      "hello from the host\n", &r);
+	EXPECT_EQ(r.status, 0) TH_LOG("stderr: %s", r.err);
+	ASSERT_GE(r.marker_s, 0) TH_LOG("the guest never asked for input");
+	EXPECT_NE(NULL, strstr(r.out, "avm-guest: read 'hello from the host'"))
+		TH_LOG("console: %s", r.out);
+	free_result(&r);
 }
 
 /* A raw guest's bytes in a file; returns its path. */
