@@ -449,12 +449,8 @@ int main(int argc, char **argv)
 	}
 	ret = avm_vm_wait(&vm);
 	if (getenv("AVM_DEBUG")) {
-		unsigned long exits = 0;
-
-		for (i = 0; i < vm.nr_cpus; i++)
-			exits += vm.vcpus[i].exits;
-		avm_warn("guest ended (status %d) after %.3f s, %lu exits", ret,
-			 now() - t0, exits);
+		avm_warn("guest ended with status %d", ret);
+		avm_vm_print_stats(&vm, now() - t0);
 	}
 	pl011_close_input(vm.uart);
 	avm_vm_destroy(&vm);

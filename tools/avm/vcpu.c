@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 
@@ -40,6 +41,11 @@ static void vcpu_mmio(struct avm_vcpu *v)
 	bool write = run->exit_reason == AVCPU_EXIT_MMIO_WRITE;
 	struct avm_dev *dev = avm_find_device(vm, addr, len);
 
+	unsigned int i;
+
+	for (i = 0; i < vm->nr_devs && vm->devs[i] != dev; i++)
+		;
+	v->mmio_exits[dev ? i : AVM_MAX_DEVS]++;
 	if (dev) {
 		if (write)
 			dev->write(dev, v->id, addr - dev->base, len, run->mmio.data);
@@ -148,7 +154,8 @@ static int vcpu_loop(struct avm_vcpu *v)
 			avm_vm_end(vm, AVM_EXIT_ERROR);
 			return -1;
 		}
-		v->exits++;
+		if (run->exit_reason <= AVCPU_EXIT_SEND_IPI)
+			v->exits[run->exit_reason]++;
 		switch (run->exit_reason) {
 		case AVCPU_EXIT_MMIO_READ:
 		case AVCPU_EXIT_MMIO_WRITE:
@@ -339,4 +346,50 @@ int avm_vm_wait(struct avm *vm)
 		if (vm->vcpus[i].thread_started)
 			pthread_join(vm->vcpus[i].thread, NULL);
 	return code;
+}
+
+void avm_vm_print_stats(struct avm *vm, double seconds)
+{
+	static const char *const names[] = {
+		[AVCPU_EXIT_HYPERCALL] = "hypercall",
+		[AVCPU_EXIT_SYSREG_READ] = "sysreg-read",
+		[AVCPU_EXIT_SYSREG_WRITE] = "sysreg-write",
+		[AVCPU_EXIT_EXTERNAL_INTERRUPT] = "host-irq",
+		[AVCPU_EXIT_CPU_UP] = "cpu-on",
+		[AVCPU_EXIT_CPU_DOWN] = "cpu-off",
+		[AVCPU_EXIT_SYSTEM_DOWN] = "system",
+		[AVCPU_EXIT_HALT] = "halt",
+		[AVCPU_EXIT_SEND_IPI] = "send-ipi",
+	};
+	unsigned long total = 0, n;
+	char line[1024];
+	size_t len = 0;
+	unsigned int i, r;
+
+	for (r = 0; r <= AVCPU_EXIT_SEND_IPI; r++)
+		for (i = 0; i < vm->nr_cpus; i++)
+			total += vm->vcpus[i].exits[r];
+	len += snprintf(line + len, sizeof(line) - len, "%.3f s, %lu exits:",
+			seconds, total);
+	for (i = 0; i <= vm->nr_devs && len < sizeof(line); i++) {
+		unsigned int d = i < vm->nr_devs ? i : AVM_MAX_DEVS;
+
+		n = 0;
+		for (r = 0; r < vm->nr_cpus; r++)
+			n += vm->vcpus[r].mmio_exits[d];
+		if (n)
+			len += snprintf(line + len, sizeof(line) - len, " mmio-%s %lu",
+					i < vm->nr_devs ? vm->devs[i]->name : "none", n);
+	}
+	for (r = 0; r <= AVCPU_EXIT_SEND_IPI && len < sizeof(line); r++) {
+		if (r < sizeof(names) / sizeof(names[0]) && !names[r])
+			continue;
+		n = 0;
+		for (i = 0; i < vm->nr_cpus; i++)
+			n += vm->vcpus[i].exits[r];
+		if (n)
+			len += snprintf(line + len, sizeof(line) - len, " %s %lu",
+					names[r], n);
+	}
+	avm_warn("%s", line);
 }

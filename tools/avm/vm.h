@@ -27,7 +27,9 @@ struct avm_vcpu {
 	bool thread_started;
 	enum avm_power power;		/* vm->lock */
 	uint64_t entry, context;	/* vm->lock: set by CPU_ON */
-	unsigned long exits;
+	/* exits by AVCPU_EXIT_*, and MMIO exits by device (last: none) */
+	unsigned long exits[AVCPU_EXIT_SEND_IPI + 1];
+	unsigned long mmio_exits[AVM_MAX_DEVS + 1];
 };
 
 struct avm {
@@ -75,5 +77,7 @@ int avm_vm_start(struct avm *vm, uint64_t entry, uint64_t x0);
 int avm_vm_wait(struct avm *vm);
 /* End the VM with @code (the first caller wins) and stop every vCPU. */
 void avm_vm_end(struct avm *vm, int code);
+/* One line of exit counts on stderr (AVM_DEBUG) */
+void avm_vm_print_stats(struct avm *vm, double seconds);
 
 #endif /* AVM_VM_H */
