@@ -336,14 +336,14 @@ static void gic_cfg_write(struct gic *gic, unsigned int cpu, uint32_t first,
 }
 
 /*
- * The registers both frames share the layout of (GICD_IGROUPR.. at the
- * distributor, the same offsets in a redistributor's SGI frame). @first0
- * is the INTID of the family's first bit: 0 for both, but the distributor
- * ignores INTIDs below 32 (RAZ/WI with ARE = 1) and a redistributor knows
- * only those.
+ * The registers both frames share the layout of: the one-bit-per-INTID
+ * families and IPRIORITYR, at the same offsets in the distributor and in a
+ * redistributor's SGI frame. The distributor ignores INTIDs below 32
+ * (RAZ/WI with ARE = 1); a redistributor knows only those. Reads (@write
+ * false) fill *@val; false when @off is none of these registers.
  */
-static bool gic_common_read(struct gic *gic, unsigned int cpu, bool redist,
-			    uint64_t off, unsigned int len, uint64_t *val)
+static bool gic_common(struct gic *gic, unsigned int cpu, bool redist,
+		       uint64_t off, unsigned int len, bool write, uint64_t *val)
 {
 	static const struct { uint32_t base; enum gic_bits kind; } fam[] = {
 		{ GICD_IGROUPR, BITS_GROUP }, { GICD_ISENABLER, BITS_SENABLE },
@@ -351,62 +351,34 @@ static bool gic_common_read(struct gic *gic, unsigned int cpu, bool redist,
 		{ GICD_ICPENDR, BITS_CPEND }, { GICD_ISACTIVER, BITS_SACTIVE },
 		{ GICD_ICACTIVER, BITS_CACTIVE },
 	};
-	uint32_t limit = redist ? 32 : gic->nr_irqs;
+	uint32_t limit = redist ? 32 : gic->nr_irqs, first;
 	unsigned int i;
 
-	*val = 0;
+	if (!write)
+		*val = 0;
 	for (i = 0; i < sizeof(fam) / sizeof(fam[0]); i++) {
-		uint32_t first;
-
 		if (off < fam[i].base || off >= fam[i].base + 0x80)
 			continue;
 		first = (off - fam[i].base) * 8;
-		if (len == 4 && (redist ? first == 0 : first >= 32) && first < limit)
+		if (len != 4 || (redist ? first != 0 : first < 32) || first >= limit)
+			return true;
+		if (write)
+			gic_bits_write(gic, cpu, fam[i].kind, first, *val);
+		else
 			*val = gic_bits_read(gic, cpu, fam[i].kind, first);
 		return true;
 	}
-	if (off >= GICD_IPRIORITYR && off < GICD_IPRIORITYR + 0x400) {
-		uint32_t first = off - GICD_IPRIORITYR;
-
-		if ((len == 1 || len == 4) &&
-		    (redist ? first < 32 : first >= 32) && first < limit)
-			*val = gic_prio_read(gic, cpu, first, len);
+	if (off < GICD_IPRIORITYR || off >= GICD_IPRIORITYR + 0x400)
+		return false;
+	first = off - GICD_IPRIORITYR;
+	if ((len != 1 && len != 4) || (redist ? first >= 32 : first < 32) ||
+	    first >= limit)
 		return true;
-	}
-	return false;
-}
-
-static bool gic_common_write(struct gic *gic, unsigned int cpu, bool redist,
-			     uint64_t off, unsigned int len, uint64_t val)
-{
-	static const struct { uint32_t base; enum gic_bits kind; } fam[] = {
-		{ GICD_IGROUPR, BITS_GROUP }, { GICD_ISENABLER, BITS_SENABLE },
-		{ GICD_ICENABLER, BITS_CENABLE }, { GICD_ISPENDR, BITS_SPEND },
-		{ GICD_ICPENDR, BITS_CPEND }, { GICD_ISACTIVER, BITS_SACTIVE },
-		{ GICD_ICACTIVER, BITS_CACTIVE },
-	};
-	uint32_t limit = redist ? 32 : gic->nr_irqs;
-	unsigned int i;
-
-	for (i = 0; i < sizeof(fam) / sizeof(fam[0]); i++) {
-		uint32_t first;
-
-		if (off < fam[i].base || off >= fam[i].base + 0x80)
-			continue;
-		first = (off - fam[i].base) * 8;
-		if (len == 4 && (redist ? first == 0 : first >= 32) && first < limit)
-			gic_bits_write(gic, cpu, fam[i].kind, first, val);
-		return true;
-	}
-	if (off >= GICD_IPRIORITYR && off < GICD_IPRIORITYR + 0x400) {
-		uint32_t first = off - GICD_IPRIORITYR;
-
-		if ((len == 1 || len == 4) &&
-		    (redist ? first < 32 : first >= 32) && first < limit)
-			gic_prio_write(gic, cpu, first, len, val);
-		return true;
-	}
-	return false;
+	if (write)
+		gic_prio_write(gic, cpu, first, len, *val);
+	else
+		*val = gic_prio_read(gic, cpu, first, len);
+	return true;
 }
 
 static uint64_t gic_typer(struct gic *gic)
@@ -422,8 +394,11 @@ static uint64_t gic_dist_read(struct avm_dev *dev, unsigned int cpu,
 	struct gic *gic = dev->priv;
 	uint64_t val = 0;
 
+	/* an access not aligned to its size is RAZ/WI (IHI 0069 12.1.3) */
+	if (off & (len - 1))
+		return 0;
 	pthread_mutex_lock(&gic->lock);
-	if (gic_common_read(gic, cpu, false, off, len, &val)) {
+	if (gic_common(gic, cpu, false, off, len, false, &val)) {
 		/* done */
 	} else if (off >= GICD_IROUTER && off < GICD_IROUTER + 8 * 1024) {
 		uint32_t intid = (off - GICD_IROUTER) / 8;
@@ -465,8 +440,10 @@ static void gic_dist_write(struct avm_dev *dev, unsigned int cpu, uint64_t off,
 {
 	struct gic *gic = dev->priv;
 
+	if (off & (len - 1))
+		return;
 	pthread_mutex_lock(&gic->lock);
-	if (gic_common_write(gic, cpu, false, off, len, val)) {
+	if (gic_common(gic, cpu, false, off, len, true, &val)) {
 		/* done */
 	} else if (off >= GICD_IROUTER && off < GICD_IROUTER + 8 * 1024) {
 		uint32_t intid = (off - GICD_IROUTER) / 8;
@@ -514,12 +491,12 @@ static uint64_t gic_redist_read(struct avm_dev *dev, unsigned int cpu,
 	uint64_t fo = off % AVM_GICR_STRIDE;
 	uint64_t val = 0;
 
-	if (rd >= gic->nr_cpus)
+	if (rd >= gic->nr_cpus || off & (len - 1))
 		return 0;
 	pthread_mutex_lock(&gic->lock);
 	if (fo >= GICR_SGI_OFFSET) {
 		fo -= GICR_SGI_OFFSET;
-		if (gic_common_read(gic, rd, true, fo, len, &val)) {
+		if (gic_common(gic, rd, true, fo, len, false, &val)) {
 			/* done */
 		} else if (fo == GICR_ICFGR0 && len == 4) {
 			val = 0xaaaaaaaa;	/* SGIs: edge, read-only */
@@ -565,12 +542,12 @@ static void gic_redist_write(struct avm_dev *dev, unsigned int cpu,
 	unsigned int rd = off / AVM_GICR_STRIDE;
 	uint64_t fo = off % AVM_GICR_STRIDE;
 
-	if (rd >= gic->nr_cpus)
+	if (rd >= gic->nr_cpus || off & (len - 1))
 		return;
 	pthread_mutex_lock(&gic->lock);
 	if (fo >= GICR_SGI_OFFSET) {
 		fo -= GICR_SGI_OFFSET;
-		if (!gic_common_write(gic, rd, true, fo, len, val) &&
+		if (!gic_common(gic, rd, true, fo, len, true, &val) &&
 		    fo == GICR_ICFGR1 && len == 4)
 			gic_cfg_write(gic, rd, 16, val);
 	} else if (fo == GICR_WAKER && len == 4) {

@@ -110,6 +110,7 @@ static uint8_t *gunzip(const uint8_t *in, size_t len, size_t max, size_t *out_le
 {
 	size_t cap = len * 4 > max ? max : len * 4;
 	z_stream z = { 0 };
+	size_t done = 0;	/* z.total_out restarts with each member */
 	uint8_t *out;
 	int ret;
 
@@ -124,7 +125,7 @@ static uint8_t *gunzip(const uint8_t *in, size_t len, size_t max, size_t *out_le
 	z.next_in = (uint8_t *)in;
 	z.avail_in = len;
 	for (;;) {
-		if (z.total_out == cap) {
+		if (done == cap) {
 			uint8_t *bigger;
 
 			if (cap >= max) {
@@ -140,9 +141,10 @@ static uint8_t *gunzip(const uint8_t *in, size_t len, size_t max, size_t *out_le
 			}
 			out = bigger;
 		}
-		z.next_out = out + z.total_out;
-		z.avail_out = cap - z.total_out;
+		z.next_out = out + done;
+		z.avail_out = cap - done;
 		ret = inflate(&z, Z_NO_FLUSH);
+		done = cap - z.avail_out;
 		if (ret == Z_STREAM_END) {
 			/* concatenated members, as gzip allows; else done */
 			if (z.avail_in >= 2 && z.next_in[0] == 0x1f && z.next_in[1] == 0x8b) {
@@ -161,7 +163,7 @@ static uint8_t *gunzip(const uint8_t *in, size_t len, size_t max, size_t *out_le
 			goto fail;
 		}
 	}
-	*out_len = z.total_out;
+	*out_len = done;
 	inflateEnd(&z);
 	return out;
 fail:
