@@ -254,6 +254,12 @@ class Lane:
             self.parse_tests(lines)
         if self.job == "run" and "avcpu-rig: insmod ok" not in text:
             self.problems.append("avcpu did not load")
+        # make run's main event: avm boots Linux to its init on 2 vCPUs
+        if self.job == "run":
+            if "avm-guest: cpus online 0-1" not in text:
+                self.problems.append("avm's Linux guest did not bring 2 CPUs online")
+            if "avcpu-rig: avm exit status 0" not in text:
+                self.problems.append("avm's Linux guest did not power off cleanly")
 
     def parse_tests(self, lines):
         cur, results, plan = None, [], None
