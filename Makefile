@@ -36,7 +36,7 @@ export CC_ARM64 UCFLAGS KSFT_DIR BUILD
 
 KMAKE		:= $(MAKE) -C $(KDIR) M=$(TOP)/kmod CROSS_COMPILE=$(CROSS_COMPILE)
 
-.PHONY: all deps module selftests tools lint run check clean distclean help
+.PHONY: all deps module selftests tools avm-unit lint run check clean distclean help
 
 all: module selftests tools
 
@@ -55,6 +55,13 @@ selftests:
 tools:
 	$(MAKE) -C tools
 
+# avm's unit tests (tools/avm/tests): static arm64 binaries, run under
+# qemu-aarch64 on x86_64; run.sh also has the build machine's dtc read
+# the tree avm makes.
+avm-unit: tools
+	$(MAKE) -C tools/avm/tests
+	bash tools/avm/tests/run.sh
+
 # checkpatch --strict, a W=1 build and sparse on the module; any finding
 # fails. The W=1/C=1 build goes to a scratch copy so it does not disturb
 # the normal objects.
@@ -64,7 +71,7 @@ lint:
 run: all
 	python3 scripts/rig.py run
 
-check: all lint
+check: all lint avm-unit
 	python3 scripts/rig_test.py
 	python3 scripts/rig.py check
 
@@ -74,6 +81,7 @@ clean:
 	       kmod/modules.order kmod/Module.symvers kmod/.tmp_versions
 	$(MAKE) -C selftests clean
 	$(MAKE) -C tools clean
+	$(MAKE) -C tools/avm/tests clean
 	rm -rf $(BUILD)/rig $(BUILD)/initramfs* $(BUILD)/lint
 
 distclean: clean
@@ -84,5 +92,6 @@ help:
 	@echo "make run        boot the QEMU host lanes, load avcpu, show it working"
 	@echo "make check      static checks + the kselftest suite on every lane"
 	@echo "make lint       checkpatch --strict, W=1 and sparse on kmod/"
+	@echo "make avm-unit   avm's unit tests (GIC, PL011, loader, device tree)"
 	@echo "make KDIR=DIR   build the module against another kernel tree"
 	@echo "make distclean  also drop build/ (downloaded dependencies)"

@@ -44,7 +44,7 @@ if [ "$(dpkg --print-architecture)" = arm64 ]; then
 	foreign=
 else
 	host_pkgs=(make gcc libc6-dev gcc-aarch64-linux-gnu gcc-12-aarch64-linux-gnu
-		   libc6-dev-arm64-cross qemu-system-arm cpio device-tree-compiler
+		   libc6-dev-arm64-cross qemu-system-arm qemu-user cpio device-tree-compiler
 		   sparse xz-utils perl python3 python3-docutils kmod)
 	arm64_pkgs=(libfdt-dev:arm64 zlib1g-dev:arm64)
 	foreign=arm64

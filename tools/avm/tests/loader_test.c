@@ -1,0 +1,753 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * avm's loader (loader.c): recognising arm64 Images (Linux's
+ * Documentation/arm64/booting.rst), their EFI/PE wrapper, gzip and raw
+ * binaries; placing kernel, initrd and DTB in guest RAM; reading files.
+ * Every kernel here is synthetic, built in memory; the real Debian Image
+ * is looked at only when AVM_TEST_KERNEL names it (run.sh does, if it is
+ * there).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <zlib.h>
+
+#include "kselftest_harness.h"
+
+#include "avm_stubs.h"
+#include "fdt.h"
+#include "loader.h"
+
+#define SZ_4K		0x1000ULL
+#define SZ_1M		0x100000ULL
+#define SZ_2M		0x200000ULL
+#define RAM_BASE	AVM_RAM_BASE
+#define RAM_SIZE	(256 * SZ_1M)
+#define MAX		RAM_SIZE
+
+#define IMAGE_MAGIC	0x644d5241
+#define PE_OFF		0x40
+#define PE_OPT_SIZE	0xa0
+#define PE_SECTIONS	(PE_OFF + 24 + PE_OPT_SIZE)
+
+static void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = v;
+	p[1] = v >> 8;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	put16(p, v);
+	put16(p + 2, v >> 16);
+}
+
+static void put64(uint8_t *p, uint64_t v)
+{
+	put32(p, v);
+	put32(p + 4, v >> 32);
+}
+
+/* @len bytes of something that is neither compressible nor all alike */
+static void fill_body(uint8_t *buf, size_t len, uint32_t seed)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		seed = seed * 1103515245 + 12345;
+		/* half noise, half text: deflate gets both kinds of block */
+		buf[i] = (i / 4096) % 2 ? seed >> 16 : "avm loader "[i % 11];
+	}
+}
+
+/* An arm64 Image of @len bytes with this header (booting.rst) */
+static uint8_t *make_image(size_t len, uint64_t text_offset,
+			   uint64_t image_size, uint64_t flags)
+{
+	uint8_t *buf = malloc(len);
+
+	if (!buf)
+		return NULL;
+	fill_body(buf, len, len);
+	memset(buf, 0, 64);
+	put32(buf, 0x14000000 + 16);		/* code0: b 64 */
+	put64(buf + 0x08, text_offset);
+	put64(buf + 0x10, image_size);
+	put64(buf + 0x18, flags);
+	put32(buf + 0x38, IMAGE_MAGIC);
+	return buf;
+}
+
+/*
+ * Make @buf an EFI-stub Image too: "MZ", res5 -> "PE\0\0", @machine, and
+ * two sections, the last ending at @end (PointerToRawData + SizeOfRawData).
+ */
+static void make_pe(uint8_t *buf, uint16_t machine, uint32_t end)
+{
+	uint8_t *pe = buf + PE_OFF, *s = buf + PE_SECTIONS;
+
+	buf[0] = 'M';
+	buf[1] = 'Z';
+	put32(buf + 0x3c, PE_OFF);
+	memcpy(pe, "PE\0\0", 4);
+	put16(pe + 4, machine);
+	put16(pe + 6, 2);			/* NumberOfSections */
+	put16(pe + 20, PE_OPT_SIZE);		/* SizeOfOptionalHeader */
+	memset(pe + 24, 0, PE_OPT_SIZE);
+	memset(s, 0, 80);
+	memcpy(s, ".text", 5);
+	put32(s + 16, 0x1000);			/* SizeOfRawData */
+	put32(s + 20, 0x1000);			/* PointerToRawData */
+	memcpy(s + 40, ".data", 5);
+	put32(s + 40 + 16, end - 0x2000);
+	put32(s + 40 + 20, 0x2000);
+}
+
+/* gzip (one member) of @in into a malloc'd buffer */
+static uint8_t *gzip(const uint8_t *in, size_t len, size_t *out_len)
+{
+	z_stream z = { 0 };
+	uint8_t *out;
+	size_t cap;
+
+	if (deflateInit2(&z, 6, Z_DEFLATED, 16 + MAX_WBITS, 8,
+			 Z_DEFAULT_STRATEGY) != Z_OK)
+		return NULL;
+	cap = deflateBound(&z, len);
+	out = malloc(cap);
+	if (!out) {
+		deflateEnd(&z);
+		return NULL;
+	}
+	z.next_in = (uint8_t *)in;
+	z.avail_in = len;
+	z.next_out = out;
+	z.avail_out = cap;
+	if (deflate(&z, Z_FINISH) != Z_STREAM_END) {
+		deflateEnd(&z);
+		free(out);
+		return NULL;
+	}
+	*out_len = z.total_out;
+	deflateEnd(&z);
+	return out;
+}
+
+static uint8_t *memdup(const void *p, size_t len)
+{
+	uint8_t *q = malloc(len ? len : 1);
+
+	if (q)
+		memcpy(q, p, len);
+	return q;
+}
+
+/*
+ * A copy of @len bytes of @p that ends where a PROT_NONE page starts: a
+ * parser reading past the end of what it was given faults.
+ */
+struct guarded {
+	void *map;
+	size_t size;
+};
+
+static uint8_t *guarded_copy(struct guarded *g, const void *p, size_t len)
+{
+	size_t page = sysconf(_SC_PAGESIZE), span = (len + page - 1) / page * page;
+	uint8_t *m;
+
+	g->size = span + page;
+	m = mmap(NULL, g->size, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED)
+		return NULL;
+	if (mprotect(m + span, page, PROT_NONE)) {
+		munmap(m, g->size);
+		return NULL;
+	}
+	g->map = m;
+	memcpy(m + span - len, p, len);
+	return m + span - len;
+}
+
+/*
+ * Parse a copy of @buf that must fail with an error containing @what;
+ * on failure the parser leaves the copy to its caller (which unmaps it).
+ */
+#define EXPECT_PARSE_FAILS(buf, len, max, what) do {				\
+	struct avm_kernel __k;							\
+	char __err[256] = "";							\
+	struct guarded __g;							\
+	uint8_t *__b = guarded_copy(&__g, (buf), (len));			\
+										\
+	ASSERT_NE(NULL, __b);							\
+	EXPECT_EQ(-1, avm_kernel_parse(__b, (len), (max), &__k, __err,		\
+				       sizeof(__err)));				\
+	EXPECT_NE(NULL, strstr(__err, (what))) TH_LOG("error: '%s'", __err);	\
+	EXPECT_EQ(NULL, __k.data);						\
+	munmap(__g.map, __g.size);						\
+} while (0)
+
+TEST(image_header)
+{
+	const size_t len = SZ_1M + 123;
+	uint8_t *buf = make_image(len, 0, 0x2012345, 0xa);
+	struct avm_kernel k;
+	char err[256] = "";
+
+	ASSERT_NE(NULL, buf);
+	ASSERT_EQ(0, avm_kernel_parse(buf, len, MAX, &k, err, sizeof(err)))
+		TH_LOG("%s", err);
+	EXPECT_EQ(AVM_KERNEL_IMAGE, k.format);
+	EXPECT_FALSE(k.gzip);
+	EXPECT_EQ(0, k.text_offset);
+	EXPECT_EQ(0x2012345, k.image_size);
+	EXPECT_EQ(0xa, k.flags);
+	/* the buffer is taken over as it is */
+	EXPECT_EQ(buf, k.data);
+	EXPECT_EQ(len, k.size);
+	free(k.data);
+}
+
+TEST(image_text_offset)
+{
+	uint8_t *buf = make_image(SZ_1M, 0x80000, 0x300000, 0x2);
+	struct avm_kernel k;
+	char err[256] = "";
+
+	ASSERT_NE(NULL, buf);
+	ASSERT_EQ(0, avm_kernel_parse(buf, SZ_1M, MAX, &k, err, sizeof(err)))
+		TH_LOG("%s", err);
+	EXPECT_EQ(0x80000, k.text_offset);
+	EXPECT_EQ(0x300000, k.image_size);
+	EXPECT_EQ(0x2, k.flags);
+	free(k.data);
+}
+
+/* Before Linux 3.17 image_size is 0: text_offset is then 0x80000 */
+TEST(image_size_zero_means_old_offset)
+{
+	uint8_t *buf = make_image(SZ_1M, 0, 0, 0);
+	struct avm_kernel k;
+	char err[256] = "";
+
+	ASSERT_NE(NULL, buf);
+	ASSERT_EQ(0, avm_kernel_parse(buf, SZ_1M, MAX, &k, err, sizeof(err)))
+		TH_LOG("%s", err);
+	EXPECT_EQ(AVM_KERNEL_IMAGE, k.format);
+	EXPECT_EQ(0x80000, k.text_offset);
+	EXPECT_EQ(0, k.image_size);
+	free(k.data);
+
+	/* whatever the header's text_offset field holds */
+	buf = make_image(SZ_1M, 0x1000, 0, 0);
+	ASSERT_NE(NULL, buf);
+	ASSERT_EQ(0, avm_kernel_parse(buf, SZ_1M, MAX, &k, err, sizeof(err)))
+		TH_LOG("%s", err);
+	EXPECT_EQ(0x80000, k.text_offset);
+	free(k.data);
+}
+
+TEST(big_endian_refused)
+{
+	uint8_t *buf = make_image(SZ_1M, 0, SZ_2M, 0xb);
+
+	ASSERT_NE(NULL, buf);
+	EXPECT_PARSE_FAILS(buf, SZ_1M, MAX, "big-endian");
+	free(buf);
+}
+
+TEST(bad_text_offset_refused)
+{
+	uint8_t *buf = make_image(SZ_1M, 0x80010, SZ_2M, 0);
+
+	ASSERT_NE(NULL, buf);
+	EXPECT_PARSE_FAILS(buf, SZ_1M, MAX, "text_offset");
+	put64(buf + 0x08, SZ_2M);
+	EXPECT_PARSE_FAILS(buf, SZ_1M, MAX, "text_offset");
+	free(buf);
+}
+
+/* A file much longer than the kernel says it is: not this header's file */
+TEST(image_size_below_file_refused)
+{
+	const size_t len = 4 * SZ_1M;
+	uint8_t *buf = make_image(len, 0, SZ_1M, 0);
+
+	ASSERT_NE(NULL, buf);
+	EXPECT_PARSE_FAILS(buf, len, MAX, "image_size");
+	free(buf);
+}
+
+TEST(efi_image_accepted)
+{
+	const size_t len = SZ_1M;
+	uint8_t *buf = make_image(len, 0, 3 * SZ_1M, 0xa);
+	struct avm_kernel k;
+	char err[256] = "";
+
+	ASSERT_NE(NULL, buf);
+	make_pe(buf, 0xaa64, len);
+	ASSERT_EQ(0, avm_kernel_parse(buf, len, MAX, &k, err, sizeof(err)))
+		TH_LOG("%s", err);
+	EXPECT_EQ(AVM_KERNEL_IMAGE, k.format);
+	EXPECT_EQ(3 * SZ_1M, k.image_size);
+	free(k.data);
+}
+
+TEST(efi_image_truncated_refused)
+{
+	const size_t len = SZ_1M;
+	uint8_t *buf = make_image(len, 0, 3 * SZ_1M, 0xa);
+
+	ASSERT_NE(NULL, buf);
+	/* the sections reach 1 byte past the file: a cut download */
+	make_pe(buf, 0xaa64, len + 1);
+	EXPECT_PARSE_FAILS(buf, len, MAX, "truncated");
+	/* the same file, whole, is fine: the check is the file's length */
+	make_pe(buf, 0xaa64, len);
+	{
+		struct avm_kernel k;
+		char err[256] = "";
+		uint8_t *copy = memdup(buf, len);
+
+		ASSERT_NE(NULL, copy);
+		EXPECT_EQ(0, avm_kernel_parse(copy, len, MAX, &k, err, sizeof(err)))
+			TH_LOG("%s", err);
+		free(k.data);
+	}
+	/* cut inside the section table itself */
+	EXPECT_PARSE_FAILS(buf, PE_SECTIONS + 60, MAX, "truncated");
+	free(buf);
+}
+
+TEST(efi_bad_pe_refused)
+{
+	const size_t len = SZ_1M;
+	uint8_t *buf = make_image(len, 0, 3 * SZ_1M, 0);
+
+	ASSERT_NE(NULL, buf);
+	make_pe(buf, 0x8664, len);		/* x86-64 */
+	EXPECT_PARSE_FAILS(buf, len, MAX, "not an arm64");
+	EXPECT_PARSE_FAILS(buf, len, MAX, "0x8664");
+	make_pe(buf, 0xaa64, len);
+	memcpy(buf + PE_OFF, "PX\0\0", 4);
+	EXPECT_PARSE_FAILS(buf, len, MAX, "PE header");
+	make_pe(buf, 0xaa64, len);
+	put32(buf + 0x3c, len - 8);		/* "PE" beyond the end */
+	EXPECT_PARSE_FAILS(buf, len, MAX, "PE header");
+	put32(buf + 0x3c, 0xfffffff0);
+	EXPECT_PARSE_FAILS(buf, len, MAX, "PE header");
+	free(buf);
+}
+
+TEST(zboot_refused)
+{
+	uint8_t *buf = make_image(SZ_1M, 0, 0, 0);
+
+	ASSERT_NE(NULL, buf);
+	buf[0] = 'M';
+	buf[1] = 'Z';
+	memcpy(buf + 4, "zimg", 4);
+	EXPECT_PARSE_FAILS(buf, SZ_1M, MAX, "zboot");
+	free(buf);
+}
+
+TEST(gzip_image)
+{
+	const size_t len = 3 * SZ_1M + 4567;
+	uint8_t *img = make_image(len, 0x80000, 4 * SZ_1M, 0xa), *gz;
+	struct avm_kernel k;
+	char err[256] = "";
+	size_t gz_len;
+
+	ASSERT_NE(NULL, img);
+	make_pe(img, 0xaa64, len);
+	gz = gzip(img, len, &gz_len);
+	ASSERT_NE(NULL, gz);
+	ASSERT_LT(gz_len, len);
+	ASSERT_EQ(0, avm_kernel_parse(gz, gz_len, MAX, &k, err, sizeof(err)))
+		TH_LOG("%s", err);
+	/* gz was taken over (and freed): k.data is the decompressed kernel */
+	EXPECT_TRUE(k.gzip);
+	EXPECT_EQ(AVM_KERNEL_IMAGE, k.format);
+	ASSERT_EQ(len, k.size);
+	EXPECT_EQ(0, memcmp(img, k.data, len));
+	EXPECT_EQ(0x80000, k.text_offset);
+	EXPECT_EQ(4 * SZ_1M, k.image_size);
+	EXPECT_EQ(0xa, k.flags);
+	free(k.data);
+	free(img);
+}
+
+/*
+ * gzip allows members one after the other (`cat a.gz b.gz` is one file),
+ * and gunzip() takes them. This test found gunzip() writing at and
+ * returning z.total_out, which inflateReset() sets back to 0 for each
+ * member: the second member overwrote the first and only its bytes came
+ * back ("gzip data is not an arm64 Image").
+ */
+TEST(gzip_two_members)
+{
+	const size_t len = SZ_1M, half = 300000;
+	uint8_t *img = make_image(len, 0, SZ_2M, 0), *a, *b, *cat;
+	size_t a_len, b_len;
+	struct avm_kernel k;
+	char err[256] = "";
+
+	ASSERT_NE(NULL, img);
+	a = gzip(img, half, &a_len);
+	b = gzip(img + half, len - half, &b_len);
+	ASSERT_NE(NULL, a);
+	ASSERT_NE(NULL, b);
+	cat = malloc(a_len + b_len);
+	ASSERT_NE(NULL, cat);
+	memcpy(cat, a, a_len);
+	memcpy(cat + a_len, b, b_len);
+	ASSERT_EQ(0, avm_kernel_parse(cat, a_len + b_len, MAX, &k, err, sizeof(err)))
+		TH_LOG("%s", err);
+	ASSERT_EQ(len, k.size);
+	EXPECT_EQ(0, memcmp(img, k.data, len));
+	free(k.data);
+	free(a);
+	free(b);
+	free(img);
+}
+
+TEST(gzip_truncated_refused)
+{
+	const size_t len = 2 * SZ_1M;
+	uint8_t *img = make_image(len, 0, SZ_2M, 0), *gz;
+	size_t gz_len;
+
+	ASSERT_NE(NULL, img);
+	gz = gzip(img, len, &gz_len);
+	ASSERT_NE(NULL, gz);
+	EXPECT_PARSE_FAILS(gz, gz_len / 2, MAX, "truncated");
+	/* only the trailer (CRC32, ISIZE) missing */
+	EXPECT_PARSE_FAILS(gz, gz_len - 8, MAX, "truncated");
+	/* only the header */
+	EXPECT_PARSE_FAILS(gz, 10, MAX, "truncated");
+	free(gz);
+	free(img);
+}
+
+TEST(gzip_corrupt_refused)
+{
+	const size_t len = 2 * SZ_1M;
+	uint8_t *img = make_image(len, 0, SZ_2M, 0), *gz;
+	size_t gz_len, i;
+
+	ASSERT_NE(NULL, img);
+	gz = gzip(img, len, &gz_len);
+	ASSERT_NE(NULL, gz);
+
+	/* bytes flipped in the middle of the deflate data */
+	for (i = gz_len / 2; i < gz_len / 2 + 16; i++)
+		gz[i] ^= 0x5a;
+	EXPECT_PARSE_FAILS(gz, gz_len, MAX, "corrupt");
+	for (i = gz_len / 2; i < gz_len / 2 + 16; i++)
+		gz[i] ^= 0x5a;
+	/* the CRC32 of the trailer */
+	gz[gz_len - 8] ^= 1;
+	EXPECT_PARSE_FAILS(gz, gz_len, MAX, "corrupt");
+	gz[gz_len - 8] ^= 1;
+	/* ISIZE of the trailer */
+	gz[gz_len - 2] ^= 1;
+	EXPECT_PARSE_FAILS(gz, gz_len, MAX, "corrupt");
+	gz[gz_len - 2] ^= 1;
+	/* compression method other than deflate */
+	gz[2] = 7;
+	EXPECT_PARSE_FAILS(gz, gz_len, MAX, "corrupt");
+	gz[2] = 8;
+	/* and back as it was: accepted */
+	{
+		struct avm_kernel k;
+		char err[256] = "";
+		uint8_t *copy = memdup(gz, gz_len);
+
+		ASSERT_NE(NULL, copy);
+		EXPECT_EQ(0, avm_kernel_parse(copy, gz_len, MAX, &k, err, sizeof(err)))
+			TH_LOG("%s", err);
+		free(k.data);
+	}
+	free(gz);
+	free(img);
+}
+
+TEST(gzip_not_image_refused)
+{
+	const size_t len = SZ_1M;
+	uint8_t *raw = malloc(len), *gz;
+	size_t gz_len;
+
+	ASSERT_NE(NULL, raw);
+	fill_body(raw, len, 42);
+	gz = gzip(raw, len, &gz_len);
+	ASSERT_NE(NULL, gz);
+	EXPECT_PARSE_FAILS(gz, gz_len, MAX, "not an arm64 Image");
+	free(gz);
+	/* nor a gzip of nothing */
+	gz = gzip(raw, 0, &gz_len);
+	ASSERT_NE(NULL, gz);
+	EXPECT_PARSE_FAILS(gz, gz_len, MAX, "empty");
+	free(gz);
+	free(raw);
+}
+
+TEST(gzip_bigger_than_ram_refused)
+{
+	const size_t len = 2 * SZ_1M;
+	uint8_t *img = make_image(len, 0, SZ_2M, 0), *gz;
+	size_t gz_len;
+
+	ASSERT_NE(NULL, img);
+	gz = gzip(img, len, &gz_len);
+	ASSERT_NE(NULL, gz);
+	EXPECT_PARSE_FAILS(gz, gz_len, SZ_1M, "larger than guest RAM");
+	free(gz);
+	free(img);
+}
+
+TEST(raw_binary)
+{
+	const size_t len = 12345;
+	uint8_t *buf = malloc(len);
+	struct avm_kernel k;
+	struct avm_layout l;
+	char err[256] = "";
+
+	ASSERT_NE(NULL, buf);
+	fill_body(buf, len, 7);
+	ASSERT_EQ(0, avm_kernel_parse(buf, len, MAX, &k, err, sizeof(err)))
+		TH_LOG("%s", err);
+	EXPECT_EQ(AVM_KERNEL_RAW, k.format);
+	EXPECT_FALSE(k.gzip);
+	EXPECT_EQ(buf, k.data);
+	EXPECT_EQ(len, k.size);
+	EXPECT_EQ(0, k.text_offset);
+	ASSERT_EQ(0, avm_layout(&k, RAM_BASE, RAM_SIZE, 0, &l, err, sizeof(err)))
+		TH_LOG("%s", err);
+	/* entered at its load address, the start of RAM */
+	EXPECT_EQ(RAM_BASE, l.kernel);
+	EXPECT_EQ(RAM_BASE + 4 * SZ_4K, l.kernel_end);
+	free(k.data);
+
+	/* short files, and a header without the magic, are raw too */
+	buf = memdup("\x1f", 1);
+	ASSERT_EQ(0, avm_kernel_parse(buf, 1, MAX, &k, err, sizeof(err)));
+	EXPECT_EQ(AVM_KERNEL_RAW, k.format);
+	free(k.data);
+	buf = make_image(SZ_4K, 0, SZ_2M, 0);
+	ASSERT_NE(NULL, buf);
+	put32(buf + 0x38, IMAGE_MAGIC + 1);
+	ASSERT_EQ(0, avm_kernel_parse(buf, SZ_4K, MAX, &k, err, sizeof(err)));
+	EXPECT_EQ(AVM_KERNEL_RAW, k.format);
+	free(k.data);
+}
+
+TEST(empty_refused)
+{
+	uint8_t b = 0;
+
+	EXPECT_PARSE_FAILS(&b, 0, MAX, "empty");
+}
+
+static struct avm_kernel image_k(uint64_t text_offset, uint64_t image_size,
+				 size_t size)
+{
+	return (struct avm_kernel){
+		.format = AVM_KERNEL_IMAGE, .size = size,
+		.text_offset = text_offset, .image_size = image_size,
+	};
+}
+
+TEST(layout_image)
+{
+	struct avm_kernel k = image_k(0x80000, 3 * SZ_1M + 5, SZ_1M);
+	struct avm_layout l;
+	char err[256] = "";
+
+	ASSERT_EQ(0, avm_layout(&k, RAM_BASE, RAM_SIZE, 0, &l, err, sizeof(err)))
+		TH_LOG("%s", err);
+	EXPECT_EQ(RAM_BASE + 0x80000, l.kernel);
+	/* image_size (BSS included) counts, rounded up to 4K */
+	EXPECT_EQ(l.kernel + 3 * SZ_1M + SZ_4K, l.kernel_end);
+	/* the DTB: the last 2 MiB-aligned slot of RAM */
+	EXPECT_EQ(RAM_BASE + RAM_SIZE - SZ_2M, l.dtb);
+	EXPECT_EQ(0, l.initrd);
+
+	/* the file longer than image_size: the file's length counts */
+	k = image_k(0, SZ_1M, 2 * SZ_1M + 1);
+	ASSERT_EQ(0, avm_layout(&k, RAM_BASE, RAM_SIZE, 0, &l, err, sizeof(err)))
+		TH_LOG("%s", err);
+	EXPECT_EQ(RAM_BASE, l.kernel);
+	EXPECT_EQ(RAM_BASE + 2 * SZ_1M + SZ_4K, l.kernel_end);
+}
+
+TEST(layout_dtb_slot)
+{
+	static const uint64_t sizes[] = {
+		4 * SZ_1M, 5 * SZ_1M, 255 * SZ_1M + SZ_4K, 256 * SZ_1M - 1,
+		SZ_1M * 1024,
+	};
+	struct avm_kernel k = image_k(0, SZ_1M, SZ_1M);
+	struct avm_layout l;
+	char err[256] = "";
+	unsigned int i;
+
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		uint64_t end = RAM_BASE + sizes[i];
+
+		ASSERT_EQ(0, avm_layout(&k, RAM_BASE, sizes[i], 0, &l, err,
+					sizeof(err))) TH_LOG("%s", err);
+		EXPECT_EQ(0, l.dtb % SZ_2M) TH_LOG("RAM 0x%llx", (unsigned long long)sizes[i]);
+		/* the whole 2 MiB a DTB may take is in RAM ... */
+		EXPECT_LE(l.dtb + AVM_FDT_MAX_SIZE, end) TH_LOG("RAM 0x%llx",
+							 (unsigned long long)sizes[i]);
+		/* ... and it is the last such slot */
+		EXPECT_GT(l.dtb + SZ_2M + AVM_FDT_MAX_SIZE, end)
+			TH_LOG("RAM 0x%llx", (unsigned long long)sizes[i]);
+	}
+	/* less than two slots of RAM */
+	EXPECT_EQ(-1, avm_layout(&k, RAM_BASE, 4 * SZ_1M - 1, 0, &l, err, sizeof(err)));
+	EXPECT_NE(NULL, strstr(err, "too small")) TH_LOG("error: '%s'", err);
+}
+
+TEST(layout_initrd)
+{
+	struct avm_kernel k = image_k(0, 20 * SZ_1M, 10 * SZ_1M);
+	const uint64_t size = 5 * SZ_1M + 123;
+	struct avm_layout l;
+	char err[256] = "";
+	uint64_t room;
+
+	ASSERT_EQ(0, avm_layout(&k, RAM_BASE, RAM_SIZE, size, &l, err, sizeof(err)))
+		TH_LOG("%s", err);
+	EXPECT_EQ(0, l.initrd % SZ_4K);
+	/* below the DTB, as high as it goes, above the kernel's end */
+	EXPECT_LE(l.initrd + size, l.dtb);
+	EXPECT_GT(l.initrd + size + SZ_4K, l.dtb);
+	EXPECT_GE(l.initrd, l.kernel_end);
+
+	/* exactly the room there is */
+	room = l.dtb - l.kernel_end;
+	ASSERT_EQ(0, avm_layout(&k, RAM_BASE, RAM_SIZE, room, &l, err, sizeof(err)))
+		TH_LOG("%s", err);
+	EXPECT_EQ(l.kernel_end, l.initrd);
+
+	/* a byte more does not fit */
+	EXPECT_EQ(-1, avm_layout(&k, RAM_BASE, RAM_SIZE, room + 1, &l, err,
+				 sizeof(err)));
+	EXPECT_NE(NULL, strstr(err, "does not fit")) TH_LOG("error: '%s'", err);
+	EXPECT_NE(NULL, strstr(err, "initrd")) TH_LOG("error: '%s'", err);
+}
+
+TEST(layout_kernel_too_big)
+{
+	struct avm_kernel k = image_k(0, 300 * SZ_1M, 10 * SZ_1M);
+	struct avm_layout l;
+	char err[256] = "";
+
+	EXPECT_EQ(-1, avm_layout(&k, RAM_BASE, RAM_SIZE, 0, &l, err, sizeof(err)));
+	EXPECT_NE(NULL, strstr(err, "does not fit")) TH_LOG("error: '%s'", err);
+	/* a raw binary as big as RAM: no room for the DTB */
+	k = (struct avm_kernel){ .format = AVM_KERNEL_RAW, .size = RAM_SIZE };
+	EXPECT_EQ(-1, avm_layout(&k, RAM_BASE, RAM_SIZE, 0, &l, err, sizeof(err)));
+	EXPECT_NE(NULL, strstr(err, "does not fit")) TH_LOG("error: '%s'", err);
+	/* up to the DTB slot is fine */
+	k.size = RAM_SIZE - SZ_2M;
+	EXPECT_EQ(0, avm_layout(&k, RAM_BASE, RAM_SIZE, 0, &l, err, sizeof(err)))
+		TH_LOG("%s", err);
+	EXPECT_EQ(l.dtb, l.kernel_end);
+}
+
+TEST(read_file)
+{
+	char dir[] = "/tmp/avm-loader-XXXXXX", path[64], err[256] = "";
+	static const char data[] = "some kernel bytes";
+	uint8_t *buf;
+	size_t len = 12345;
+	int fd;
+
+	ASSERT_NE(NULL, mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/k", dir);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ((ssize_t)sizeof(data), write(fd, data, sizeof(data)));
+	close(fd);
+
+	buf = avm_read_file(path, 1024, &len, err, sizeof(err));
+	ASSERT_NE(NULL, buf) TH_LOG("%s", err);
+	EXPECT_EQ(sizeof(data), len);
+	EXPECT_EQ(0, memcmp(buf, data, sizeof(data)));
+	free(buf);
+
+	/* exactly @max is fine, a byte more is not */
+	buf = avm_read_file(path, sizeof(data), &len, err, sizeof(err));
+	EXPECT_NE(NULL, buf) TH_LOG("%s", err);
+	free(buf);
+	EXPECT_EQ(NULL, avm_read_file(path, sizeof(data) - 1, &len, err, sizeof(err)));
+	EXPECT_NE(NULL, strstr(err, path)) TH_LOG("error: '%s'", err);
+	/* a directory */
+	EXPECT_EQ(NULL, avm_read_file(dir, 1024, &len, err, sizeof(err)));
+	EXPECT_NE(NULL, strstr(err, "not a regular file")) TH_LOG("error: '%s'", err);
+	/* an empty file: read, 0 bytes (the caller decides) */
+	fd = open(path, O_WRONLY | O_TRUNC);
+	ASSERT_GE(fd, 0);
+	close(fd);
+	buf = avm_read_file(path, 1024, &len, err, sizeof(err));
+	ASSERT_NE(NULL, buf) TH_LOG("%s", err);
+	EXPECT_EQ(0, len);
+	free(buf);
+
+	unlink(path);
+	rmdir(dir);
+}
+
+TEST(read_file_missing)
+{
+	const char *path = "/nonexistent/avm-test/kernel";
+	char err[256] = "";
+	size_t len;
+
+	EXPECT_EQ(NULL, avm_read_file(path, 1024, &len, err, sizeof(err)));
+	EXPECT_NE(NULL, strstr(err, path)) TH_LOG("error: '%s'", err);
+	EXPECT_NE(NULL, strstr(err, strerror(ENOENT))) TH_LOG("error: '%s'", err);
+}
+
+/* The real thing, if run.sh found Debian's Image (scripts/deps.sh) */
+TEST(debian_image)
+{
+	const char *path = getenv("AVM_TEST_KERNEL");
+	struct avm_kernel k;
+	struct avm_layout l;
+	char err[256] = "";
+	uint8_t *buf;
+	size_t len;
+
+	if (!path || !*path)
+		SKIP(return, "AVM_TEST_KERNEL not set");
+	buf = avm_read_file(path, MAX, &len, err, sizeof(err));
+	ASSERT_NE(NULL, buf) TH_LOG("%s", err);
+	ASSERT_EQ(0, avm_kernel_parse(buf, len, MAX, &k, err, sizeof(err)))
+		TH_LOG("%s", err);
+	EXPECT_EQ(AVM_KERNEL_IMAGE, k.format);
+	EXPECT_EQ(0, k.text_offset);
+	EXPECT_GE(k.image_size, len);
+	/* little-endian, 4K pages, anywhere in memory */
+	EXPECT_EQ(0xa, k.flags);
+	ASSERT_EQ(0, avm_layout(&k, RAM_BASE, RAM_SIZE, 0, &l, err, sizeof(err)))
+		TH_LOG("%s", err);
+	EXPECT_EQ(RAM_BASE, l.kernel);
+	/* and cut short, it is refused */
+	EXPECT_PARSE_FAILS(k.data, k.size - SZ_4K, MAX, "truncated");
+	free(k.data);
+}
+
+TEST_HARNESS_MAIN
