@@ -500,6 +500,42 @@ TEST(unclaimed_mmio_reads_zero)
 	unlink(bin);
 }
 
+/* --dump-dtb's tree, given back with --dtb, boots the same guest. */
+TEST(dtb_round_trip)
+{
+	const char *dtb = "/tmp/avm-round-trip.dtb", *bin;
+	struct avm_result r;
+	struct stat st;
+
+	AVCPU_REQUIRE_RUN();
+	AVCPU_REQUIRE_IRQ();
+	REQUIRE_GUEST_FILES();
+	bin = raw_guest("dtb", mmio_guest_start, mmio_guest_end);
+	ASSERT_NE(NULL, bin);
+	{
+		const char *argv[] = { "run", "--kernel", bin, "--cpus", "2",
+				       "--dump-dtb", dtb, NULL };
+
+		run_avm(argv, QUICK_TIMEOUT_S, NULL, false, &r);
+	}
+	EXPECT_EQ(r.status, 0);
+	EXPECT_EQ(r.out_len, 0);	/* nothing ran */
+	free_result(&r);
+	ASSERT_EQ(0, stat(dtb, &st));
+	EXPECT_GT(st.st_size, 512);
+	{
+		const char *argv[] = { "run", "--kernel", bin, "--cpus", "2",
+				       "--dtb", dtb, NULL };
+
+		run_avm(argv, QUICK_TIMEOUT_S, NULL, false, &r);
+	}
+	EXPECT_EQ(r.status, 0) TH_LOG("stderr: %s", r.err);
+	EXPECT_STREQ(r.out, "RAZ\n");
+	free_result(&r);
+	unlink(dtb);
+	unlink(bin);
+}
+
 TEST(system_reset_exit_status)
 {
 	const char *bin;
