@@ -17,7 +17,6 @@
 
 #include "kselftest_harness.h"
 
-#include "avm_stubs.h"
 #include "fdt.h"
 #include "gic.h"
 #include "pl011.h"

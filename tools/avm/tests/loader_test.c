@@ -19,7 +19,6 @@
 
 #include "kselftest_harness.h"
 
-#include "avm_stubs.h"
 #include "fdt.h"
 #include "loader.h"
 

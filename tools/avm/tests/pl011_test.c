@@ -12,7 +12,6 @@
 
 #include "kselftest_harness.h"
 
-#include "avm_stubs.h"
 #include "pl011.h"
 
 #define UARTDR		0x000
