@@ -39,14 +39,12 @@ static void vcpu_mmio(struct avm_vcpu *v)
 	uint64_t addr = run->mmio.addr;
 	unsigned int len = run->mmio.width;
 	bool write = run->exit_reason == AVCPU_EXIT_MMIO_WRITE;
-	struct avm_dev *dev = avm_find_device(vm, addr, len);
+	int i = avm_find_device(vm, addr, len);
 
-	unsigned int i;
+	v->mmio_exits[i < 0 ? AVM_MAX_DEVS : i]++;
+	if (i >= 0) {
+		struct avm_dev *dev = vm->devs[i];
 
-	for (i = 0; i < vm->nr_devs && vm->devs[i] != dev; i++)
-		;
-	v->mmio_exits[dev ? i : AVM_MAX_DEVS]++;
-	if (dev) {
 		if (write)
 			dev->write(dev, v->id, addr - dev->base, len, run->mmio.data);
 		else

@@ -169,7 +169,7 @@ int avm_add_device(struct avm *vm, struct avm_dev *dev)
 	return 0;
 }
 
-struct avm_dev *avm_find_device(struct avm *vm, uint64_t addr, unsigned int len)
+int avm_find_device(struct avm *vm, uint64_t addr, unsigned int len)
 {
 	unsigned int i;
 
@@ -177,7 +177,7 @@ struct avm_dev *avm_find_device(struct avm *vm, uint64_t addr, unsigned int len)
 		struct avm_dev *d = vm->devs[i];
 
 		if (addr >= d->base && addr + len <= d->base + d->size)
-			return d;
+			return i;
 	}
-	return NULL;
+	return -1;
 }

@@ -66,7 +66,8 @@ int avm_vm_open(struct avm *vm, unsigned int nr_cpus, uint64_t ram_size);
 int avm_vm_create(struct avm *vm, unsigned int nr_cpus, uint64_t ram_size);
 void avm_vm_destroy(struct avm *vm);
 int avm_add_device(struct avm *vm, struct avm_dev *dev);
-struct avm_dev *avm_find_device(struct avm *vm, uint64_t addr, unsigned int len);
+/* The index in vm->devs of the device whose range holds the access, or -1 */
+int avm_find_device(struct avm *vm, uint64_t addr, unsigned int len);
 
 /* The GIC's way to the vCPUs' interrupt state (SET/GET/INJECT_IRQ) */
 extern const struct avm_irq_ops avm_vcpu_irq_ops;
