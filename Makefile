@@ -36,7 +36,7 @@ export CC_ARM64 UCFLAGS KSFT_DIR BUILD
 
 KMAKE		:= $(MAKE) -C $(KDIR) M=$(TOP)/kmod CROSS_COMPILE=$(CROSS_COMPILE)
 
-.PHONY: all deps module selftests tools avm-unit lint run check clean distclean help
+.PHONY: all deps module modules selftests tools avm-unit lint run check clean distclean help
 
 all: module selftests tools
 
@@ -48,6 +48,14 @@ deps:
 
 module:
 	$(KMAKE) modules
+
+# avcpu.ko for every kernel of the host lanes (KERNELS, from deps.sh), each
+# in build/kmod/<kernel>/kmod/avcpu.ko: what the rig loads.
+modules:
+	@set -e; for k in $(KERNELS); do \
+		echo "  KBUILD  avcpu.ko for $$k"; \
+		bash scripts/kbuild.sh $$k $(BUILD)/kmod/$$k; \
+	done
 
 selftests:
 	$(MAKE) -C selftests
@@ -68,10 +76,10 @@ avm-unit: tools
 lint:
 	bash scripts/lint.sh
 
-run: all
+run: all modules
 	python3 scripts/rig.py run
 
-check: all lint avm-unit
+check: all modules lint avm-unit
 	python3 scripts/rig_test.py
 	python3 scripts/rig.py check
 
@@ -82,7 +90,7 @@ clean:
 	$(MAKE) -C selftests clean
 	$(MAKE) -C tools clean
 	$(MAKE) -C tools/avm/tests clean
-	rm -rf $(BUILD)/rig $(BUILD)/initramfs* $(BUILD)/lint
+	rm -rf $(BUILD)/rig $(BUILD)/initramfs* $(BUILD)/lint $(BUILD)/kmod
 
 distclean: clean
 	rm -rf $(BUILD)
@@ -91,7 +99,8 @@ help:
 	@echo "make            build avcpu.ko, the selftests and tools (installs deps)"
 	@echo "make run        boot the QEMU host lanes, load avcpu, show it working"
 	@echo "make check      static checks + the kselftest suite on every lane"
-	@echo "make lint       checkpatch --strict, W=1 and sparse on kmod/"
+	@echo "make modules    avcpu.ko for every lane kernel, in build/kmod/<kernel>"
+	@echo "make lint       checkpatch --strict, W=1 and sparse on kmod/ (every kernel)"
 	@echo "make avm-unit   avm's unit tests (GIC, PL011, loader, device tree)"
 	@echo "make KDIR=DIR   build the module against another kernel tree"
 	@echo "make distclean  also drop build/ (downloaded dependencies)"

@@ -5,14 +5,17 @@
 #ifndef __AVCPU_H__
 #define __AVCPU_H__
 
+#include <linux/bits.h>
 #include <linux/cpumask.h>
 #include <linux/kref.h>
 #include <linux/mutex.h>
+#include <linux/rcuwait.h>
 #include <linux/types.h>
 #include <linux/hrtimer.h>
 #include <linux/spinlock.h>
 #include <linux/wait.h>
 #include <linux/avcpu.h>
+#include <asm/page.h>
 
 /* Largest number of vCPUs in one VM; reported by AVCPU_GET_CAPS. */
 #define AVCPU_MAX_VCPUS		64
@@ -262,7 +265,9 @@ struct avcpu_vgic {
  *	interrupt pending meanwhile kicks the CPU, and marks it
  *	AVCPU_KICKED so that one IPI serves.
  * @run_task: the thread inside RUN, NULL outside (read under RCU).
- * @wq: where a WFI sleeps.
+ * @wait: where a WFI sleeps; an rcuwait, not a wait queue, because the
+ *	hard-IRQ hrtimers below wake it, and on PREEMPT_RT a wait queue's lock
+ *	sleeps (KVM's vCPUs block on an rcuwait for the same reason).
  * @vtimer: wakes a WFI at the virtual timer's deadline.
  * @ptimer: the emulated EL1 physical timer; with the passthrough timer,
  *	wakes a WFI at its deadline.
@@ -289,7 +294,7 @@ struct avcpu_vcpu {
 	struct avcpu_vgic vgic;
 	int in_guest;
 	struct task_struct *run_task;
-	wait_queue_head_t wq;
+	struct rcuwait wait;
 	struct hrtimer vtimer;
 	struct hrtimer ptimer;
 };
@@ -308,6 +313,27 @@ struct avcpu_slot {
 	u64 flags;
 };
 
+/* Descriptor bits common to stage 1 and stage 2 (D8.3 "Descriptor formats") */
+#define AVCPU_PTE_VALID		BIT(0)
+#define AVCPU_PTE_TABLE		BIT(1)	/* table at levels 0-2, page at 3 */
+#define AVCPU_PTE_ADDR		GENMASK_ULL(47, PAGE_SHIFT)
+
+/**
+ * struct avcpu_pgtable - a translation table in the host's granule (pgtable.c)
+ * @root: the start level's table, or its concatenated tables.
+ * @root_order: page order of @root.
+ * @start_level: the level the walk starts at (0 to 3).
+ * @ia_bits: input-address bits.
+ * @gfp: allocation flags of every table.
+ */
+struct avcpu_pgtable {
+	u64 *root;
+	unsigned int root_order;
+	int start_level;
+	unsigned int ia_bits;
+	gfp_t gfp;
+};
+
 /**
  * struct avcpu_vm - one VM
  * @kref: one reference per fd (the VM's and each vCPU's).
@@ -315,11 +341,10 @@ struct avcpu_slot {
  * @lock: serialises VM ioctls and vCPU creation/removal.
  * @mmu_lock: protects @slots and the stage-2 tables.
  * @slots: memory regions.
- * @pgd: stage-2 root table (one page).
+ * @s2: stage-2 tables.
  * @vmid: the VM's VMID.
  * @vttbr: VTTBR_EL2 value.
  * @vtcr: VTCR_EL2 value.
- * @start_level: stage-2 walk start level (0 or 1).
  * @vcpus: by vcpu_id.
  * @nr_irqs: INTIDs the VMM's interrupt controller implements.
  * @vcpu_created: a vCPU was created: @nr_irqs is fixed.
@@ -331,11 +356,10 @@ struct avcpu_vm {
 	struct mutex lock;	/* VM ioctls, vcpus[] */
 	struct mutex mmu_lock;	/* slots[], stage-2 tables */
 	struct avcpu_slot slots[AVCPU_MAX_MEM_SLOTS];
-	u64 *pgd;
+	struct avcpu_pgtable s2;
 	u32 vmid;
 	u64 vttbr;
 	u64 vtcr;
-	int start_level;
 	struct avcpu_vcpu *vcpus[AVCPU_MAX_VCPUS];
 	u32 nr_irqs;
 	bool vcpu_created;
@@ -353,6 +377,13 @@ struct avcpu_slot *avcpu_find_slot(struct avcpu_vm *vm, u64 gpa);
 
 /* vcpu.c */
 int avcpu_create_vcpu(struct avcpu_vm *vm, struct avcpu_vcpu_init *init);
+
+/* pgtable.c */
+int avcpu_pgt_init(struct avcpu_pgtable *pgt, unsigned int ia_bits,
+		   bool concat, gfp_t gfp);
+u64 *avcpu_pgt_walk(struct avcpu_pgtable *pgt, u64 addr, bool alloc);
+void avcpu_pgt_destroy(struct avcpu_pgtable *pgt, void (*leaf)(u64 desc));
+u64 avcpu_pgt_l3_span(void);
 
 /* stage2.c */
 int avcpu_stage2_init(struct avcpu_vm *vm);

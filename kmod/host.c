@@ -5,8 +5,10 @@
  * Documentation/design.rst ("Finding EL2") explains the order of the checks;
  * the short form: VHE is read from CurrentEL; otherwise EL2 must be
  * implemented (ID_AA64PFR0_EL1.EL2) and must answer the hyp-stub ABI on every
- * online CPU. The probing HVC is guarded by an undef hook, so a host whose
- * firmware left EL2 unusable (SCR_EL3.HCE == 0) gets an error, not an Oops.
+ * online CPU. The probing HVC is only made once the kernel's boot-mode
+ * record says every CPU booted at EL2, or, where that record cannot be
+ * read, under an undef hook, so a host whose firmware left EL2 unusable
+ * (SCR_EL3.HCE == 0) gets an error, not an Oops.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -65,9 +67,31 @@ unsigned long avcpu_ksym(const char *name)
 }
 
 /*
- * kmod/Kbuild sets AVCPU_HAVE_UNDEF_HOOK when the kernel still has undef
- * hooks (Linux 6.5 removed them). Without one, nothing would let a module
- * survive an UNDEFINED HVC at EL1, so the probe is not attempted.
+ * The kernel's own record of the mode its CPUs entered it in
+ * (__boot_cpu_mode, arch/arm64/include/asm/virt.h): both words hold
+ * BOOT_CPU_MODE_EL2 only if every CPU booted at EL2, and so installed the
+ * hyp stub there before dropping to EL1 (is_hyp_mode_available() reads the
+ * same, but is inline over an unexported symbol). kallsyms lists it where
+ * the kernel keeps data symbols (CONFIG_KALLSYMS_ALL, as Debian's 6.12 does;
+ * its 6.1 does not).
+ *
+ * Return: 1 every CPU booted at EL2, 0 not every CPU, -ENOENT no record.
+ */
+static int avcpu_boot_mode_el2(void)
+{
+	u32 *mode = (u32 *)avcpu_ksym("__boot_cpu_mode");
+
+	if (!mode)
+		return -ENOENT;
+	return READ_ONCE(mode[0]) == BOOT_CPU_MODE_EL2 &&
+	       READ_ONCE(mode[1]) == BOOT_CPU_MODE_EL2;
+}
+
+/*
+ * Where the boot-mode record cannot be read, an undef hook (kmod/Kbuild sets
+ * AVCPU_HAVE_UNDEF_HOOK while the kernel has them; Linux 6.5 removed them)
+ * lets the probing HVC fail softly on a host whose EL2 is unusable
+ * (SCR_EL3.HCE == 0 makes HVC UNDEFINED at EL1).
  */
 #ifdef AVCPU_HAVE_UNDEF_HOOK
 static int avcpu_hvc_undef(struct pt_regs *regs, u32 insn)
@@ -87,6 +111,38 @@ static struct undef_hook avcpu_hvc_hook = {
 	.fn		= avcpu_hvc_undef,
 };
 
+static void (*avcpu_unreg_hook)(struct undef_hook *hook);
+
+static int avcpu_guard_probe(void)
+{
+	void (*reg_hook)(struct undef_hook *hook);
+
+	reg_hook = (void *)avcpu_ksym("register_undef_hook");
+	avcpu_unreg_hook = (void *)avcpu_ksym("unregister_undef_hook");
+	if (!reg_hook || !avcpu_unreg_hook) {
+		pr_info("cannot guard the EL2 probe (no kallsyms through kprobes); refusing to guess\n");
+		return -ENODEV;
+	}
+	reg_hook(&avcpu_hvc_hook);
+	return 0;
+}
+
+static void avcpu_unguard_probe(void)
+{
+	avcpu_unreg_hook(&avcpu_hvc_hook);
+}
+#else
+static int avcpu_guard_probe(void)
+{
+	pr_info("cannot tell whether the kernel booted at EL2 (no boot-mode record in kallsyms, no undef hooks); refusing to guess\n");
+	return -ENODEV;
+}
+
+static void avcpu_unguard_probe(void)
+{
+}
+#endif
+
 static DEFINE_PER_CPU(unsigned long, avcpu_probe_ret);
 
 static void avcpu_probe_cpu(void *unused)
@@ -95,25 +151,31 @@ static void avcpu_probe_cpu(void *unused)
 		       avcpu_stub_hvc(AVCPU_STUB_PROBE, 0));
 }
 
-/* Ask every online CPU's EL2 who it is; 0 when the hyp stub answers all. */
+/*
+ * Ask every online CPU's EL2 who it is; 0 when the hyp stub answers all.
+ * The HVC is only issued once EL2 is known to be there (the boot-mode
+ * record) or with the undef hook armed.
+ */
 static int avcpu_probe_nvhe(void)
 {
-	void (*reg_hook)(struct undef_hook *hook);
-	void (*unreg_hook)(struct undef_hook *hook);
+	int booted_el2 = avcpu_boot_mode_el2();
+	bool guarded = booted_el2 < 0;
 	unsigned long ret;
 	int cpu, err = 0;
 
-	reg_hook = (void *)avcpu_ksym("register_undef_hook");
-	unreg_hook = (void *)avcpu_ksym("unregister_undef_hook");
-	if (!reg_hook || !unreg_hook) {
-		pr_info("cannot guard the EL2 probe (no kallsyms through kprobes); refusing to guess\n");
+	if (booted_el2 == 0) {
+		pr_info("the kernel was not booted at EL2 on every CPU (its boot-mode record); no EL2 to use\n");
 		return -ENODEV;
 	}
-
 	cpus_read_lock();
-	reg_hook(&avcpu_hvc_hook);
+	if (guarded) {
+		err = avcpu_guard_probe();
+		if (err)
+			goto out;
+	}
 	on_each_cpu(avcpu_probe_cpu, NULL, 1);
-	unreg_hook(&avcpu_hvc_hook);
+	if (guarded)
+		avcpu_unguard_probe();
 
 	for_each_online_cpu(cpu) {
 		ret = per_cpu(avcpu_probe_ret, cpu);
@@ -131,16 +193,10 @@ static int avcpu_probe_nvhe(void)
 		err = -ENODEV;
 		break;
 	}
+out:
 	cpus_read_unlock();
 	return err;
 }
-#else
-static int avcpu_probe_nvhe(void)
-{
-	pr_info("cannot guard the EL2 probe on this kernel (no undef hooks); refusing to guess\n");
-	return -ENODEV;
-}
-#endif
 
 /*
  * KVM and avcpu cannot share EL2, even while KVM runs no VM:

@@ -37,9 +37,7 @@
 #define EL2_VA_BITS	48
 #define EL2_VA_MASK	GENMASK_ULL(EL2_VA_BITS - 1, 0)
 
-/* Stage-1 descriptors (D8.3): 4K granule, four levels from level 0 */
-#define EL2_VALID	BIT(0)
-#define EL2_TABLE	BIT(1)		/* table at levels 0-2, page at 3 */
+/* Stage-1 leaf attributes (D8.3), in the host's granule (pgtable.c) */
 #define EL2_ATTR_WB	(0UL << 2)	/* MAIR_EL2 index 0 */
 /* AP[2:1] (D8.4.1): AP[1] is RES1 in a regime with one privilege level */
 #define EL2_AP_RW	BIT(6)		/* AP[2:1] = 0b01 */
@@ -47,7 +45,25 @@
 #define EL2_SH_INNER	(3UL << 8)
 #define EL2_AF		BIT(10)
 #define EL2_XN		BIT_ULL(54)
-#define EL2_ADDR	GENMASK_ULL(47, 12)
+
+/* TCR_EL2.TG0: the host's granule, which pgtable.c builds in */
+#if defined(CONFIG_ARM64_16K_PAGES)
+#define EL2_TCR_TG0	TCR_TG0_16K
+#else
+#define EL2_TCR_TG0	TCR_TG0_4K
+#endif
+
+/*
+ * Where the module's text is: Linux 6.4 replaced mod->core_layout with
+ * mod->mem[] (kmod/Kbuild's feature test sets AVCPU_HAVE_MODULE_MEMORY).
+ */
+#ifdef AVCPU_HAVE_MODULE_MEMORY
+#define avcpu_module_text(mod)		((mod)->mem[MOD_TEXT].base)
+#define avcpu_module_text_size(mod)	((mod)->mem[MOD_TEXT].size)
+#else
+#define avcpu_module_text(mod)		((mod)->core_layout.base)
+#define avcpu_module_text_size(mod)	((mod)->core_layout.text_size)
+#endif
 
 #define EL2_PROT_TEXT	EL2_AP_RO
 #define EL2_PROT_DATA	(EL2_AP_RW | EL2_XN)
@@ -60,8 +76,8 @@
  */
 #define EL2_MAIR	0xffUL
 
-static u64 *el2_pgd;
-static DEFINE_MUTEX(el2_pt_lock);	/* el2_pgd and its tables */
+static struct avcpu_pgtable el2_pgt;
+static DEFINE_MUTEX(el2_pt_lock);	/* el2_pgt */
 static phys_addr_t nvhe_idmap_pa;
 static phys_addr_t nvhe_stub_vbar;
 static int nvhe_hp_state = -1;
@@ -83,37 +99,6 @@ static phys_addr_t avcpu_kva_to_phys(const void *p)
 	       offset_in_page(p);
 }
 
-static unsigned int el2_index(u64 va, int level)
-{
-	return (va >> (PAGE_SHIFT + 9 * (3 - level))) & (PTRS_PER_PTE - 1);
-}
-
-/* The level-3 entry of @va, allocating tables on the way if @alloc. */
-static u64 *el2_walk(u64 va, bool alloc)
-{
-	u64 *table = el2_pgd;
-	int level;
-
-	for (level = 0; level < 3; level++) {
-		u64 *e = &table[el2_index(va, level)];
-
-		if (!(*e & EL2_VALID)) {
-			u64 *next;
-
-			if (!alloc)
-				return NULL;
-			next = (u64 *)get_zeroed_page(GFP_KERNEL);
-			if (!next)
-				return NULL;
-			/* the walker must see the zeroes before the table */
-			dsb(ishst);
-			WRITE_ONCE(*e, virt_to_phys(next) | EL2_VALID | EL2_TABLE);
-		}
-		table = phys_to_virt(*e & EL2_ADDR);
-	}
-	return &table[el2_index(va, 3)];
-}
-
 /*
  * Map one page. A page mapped twice at the same VA must be the same
  * physical page (two per-CPU variables sharing a page); anything else is
@@ -127,12 +112,12 @@ static int el2_map_page(u64 va, phys_addr_t pa, u64 prot)
 	va &= PAGE_MASK;
 	pa &= PAGE_MASK;
 	lockdep_assert_held(&el2_pt_lock);
-	pte = el2_walk(va, true);
+	pte = avcpu_pgt_walk(&el2_pgt, va, true);
 	if (!pte)
 		return -ENOMEM;
-	if (*pte & EL2_VALID)
-		return (*pte & EL2_ADDR) == pa ? 0 : -EEXIST;
-	WRITE_ONCE(*pte, pa | prot | EL2_VALID | EL2_TABLE | EL2_AF |
+	if (*pte & AVCPU_PTE_VALID)
+		return (*pte & AVCPU_PTE_ADDR) == pa ? 0 : -EEXIST;
+	WRITE_ONCE(*pte, pa | prot | AVCPU_PTE_VALID | AVCPU_PTE_TABLE | EL2_AF |
 			 EL2_SH_INNER | EL2_ATTR_WB);
 	dsb(ishst);
 	return 0;
@@ -151,19 +136,6 @@ static int el2_map_kva(const void *p, size_t size, u64 prot)
 				   avcpu_kva_to_phys((void *)a), prot);
 	mutex_unlock(&el2_pt_lock);
 	return err;
-}
-
-static void el2_free_table(u64 *table, int level)
-{
-	int i;
-
-	if (level < 3) {
-		for (i = 0; i < PTRS_PER_PTE; i++)
-			if (table[i] & EL2_VALID)
-				el2_free_table(phys_to_virt(table[i] & EL2_ADDR),
-					       level + 1);
-	}
-	free_page((unsigned long)table);
 }
 
 /* One function on one CPU that holds EL2, hotplug excluded. */
@@ -194,7 +166,7 @@ static void el2_unmap_kva(const void *p, size_t size)
 
 	mutex_lock(&el2_pt_lock);
 	for (; a < end; a += PAGE_SIZE) {
-		pte = el2_walk(el2_va((void *)a), false);
+		pte = avcpu_pgt_walk(&el2_pgt, el2_va((void *)a), false);
 		if (pte)
 			WRITE_ONCE(*pte, 0);
 	}
@@ -317,7 +289,7 @@ static int avcpu_nvhe_map_common(void)
 	int cpu, err;
 
 	/* module text, where the EL2 code and vectors are */
-	err = el2_map_kva(mod->core_layout.base, mod->core_layout.text_size,
+	err = el2_map_kva(avcpu_module_text(mod), avcpu_module_text_size(mod),
 			  EL2_PROT_TEXT);
 	if (err)
 		return err;
@@ -369,9 +341,7 @@ static void avcpu_nvhe_free(void)
 			free_pages((unsigned long)block, AVCPU_NVHE_BLOCK_ORDER);
 		per_cpu(nvhe_block, cpu) = NULL;
 	}
-	if (el2_pgd)
-		el2_free_table(el2_pgd, 0);
-	el2_pgd = NULL;
+	avcpu_pgt_destroy(&el2_pgt, NULL);
 }
 
 /*
@@ -402,9 +372,16 @@ int avcpu_nvhe_init(void)
 {
 	int err;
 
-	if (VA_BITS != EL2_VA_BITS) {
-		pr_info("nVHE guests need a 48-bit kernel VA (this one: %d)\n",
-			VA_BITS);
+	/*
+	 * The EL2 VA scheme folds kernel VAs into 48 bits, which keeps them
+	 * apart only while the kernel runs with at most 48 (a 52-bit-VA build
+	 * does on a CPU without LPA2/LVA: vabits_actual, not VA_BITS, says
+	 * what it runs with). 52 bits would need TCR_EL2.DS and another
+	 * level (D8.2.7).
+	 */
+	if (vabits_actual > EL2_VA_BITS) {
+		pr_info("nVHE guests need a kernel VA of at most %d bits (this kernel runs with %llu: 52-bit VA on LPA2 hardware); refusing\n",
+			EL2_VA_BITS, (u64)vabits_actual);
 		return -ENODEV;
 	}
 	err = avcpu_nvhe_find_stub();
@@ -412,9 +389,9 @@ int avcpu_nvhe_init(void)
 		return err;
 
 	nvhe_idmap_pa = avcpu_kva_to_phys(__avcpu_nvhe_idmap_start);
-	el2_pgd = (u64 *)get_zeroed_page(GFP_KERNEL);
-	if (!el2_pgd)
-		return -ENOMEM;
+	err = avcpu_pgt_init(&el2_pgt, EL2_VA_BITS, false, GFP_KERNEL);
+	if (err)
+		return err;
 	err = avcpu_nvhe_map_common();
 	if (err) {
 		pr_err("cannot build the EL2 page tables: %d\n", err);
@@ -423,12 +400,13 @@ int avcpu_nvhe_init(void)
 	avcpu_nvhe_clean_idmap();
 
 	/*
-	 * TCR_EL2 without E2H (D13.2.134): 48-bit VA (T0SZ 16), 4K granule,
+	 * TCR_EL2 without E2H (D13.2.134): 48-bit VA (T0SZ 16), the host's
+	 * granule,
 	 * walks inner shareable and write-back cacheable like the host's own
 	 * tables, PS the host's PA size.
 	 */
-	nvhe_ttbr = virt_to_phys(el2_pgd);
-	nvhe_tcr = TCR_EL2_RES1 | TCR_T0SZ(EL2_VA_BITS) | TCR_TG0_4K |
+	nvhe_ttbr = virt_to_phys(el2_pgt.root);
+	nvhe_tcr = TCR_EL2_RES1 | TCR_T0SZ(EL2_VA_BITS) | EL2_TCR_TG0 |
 		   TCR_IRGN0_WBWA | TCR_ORGN0_WBWA | TCR_SH0_INNER |
 		   (avcpu_pa_range_enc(avcpu_host.pa_bits) << TCR_EL2_PS_SHIFT);
 	/* SCTLR_EL2: MMU and caches on, W^X, little-endian (the kernel's) */

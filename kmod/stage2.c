@@ -2,12 +2,13 @@
 /*
  * Stage-2 translation: a VMID per VM and its tables, filled lazily.
  *
- * 4K granule; the IPA size is the host's (avcpu_host.ipa_bits), so the walk
- * starts at level 0 above 39 bits and at level 1 otherwise, with a single
- * page as the root either way (Arm ARM, DDI 0487, D8.2 "Translation table
- * walk", and VTCR_EL2.SL0). Leaves are 4K pages only: each maps one user
- * page pinned at the guest's first touch, and the pin is dropped when the
- * leaf is removed (region deletion or VM teardown).
+ * The tables use the host's granule (4K or 16K) whatever granule the guest
+ * uses at stage 1: the two stages are independent (Arm ARM, DDI 0487, D8.1
+ * "Translation regimes"), and each leaf maps one host page, pinned at the
+ * guest's first touch and unpinned when the leaf is removed (region deletion
+ * or VM teardown). The IPA size is the host's (avcpu_host.ipa_bits); the
+ * walk starts at the level pgtable.c picks, with up to 16 concatenated root
+ * tables, and VTCR_EL2.SL0 says which (D8.2.7, and VTCR_EL2.SL0).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -20,18 +21,12 @@
 
 #include "avcpu.h"
 
-#define S2_LEVELS	4
-#define S2_PTRS		512
-
-/* Descriptor bits (D8.3 "Translation table descriptor formats") */
-#define S2_VALID	BIT(0)
-#define S2_TABLE	BIT(1)		/* table at levels 0-2, page at 3 */
+/* Stage-2 leaf attributes (D8.3 "Translation table descriptor formats") */
 #define S2_MEMATTR_WB	(0xfUL << 2)	/* Normal, outer and inner write-back */
 #define S2_AP_R		BIT(6)
 #define S2_AP_W		BIT(7)
 #define S2_SH_INNER	(3UL << 8)
 #define S2_AF		BIT(10)
-#define S2_ADDR		GENMASK_ULL(47, 12)
 
 static DEFINE_IDA(avcpu_vmid_ida);
 
@@ -43,60 +38,31 @@ void avcpu_vmid_exit(void)
 int avcpu_stage2_init(struct avcpu_vm *vm)
 {
 	u32 ipa = avcpu_host.ipa_bits;
-	int vmid;
+	int vmid, err;
 
 	vmid = ida_alloc_range(&avcpu_vmid_ida, 1,
 			       (1U << avcpu_host.vmid_bits) - 1, GFP_KERNEL);
 	if (vmid < 0)
 		return vmid == -ENOSPC ? -ENOSPC : vmid;
 
-	vm->pgd = (u64 *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
-	if (!vm->pgd) {
+	err = avcpu_pgt_init(&vm->s2, ipa, true, GFP_KERNEL_ACCOUNT);
+	if (err) {
 		ida_free(&avcpu_vmid_ida, vmid);
-		return -ENOMEM;
+		return err;
 	}
 	vm->vmid = vmid;
-	vm->start_level = ipa > 39 ? 0 : 1;
-	vm->vttbr = virt_to_phys(vm->pgd) | ((u64)vmid << 48);
-	/* SL0 for 4K: 2 starts at level 0, 1 at level 1 (VTCR_EL2.SL0) */
+	vm->vttbr = virt_to_phys(vm->s2.root) | ((u64)vmid << 48);
+	/*
+	 * VTCR_EL2.SL0 counts down from the granule's base: with 4K, 2 starts
+	 * at level 0; with 16K, 3 does (D13.2.151, VTCR_EL2.SL0).
+	 */
 	vm->vtcr = VTCR_EL2_RES1 | VTCR_EL2_T0SZ(ipa) |
-		   ((vm->start_level ? 1UL : 2UL) << VTCR_EL2_SL0_SHIFT) |
+		   ((VTCR_EL2_TGRAN_SL0_BASE - vm->s2.start_level) << VTCR_EL2_SL0_SHIFT) |
 		   VTCR_EL2_IRGN0_WBWA | VTCR_EL2_ORGN0_WBWA |
-		   VTCR_EL2_SH0_INNER | VTCR_EL2_TG0_4K |
+		   VTCR_EL2_SH0_INNER | VTCR_EL2_TGRAN |
 		   (avcpu_pa_range_enc(avcpu_host.pa_bits) << VTCR_EL2_PS_SHIFT) |
 		   (avcpu_host.vmid_bits == 16 ? VTCR_EL2_VS_16BIT : 0);
 	return 0;
-}
-
-static unsigned int s2_index(u64 ipa, int level)
-{
-	return (ipa >> (12 + 9 * (3 - level))) & (S2_PTRS - 1);
-}
-
-/* The level-3 entry for @ipa, allocating tables on the way if @alloc. */
-static u64 *s2_walk(struct avcpu_vm *vm, u64 ipa, bool alloc)
-{
-	u64 *table = vm->pgd;
-	int level;
-
-	for (level = vm->start_level; level < 3; level++) {
-		u64 *entry = &table[s2_index(ipa, level)];
-
-		if (!(*entry & S2_VALID)) {
-			u64 *next;
-
-			if (!alloc)
-				return NULL;
-			next = (u64 *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
-			if (!next)
-				return NULL;
-			/* the table's contents before the entry that points to it */
-			dsb(ishst);
-			WRITE_ONCE(*entry, virt_to_phys(next) | S2_TABLE | S2_VALID);
-		}
-		table = phys_to_virt(*entry & S2_ADDR);
-	}
-	return &table[s2_index(ipa, 3)];
 }
 
 /*
@@ -130,7 +96,7 @@ static void s2_flush(struct avcpu_vm *vm)
 
 static void s2_unpin(u64 pte)
 {
-	struct page *page = pfn_to_page(PHYS_PFN(pte & S2_ADDR));
+	struct page *page = pfn_to_page(PHYS_PFN(pte & AVCPU_PTE_ADDR));
 
 	unpin_user_pages_dirty_lock(&page, 1, pte & S2_AP_W);
 }
@@ -159,8 +125,8 @@ int avcpu_stage2_map_page(struct avcpu_vm *vm, u64 ipa, bool *mapped)
 	}
 	hva = slot->uaddr + (ipa - slot->gpa);
 	ro = slot->flags & AVCPU_MEM_READONLY;
-	pte = s2_walk(vm, ipa, false);
-	if (pte && (*pte & S2_VALID)) {
+	pte = avcpu_pgt_walk(&vm->s2, ipa, false);
+	if (pte && (*pte & AVCPU_PTE_VALID)) {
 		/* another vCPU got there first */
 		mutex_unlock(&vm->mmu_lock);
 		*mapped = true;
@@ -190,13 +156,13 @@ int avcpu_stage2_map_page(struct avcpu_vm *vm, u64 ipa, bool *mapped)
 		unpin_user_page(page);
 		return -EAGAIN;
 	}
-	pte = s2_walk(vm, ipa, true);
+	pte = avcpu_pgt_walk(&vm->s2, ipa, true);
 	if (!pte) {
 		mutex_unlock(&vm->mmu_lock);
 		unpin_user_page(page);
 		return -ENOMEM;
 	}
-	if (*pte & S2_VALID) {
+	if (*pte & AVCPU_PTE_VALID) {
 		mutex_unlock(&vm->mmu_lock);
 		unpin_user_page(page);
 		*mapped = true;
@@ -204,7 +170,7 @@ int avcpu_stage2_map_page(struct avcpu_vm *vm, u64 ipa, bool *mapped)
 	}
 	s2_clean_page(page);
 	dsb(ishst);
-	WRITE_ONCE(*pte, page_to_phys(page) | S2_VALID | S2_TABLE | S2_AF |
+	WRITE_ONCE(*pte, page_to_phys(page) | AVCPU_PTE_VALID | AVCPU_PTE_TABLE | S2_AF |
 		   S2_SH_INNER | S2_AP_R | (ro ? 0 : S2_AP_W) | S2_MEMATTR_WB);
 	dsb(ishst);
 	mutex_unlock(&vm->mmu_lock);
@@ -221,14 +187,14 @@ void avcpu_stage2_unmap(struct avcpu_vm *vm, u64 gpa, u64 size)
 
 	lockdep_assert_held(&vm->mmu_lock);
 	for (ipa = gpa; ipa < end; ipa += PAGE_SIZE) {
-		u64 *pte = s2_walk(vm, ipa, false);
+		u64 *pte = avcpu_pgt_walk(&vm->s2, ipa, false);
 
 		if (!pte) {
-			/* skip to the next level-2 block */
-			ipa = (ipa | (SZ_2M - 1)) + 1 - PAGE_SIZE;
+			/* no level-3 table here: skip what one would map */
+			ipa = (ipa | (avcpu_pgt_l3_span() - 1)) + 1 - PAGE_SIZE;
 			continue;
 		}
-		if (!(*pte & S2_VALID))
+		if (!(*pte & AVCPU_PTE_VALID))
 			continue;
 		if (n == cap) {
 			size_t ncap = cap ? cap * 2 : 64;
@@ -250,10 +216,10 @@ void avcpu_stage2_unmap(struct avcpu_vm *vm, u64 gpa, u64 size)
 	kfree(ptes);
 	if (ipa < end)	/* out of memory above: finish one page at a time */
 		for (; ipa < end; ipa += PAGE_SIZE) {
-			u64 *pte = s2_walk(vm, ipa, false);
+			u64 *pte = avcpu_pgt_walk(&vm->s2, ipa, false);
 			u64 old;
 
-			if (!pte || !(*pte & S2_VALID))
+			if (!pte || !(*pte & AVCPU_PTE_VALID))
 				continue;
 			old = *pte;
 			WRITE_ONCE(*pte, 0);
@@ -262,30 +228,12 @@ void avcpu_stage2_unmap(struct avcpu_vm *vm, u64 gpa, u64 size)
 		}
 }
 
-static void s2_free_table(u64 *table, int level)
-{
-	int i;
-
-	for (i = 0; i < S2_PTRS; i++) {
-		u64 e = table[i];
-
-		if (!(e & S2_VALID))
-			continue;
-		if (level < 3)
-			s2_free_table(phys_to_virt(e & S2_ADDR), level + 1);
-		else
-			s2_unpin(e);
-	}
-	free_page((unsigned long)table);
-}
-
 /* Last reference gone: no vCPU can run. */
 void avcpu_stage2_destroy(struct avcpu_vm *vm)
 {
-	if (!vm->pgd)
+	if (!vm->s2.root)
 		return;
 	s2_flush(vm);
-	s2_free_table(vm->pgd, vm->start_level);
-	vm->pgd = NULL;
+	avcpu_pgt_destroy(&vm->s2, s2_unpin);
 	ida_free(&avcpu_vmid_ida, vm->vmid);
 }

@@ -409,6 +409,19 @@ out:
 	return ret;
 }
 
+/*
+ * Linux 6.3 made vma->vm_flags read-only, to be changed through
+ * vm_flags_set() (kmod/Kbuild's feature test sets AVCPU_HAVE_VM_FLAGS_SET).
+ */
+static void avcpu_vm_flags_set(struct vm_area_struct *vma, vm_flags_t flags)
+{
+#ifdef AVCPU_HAVE_VM_FLAGS_SET
+	vm_flags_set(vma, flags);
+#else
+	vma->vm_flags |= flags;
+#endif
+}
+
 static int avcpu_vcpu_mmap(struct file *filp, struct vm_area_struct *vma)
 {
 	struct avcpu_vcpu *vcpu = filp->private_data;
@@ -417,7 +430,7 @@ static int avcpu_vcpu_mmap(struct file *filp, struct vm_area_struct *vma)
 	if (vma->vm_pgoff || vma->vm_end - vma->vm_start != PAGE_SIZE ||
 	    !(vma->vm_flags & VM_SHARED))
 		return -EINVAL;
-	vma->vm_flags |= VM_DONTEXPAND | VM_DONTDUMP;
+	avcpu_vm_flags_set(vma, VM_DONTEXPAND | VM_DONTDUMP);
 	return vm_insert_page(vma, vma->vm_start, virt_to_page(vcpu->run));
 }
 

@@ -3,7 +3,7 @@
 #
 # /init of the rig's initramfs, run by busybox inside the QEMU host.
 # The kernel hands unknown "name=value" boot parameters to init as
-# environment variables: avcpu_lane, avcpu_job and avcpu_tests come from
+# environment variables: avcpu_lane, avcpu_expect, avcpu_job and avcpu_tests come from
 # scripts/rig.py. Lines starting with "avcpu-rig:" are read by rig.py.
 
 /bin/busybox --install -s /bin
@@ -31,7 +31,7 @@ run)
 		avcpu-info
 		# A guest running (or the reason it cannot run on this host).
 		echo "avcpu-rig: a guest on the $lane host (smoke_test):"
-		AVCPU_LANE="$lane" AVCPU_MODULE=/lib/avcpu/avcpu.ko \
+		AVCPU_LANE="$lane" AVCPU_EXPECT="$avcpu_expect" AVCPU_MODULE=/lib/avcpu/avcpu.ko \
 			/selftests/smoke_test
 		# The main event: avm boots Debian's kernel with 2 vCPUs.
 		echo "avcpu-rig: avm boots Linux on the $lane host, 2 vCPUs:"
@@ -45,7 +45,7 @@ check)
 	# The console stays quiet while tests print, so that kernel lines do
 	# not cut TAP lines in half; the whole kernel log is dumped below.
 	dmesg -n 1
-	export AVCPU_LANE="$lane" AVCPU_MODULE=/lib/avcpu/avcpu.ko
+	export AVCPU_LANE="$lane" AVCPU_EXPECT="$avcpu_expect" AVCPU_MODULE=/lib/avcpu/avcpu.ko
 	for t in $(echo "$avcpu_tests" | tr ',' ' '); do
 		echo "avcpu-rig: begin $t"
 		"/selftests/$t" 2>&1

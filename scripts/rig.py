@@ -11,6 +11,7 @@ Documentation/testing.rst describes the lanes and how to read a failure.
 """
 
 import argparse
+import fnmatch
 import gzip
 import os
 import re
@@ -32,21 +33,63 @@ FULL_SUITE = ["host_test"] + sorted(
     if f.endswith("_test.c") and f != "host_test.c")
 HOST_ONLY = ["host_test"]
 
-CPU_VHE = "max,pauth-impdef=on"   # kernel at EL2 (VHE)
-CPU_NVHE = "cortex-a72"           # no VHE: kernel at EL1, hyp stub at EL2
+# QEMU CPU models (QEMU 10, from Debian 12's backports). "max" has what
+# current hardware has (FEAT_LPA2, FGT, HCX, SME2, ...); pauth-impdef keeps
+# its pointer authentication cheap to emulate (3x faster boots).
+CPU_MAX = "max,pauth-impdef=on"
+# The same CPU without LPA2: a 52-bit-VA kernel then runs with 48 bits
+# (47 with 16K pages), which avcpu's nVHE EL2 needs.
+CPU_MAX_NOLPA2 = "max,pauth-impdef=on,lpa2=off"
+CPU_A72 = "cortex-a72"            # no VHE, no 16K granule, 44-bit PA
+# A VHE-capable CPU held in nVHE: the kernel's ID-register override.
+FORCE_NVHE = "id_aa64mmfr1.vh=0"
+NO_KVM = "kvm-arm.mode=none"
 
-# name: (cpu, virtualization, kernel args, tests, used by "run")
 # CPUs of each lane's QEMU host (-smp): two, so tests can use a second CPU
 LANE_CPUS = 2
 
-LANES = {
-    "vhe":      (CPU_VHE, True, "kvm-arm.mode=none", FULL_SUITE, True),
-    "nvhe":     (CPU_NVHE, True, "kvm-arm.mode=none", FULL_SUITE, True),
-    # Hosts avcpu must refuse, cleanly: no EL2 at all, KVM holding EL2.
-    "noel2":    (CPU_NVHE, False, "", HOST_ONLY, False),
-    "nvhe-kvm": (CPU_NVHE, True, "", HOST_ONLY, False),
-    "vhe-kvm":  (CPU_VHE, True, "", HOST_ONLY, False),
-}
+
+class LaneSpec:
+    """One host lane: the kernel (a name of deps.sh's KERNELS), the QEMU
+    CPU, whether EL2 exists, extra kernel arguments, the tests, whether
+    'make run' shows it, and what the tests expect of the host check (an
+    entry of selftests/lib/avcpu_test.c's table)."""
+
+    def __init__(self, kernel, cpu, virt, kargs, tests, run, expect):
+        self.kernel, self.cpu, self.virt, self.kargs = kernel, cpu, virt, kargs
+        self.tests, self.run, self.expect = tests, run, expect
+
+
+def _lanes():
+    lanes = {}
+
+    def add(name, *a):
+        lanes[name] = LaneSpec(*a)
+
+    # Lane names say kernel, page size and mode. Where avcpu must work,
+    # the full suite and avm's Linux guests run.
+    add("6.1-4k-vhe", "6.1", CPU_MAX, True, NO_KVM, FULL_SUITE, True, "vhe")
+    add("6.1-4k-nvhe", "6.1", CPU_A72, True, NO_KVM, FULL_SUITE, True, "nvhe")
+    add("6.12-4k-vhe", "6.12", CPU_MAX, True, NO_KVM, FULL_SUITE, True, "vhe")
+    add("6.12-4k-nvhe", "6.12", CPU_A72, True, NO_KVM, FULL_SUITE, False, "nvhe")
+    add("6.12-4k-nvhe-max", "6.12", CPU_MAX_NOLPA2, True, NO_KVM + " " + FORCE_NVHE,
+        FULL_SUITE, False, "nvhe-max")
+    add("6.12-16k-vhe", "6.12-16k", CPU_MAX, True, NO_KVM, FULL_SUITE, True, "vhe")
+    add("6.12-16k-nvhe", "6.12-16k", CPU_MAX_NOLPA2, True, NO_KVM + " " + FORCE_NVHE,
+        FULL_SUITE, False, "nvhe-max")
+    add("6.12rt-4k-vhe", "6.12-rt", CPU_MAX, True, NO_KVM, FULL_SUITE, False, "vhe")
+    # Hosts avcpu must refuse, cleanly, on both kernel series: no EL2 at
+    # all, KVM holding EL2, and (6.12) a 52-bit VA an nVHE EL2 cannot map.
+    for k in ("6.1", "6.12"):
+        add(k + "-noel2", k, CPU_A72, False, "", HOST_ONLY, False, "noel2")
+        add(k + "-4k-nvhe-kvm", k, CPU_A72, True, "", HOST_ONLY, False, "nvhe-kvm")
+        add(k + "-4k-vhe-kvm", k, CPU_MAX, True, "", HOST_ONLY, False, "vhe-kvm")
+    add("6.12-4k-nvhe-lva52", "6.12", CPU_MAX, True, NO_KVM + " " + FORCE_NVHE,
+        HOST_ONLY, False, "nvhe-lva52")
+    return lanes
+
+
+LANES = _lanes()
 
 # Any of these in a serial log fails the lane, whatever the tests said.
 BAD = re.compile(r"WARNING:|BUG:|Oops|Call trace|KASAN|lockdep|"
@@ -59,12 +102,17 @@ TAP = re.compile(r"^(not ok|ok) \d+(?: (?!#)(\S+))?(?: # (SKIP|TODO)\b ?(.*))?$"
 TAP_RUN = re.compile(r"^#\s+RUN\s+(\S+)")
 
 
+def kvar(env, what, kernel):
+    """env.mk's KDIR/KIMAGE/... of one of deps.sh's kernels."""
+    return env["%s_%s" % (what, re.sub(r"[.-]", "_", kernel))]
+
+
 def read_env():
     env = {}
     path = os.path.join(BUILD, "deps", "env.mk")
     with open(path) as f:
         for line in f:
-            m = re.match(r"^(\w+) := (.*)$", line.strip())
+            m = re.match(r"^([\w.-]+) := (.*)$", line.strip())
             if m:
                 env[m.group(1)] = m.group(2)
     return env
@@ -150,7 +198,20 @@ def gzipped_image(env):
         return f.read()
 
 
-def build_initramfs(env):
+def module_path(kernel):
+    """avcpu.ko built for @kernel (scripts/kbuild.sh, make modules)."""
+    return os.path.join(BUILD, "kmod", kernel, "kmod", "avcpu.ko")
+
+
+# Guests avm boots on every lane (avm_test): Debian 12's 6.1 kernel as
+# "Image" (and gzip'd), and the 6.12 kernel (4K pages) as "Image-6.12".
+GUEST_KERNELS = {"Image": "6.1", "Image-6.12": "6.12"}
+
+
+def build_initramfs(env, kernel):
+    """The host's initramfs for lanes running @kernel: uncompressed (the
+    guests' kernels are most of it, and the host then unpacks it at memcpy
+    speed instead of inflating it under emulation)."""
     c = Cpio()
     for d in ["bin", "sbin", "usr", "usr/bin", "usr/sbin", "proc", "sys",
               "dev", "tmp", "lib", "lib/avcpu", "selftests"]:
@@ -160,21 +221,22 @@ def build_initramfs(env):
     c.file("bin/busybox", env["DEB_BUSYBOX"])
     c.symlink("bin/sh", "busybox")
     c.file("init", os.path.join(TOP, "scripts", "rig-init.sh"))
-    c.file("lib/avcpu/avcpu.ko", os.path.join(TOP, "kmod", "avcpu.ko"), 0o644)
+    c.file("lib/avcpu/avcpu.ko", module_path(kernel), 0o644)
     c.file("bin/avcpu-info", os.path.join(BUILD, "tools", "avcpu-info"))
-    # avm and the Linux guest it boots: Debian's kernel (the host's own)
-    # and a busybox initramfs.
+    # avm and the Linux guests it boots, with a busybox initramfs.
     c.file("bin/avm", os.path.join(BUILD, "tools", "avm"))
     c.dir("lib/avcpu/guest")
-    c.file("lib/avcpu/guest/Image", env["DEB_KIMAGE"], 0o644)
+    for name, k in GUEST_KERNELS.items():
+        c.file("lib/avcpu/guest/" + name, kvar(env, "KIMAGE", k), 0o644)
     c.data("lib/avcpu/guest/Image.gz", gzipped_image(env), 0o644)
     c.data("lib/avcpu/guest/initrd.cpio.gz", build_guest_initramfs(env), 0o644)
     for t in picked_tests() or FULL_SUITE:
         c.file("selftests/" + t, os.path.join(BUILD, "selftests", t))
-    path = os.path.join(rig_dir(), "initramfs.cpio.gz")
+    path = os.path.join(rig_dir(), "initramfs-%s.cpio" % kernel)
     os.makedirs(rig_dir(), exist_ok=True)
-    with open(path, "wb") as f:
-        f.write(gzip.compress(c.finish(), compresslevel=1, mtime=0))
+    with open(path + ".tmp", "wb") as f:
+        f.write(c.finish())
+    os.replace(path + ".tmp", path)
     return path
 
 
@@ -184,21 +246,23 @@ class Lane:
     def __init__(self, name, job, env, initrd, outdir, timeout):
         self.name = name
         self.job = job
-        cpu, virt, kargs, tests, _ = LANES[name]
+        spec = LANES[name]
+        tests = spec.tests
         if tests is FULL_SUITE and picked_tests():
             tests = picked_tests()
         self.tests = tests
         self.log = os.path.join(outdir, name, "serial.log")
         os.makedirs(os.path.dirname(self.log), exist_ok=True)
-        append = ("console=ttyAMA0 panic=-1 %s avcpu_lane=%s avcpu_job=%s "
-                  "avcpu_tests=%s" % (kargs, name, job, ",".join(tests)))
+        append = ("console=ttyAMA0 panic=-1 %s avcpu_lane=%s avcpu_expect=%s "
+                  "avcpu_job=%s avcpu_tests=%s" %
+                  (spec.kargs, name, spec.expect, job, ",".join(tests)))
         self.cmd = [
             "qemu-system-aarch64",
-            "-M", "virt,virtualization=%s,gic-version=3" % ("on" if virt else "off"),
-            "-cpu", cpu, "-smp", str(LANE_CPUS), "-m", "1024",
+            "-M", "virt,virtualization=%s,gic-version=3" % ("on" if spec.virt else "off"),
+            "-cpu", spec.cpu, "-smp", str(LANE_CPUS), "-m", "2048",
             "-display", "none", "-monitor", "none", "-serial", "stdio",
             "-no-reboot", "-nic", "none",
-            "-kernel", env["DEB_KIMAGE"], "-initrd", initrd,
+            "-kernel", kvar(env, "KIMAGE", spec.kernel), "-initrd", initrd,
             "-append", " ".join(append.split()),
         ] + shlex.split(os.environ.get("AVCPU_QEMU_ARGS", ""))
         self.timeout = timeout
@@ -318,6 +382,21 @@ class Lane:
             self.failed.append("%s:%s (exit status %d)" % (self.name, binary, rc))
 
 
+def pick_lanes(names, job):
+    """Lanes by name or glob ("6.12*", "*nvhe*"); none named: every lane
+    of the job (AVCPU_LANES, space-separated, also names them)."""
+    names = names or os.environ.get("AVCPU_LANES", "").split()
+    if not names:
+        return [n for n, l in LANES.items() if job == "check" or l.run]
+    out = []
+    for pat in names:
+        hit = [n for n in LANES if fnmatch.fnmatchcase(n, pat)]
+        if not hit:
+            sys.exit("rig: no lane matches %s (lanes: %s)" % (pat, ", ".join(LANES)))
+        out += [n for n in hit if n not in out]
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -331,17 +410,19 @@ def main():
                     default=max(1, (os.cpu_count() or 1) // LANE_CPUS))
     args = ap.parse_args()
 
-    lanes = args.lanes or [n for n, l in LANES.items() if args.job == "check" or l[4]]
-    for n in lanes:
-        if n not in LANES:
-            sys.exit("rig: unknown lane %s (lanes: %s)" % (n, ", ".join(LANES)))
+    lanes = pick_lanes(args.lanes, args.job)
     if not shutil.which("qemu-system-aarch64"):
         sys.exit("rig: qemu-system-aarch64 missing: run 'make deps'")
 
     env = read_env()
-    initrd = build_initramfs(env)
+    initrds = {}
+    for n in lanes:
+        k = LANES[n].kernel
+        if k not in initrds:
+            initrds[k] = build_initramfs(env, k)
     outdir = os.path.join(rig_dir(), args.job)
-    objs = [Lane(n, args.job, env, initrd, outdir, args.timeout) for n in lanes]
+    objs = [Lane(n, args.job, env, initrds[LANES[n].kernel], outdir, args.timeout)
+            for n in lanes]
 
     if args.job == "run":
         for lane in objs:
@@ -371,12 +452,12 @@ def main():
         status = "FAIL" if lane.problems or lane.failed else "ok"
         ok &= status == "ok"
         if args.job == "check":
-            print("lane %-9s %s: %d passed, %d failed, %d skipped (%.0fs, log %s)" %
+            print("lane %-19s %s: %d passed, %d failed, %d skipped (%.0fs, log %s)" %
                   (lane.name, status, len(lane.passed),
                    len(lane.failed) + len(lane.problems), len(lane.skipped),
                    lane.seconds, os.path.relpath(lane.log, TOP)))
         else:
-            print("lane %-9s %s (%.0fs, log %s)" % (lane.name, status, lane.seconds,
+            print("lane %-19s %s (%.0fs, log %s)" % (lane.name, status, lane.seconds,
                                                    os.path.relpath(lane.log, TOP)))
         for p in lane.problems:
             print("  problem: %s" % p)

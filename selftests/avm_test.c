@@ -441,6 +441,23 @@ TEST_F_TIMEOUT(avm, linux_boot_gzip_image, BOOT_TIMEOUT_S + 30)
 	check_linux_boot(_metadata, guest_file("Image.gz"), "1", "0");
 }
 
+/*
+ * The newer of the kernels people run, Debian's 6.12, as a guest too: the
+ * rig installs it as Image-6.12 on every lane, so there its absence fails.
+ */
+TEST_F_TIMEOUT(avm, linux_boot_6_12_guest, BOOT_TIMEOUT_S + 30)
+{
+	AVCPU_REQUIRE_RUN();
+	AVCPU_REQUIRE_IRQ();
+	REQUIRE_GUEST_FILES();
+	if (access(guest_file("Image-6.12"), R_OK)) {
+		ASSERT_EQ(NULL, getenv("AVCPU_LANE"))
+			TH_LOG("the rig installs Image-6.12 on every lane");
+		SKIP(return, "no Image-6.12 guest kernel here");
+	}
+	check_linux_boot(_metadata, guest_file("Image-6.12"), "2", "0-1");
+}
+
 /* The console's input path: the PL011's receive FIFO and interrupt. */
 TEST_F_TIMEOUT(avm, linux_console_input, BOOT_TIMEOUT_S + 30)
 {
