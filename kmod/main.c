@@ -104,3 +104,4 @@ module_exit(avcpu_exit);
 
 MODULE_DESCRIPTION("avcpu: vCPUs for AArch64 hosts booted at EL2");
 MODULE_LICENSE("GPL");
+MODULE_VERSION("0.9.0");	/* dkms.conf's PACKAGE_VERSION */

@@ -508,7 +508,7 @@ int avcpu_create_vcpu(struct avcpu_vm *vm, struct avcpu_vcpu_init *init)
 	if (!vcpu)
 		return -ENOMEM;
 	mutex_init(&vcpu->mutex);
-	init_waitqueue_head(&vcpu->wq);
+	rcuwait_init(&vcpu->wait);
 	avcpu_timer_vcpu_init(vcpu);
 	vcpu->vm = vm;
 	vcpu->id = init->vcpu_id;
