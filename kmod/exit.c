@@ -106,8 +106,14 @@ static int avcpu_handle_abort(struct avcpu_vcpu *vcpu)
 	u64 esr = vcpu->exit.esr;
 	u32 fsc = esr & ESR_ELx_FSC;
 	bool iabt = ESR_ELx_EC(esr) == ESR_ELx_EC_IABT_LOW;
+	/*
+	 * HPFAR_EL2.FIPA is IPA[47:12] whatever the granules (D13.2.56); the
+	 * VA in FAR_EL2 shares only the bits below the guest's smallest
+	 * granule with the IPA, 4K, not the host's page: with a 4K guest on
+	 * a 16K host, FAR's bits [13:12] are the guest's, not the IPA's.
+	 */
 	u64 ipa = ((vcpu->exit.hpfar & GENMASK_ULL(43, 4)) << 8) |
-		  (vcpu->exit.far & ~PAGE_MASK);
+		  (vcpu->exit.far & GENMASK_ULL(11, 0));
 	bool mapped;
 	int ret;
 

@@ -446,7 +446,8 @@ int avcpu_vcpu_wfi(struct avcpu_vcpu *vcpu)
 
 	WRITE_ONCE(vcpu->state, AVCPU_STATE_BLOCKED);
 	/* a signal ends the wait; the RUN loop then returns EINTR */
-	wait_event_interruptible(vcpu->wq, avcpu_vgic_wfi_pending(vcpu));
+	rcuwait_wait_event(&vcpu->wait, avcpu_vgic_wfi_pending(vcpu),
+			   TASK_INTERRUPTIBLE);
 	WRITE_ONCE(vcpu->state, AVCPU_STATE_RUNNING);
 
 	hrtimer_cancel(&vcpu->vtimer);

@@ -379,9 +379,12 @@ void avcpu_vcpu_kick(struct avcpu_vcpu *vcpu)
 {
 	struct task_struct *task;
 
-	wake_up_interruptible(&vcpu->wq);
-	/* the state change before the in_guest read (see avcpu_enter_guest) */
-	smp_mb();
+	/*
+	 * Safe from hard-IRQ context on PREEMPT_RT too (the timers' hrtimers
+	 * call this). Its full barrier also orders the state change before
+	 * the in_guest read below (see avcpu_enter_guest).
+	 */
+	rcuwait_wake_up(&vcpu->wait);
 	if (cmpxchg(&vcpu->in_guest, AVCPU_IN_GUEST, AVCPU_KICKED) !=
 	    AVCPU_IN_GUEST)
 		return;
