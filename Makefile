@@ -36,7 +36,7 @@ export CC_ARM64 UCFLAGS KSFT_DIR BUILD
 
 KMAKE		:= $(MAKE) -C $(KDIR) M=$(TOP)/kmod CROSS_COMPILE=$(CROSS_COMPILE)
 
-.PHONY: all deps module modules selftests tools avm-unit lint run check clean distclean help
+.PHONY: all deps module modules selftests tools avm-unit lint dkms-test run check clean distclean help
 
 all: module selftests tools
 
@@ -76,10 +76,15 @@ avm-unit: tools
 lint:
 	bash scripts/lint.sh
 
+# dkms.conf, as a board's owner uses it: 'dkms build' against Debian's
+# 6.12 arm64 headers, in a DKMS tree under build/dkms.
+dkms-test:
+	bash scripts/dkms_test.sh 6.12
+
 run: all modules
 	python3 scripts/rig.py run
 
-check: all modules lint avm-unit
+check: all modules lint dkms-test avm-unit
 	python3 scripts/rig_test.py
 	python3 scripts/rig.py check
 
@@ -90,7 +95,7 @@ clean:
 	$(MAKE) -C selftests clean
 	$(MAKE) -C tools clean
 	$(MAKE) -C tools/avm/tests clean
-	rm -rf $(BUILD)/rig $(BUILD)/initramfs* $(BUILD)/lint $(BUILD)/kmod
+	rm -rf $(BUILD)/rig $(BUILD)/initramfs* $(BUILD)/lint $(BUILD)/kmod $(BUILD)/dkms
 
 distclean: clean
 	rm -rf $(BUILD)
@@ -101,6 +106,7 @@ help:
 	@echo "make check      static checks + the kselftest suite on every lane"
 	@echo "make modules    avcpu.ko for every lane kernel, in build/kmod/<kernel>"
 	@echo "make lint       checkpatch --strict, W=1 and sparse on kmod/ (every kernel)"
+	@echo "make dkms-test  dkms build of dkms.conf against the 6.12 headers"
 	@echo "make avm-unit   avm's unit tests (GIC, PL011, loader, device tree)"
 	@echo "make KDIR=DIR   build the module against another kernel tree"
 	@echo "make distclean  also drop build/ (downloaded dependencies)"

@@ -25,7 +25,7 @@ cross=${CROSS_COMPILE-aarch64-linux-gnu-}
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 # Sources only: objects of an in-tree build must not leak into the mirror.
-(cd "$top" && find kmod uapi \( -name '*.[chS]' -o -name Kbuild \) -print) |
+(cd "$top" && find kmod uapi \( -name '*.[chS]' -o -name Kbuild \) ! -name '*.mod.c' -print) |
 while read -r f; do
 	mkdir -p "$out/$(dirname "$f")"
 	[ -L "$out/$f" ] || ln -sf "$top/$f" "$out/$f"
