@@ -4,6 +4,7 @@
 decides whether make check passes, so it must fail when it should."""
 
 import os
+import re
 import sys
 import tempfile
 import unittest
@@ -95,6 +96,43 @@ class Judge(unittest.TestCase):
     def test_missing_binary(self):
         lane = judge(wrap(GOOD_BIN), tests=("host_test", "dev_test"))
         self.assertEqual(["t:dev_test (did not run to its end)"], lane.failed)
+
+
+class Matrix(unittest.TestCase):
+    """The lane table agrees with deps.sh's kernels and the selftests'
+    expectations, and lanes can be picked by name or glob."""
+
+    def test_kernels_exist(self):
+        with open(os.path.join(rig.TOP, "scripts", "deps.sh")) as f:
+            kernels = set(re.findall(r'^\s+"([\w.-]+) linux-image-', f.read(), re.M))
+        self.assertIn("6.12-16k", kernels)
+        for name, spec in rig.LANES.items():
+            self.assertIn(spec.kernel, kernels, name)
+
+    def test_expectations_exist(self):
+        with open(os.path.join(rig.TOP, "selftests", "lib", "avcpu_test.c")) as f:
+            known = set(re.findall(r'^\s+\{ "([\w-]+)", ', f.read(), re.M))
+        for name, spec in rig.LANES.items():
+            self.assertIn(spec.expect, known, name)
+
+    def test_names_say_kernel_pages_mode(self):
+        for name, spec in rig.LANES.items():
+            self.assertTrue(name.startswith(spec.kernel.replace("-rt", "rt")), name)
+            if spec.tests is rig.FULL_SUITE:
+                self.assertRegex(name, r"-(4k|16k)-n?vhe")
+
+    def test_pick(self):
+        self.assertEqual(["6.12-16k-vhe"], rig.pick_lanes(["6.12-16k-vhe"], "check"))
+        both = rig.pick_lanes(["6.12-16k-*"], "check")
+        self.assertEqual({"6.12-16k-vhe", "6.12-16k-nvhe"}, set(both))
+        saved = os.environ.pop("AVCPU_LANES", None)
+        try:
+            self.assertEqual(list(rig.LANES), rig.pick_lanes([], "check"))
+        finally:
+            if saved is not None:
+                os.environ["AVCPU_LANES"] = saved
+        with self.assertRaises(SystemExit):
+            rig.pick_lanes(["no-such-lane"], "check")
 
 
 class Cpio(unittest.TestCase):

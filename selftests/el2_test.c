@@ -43,22 +43,13 @@ static void run_guest_on(struct __test_metadata *_metadata, int cpu)
 	vm_free(vm);
 }
 
-static void require_module_file(struct __test_metadata *_metadata)
-{
-	if (access(avcpu_module_path(), R_OK))
-		SKIP(return, "no module file at %s (set AVCPU_MODULE)",
-		     avcpu_module_path());
-}
-
 /* Unload (EL2 back to the stub) and load (EL2 taken again), a guest each time. */
 TEST(reload_with_guests)
 {
 	int i, err;
 
 	AVCPU_REQUIRE_RUN();
-	require_module_file(_metadata);
-	if (_metadata->skip)
-		return;
+	AVCPU_REQUIRE_MODULE_FILE();
 
 	for (i = 0; i < RELOAD_CYCLES; i++) {
 		run_guest_on(_metadata, 0);

@@ -564,6 +564,8 @@ TEST(nested_page_fault_emulated_by_vmm)
 }
 
 #define NPF_RAM		NORMAL_HOLE
+/* the second page: beyond the first slot whatever the host's page size */
+#define NPF_RAM2	(NPF_RAM + 0x20000)
 
 static void guest_npf_ram(void)
 {
@@ -579,7 +581,7 @@ static void guest_npf_ram(void)
 	GUEST_ASSERT_EQ(b, NPF_VAL1);
 	asm volatile("stp %0, %1, [%2]"
 		     : : "r" (NPF_VAL2), "r" (NPF_VAL3),
-		       "r" (NPF_RAM + 0x2000) : "memory");
+		       "r" (NPF_RAM2) : "memory");
 	GUEST_DONE();
 }
 
@@ -604,9 +606,9 @@ TEST(nested_page_fault_then_memory_added)
 	hva[1] = NPF_VAL1;
 
 	run_expect_exit(_metadata, vcpu, AVCPU_EXIT_NESTED_PAGE_FAULT);
-	EXPECT_EQ(NPF_RAM + 0x2000, run->nested_page_fault.addr);
+	EXPECT_EQ(NPF_RAM2, run->nested_page_fault.addr);
 	EXPECT_EQ(AVCPU_ACCESS_WRITE, run->nested_page_fault.access);
-	hva = vm_mem_add(vm, 1, NPF_RAM + 0x2000, vm->page_size, 0);
+	hva = vm_mem_add(vm, 1, NPF_RAM2, vm->page_size, 0);
 
 	run_expect_ucall(_metadata, vcpu, UCALL_DONE, NULL);
 	EXPECT_EQ(NPF_VAL2, hva[0]);

@@ -37,6 +37,8 @@ static inline uint64_t host_pat2(uint64_t i)
 
 /* Set by the host before the guest runs; the guest reads them (same pages). */
 static volatile uint64_t mem_words;
+/* 64-bit words in one host page (4K: 512, 16K: 2048): slots are in pages */
+static volatile uint64_t page_words;
 
 /* The guest checks and rewrites every word of the slot at GPA_A. */
 static void guest_share(void)
@@ -117,9 +119,10 @@ static void guest_slots(void)
 		if (!words)
 			continue;
 		/* the first and last word of every page */
-		for (i = 0; i < words; i += 512) {
+		for (i = 0; i < words; i += page_words) {
 			GUEST_ASSERT_EQ(p[i], host_pat(s * 1000000 + i));
-			GUEST_ASSERT_EQ(p[i + 511], host_pat(s * 1000000 + i + 511));
+			GUEST_ASSERT_EQ(p[i + page_words - 1],
+					host_pat(s * 1000000 + i + page_words - 1));
 			p[i + 1] = guest_pat(s * 1000000 + i);
 		}
 	}
@@ -130,20 +133,22 @@ TEST(many_slots)
 {
 	struct avcpu_vcpu *vcpu;
 	struct avcpu_vm *vm;
-	uint64_t ipa_top, i;
+	uint64_t ipa_top, i, pg;
 	unsigned int s;
 
 	AVCPU_REQUIRE_RUN();
 	vm = vm_create();
-	ASSERT_EQ(4096, vm->page_size);	/* the guest walks pages of 512 words */
+	pg = vm->page_size;
+	page_words = pg / 8;
 	ipa_top = 1ULL << vm->caps.ipa_bits;
 	tslots[0] = (struct test_slot){ .slot = 0, .gpa = GPA_A, .pages = 1 };
-	tslots[1] = (struct test_slot){ .slot = 1, .gpa = GPA_A + 0x1000, .pages = 2 };	/* adjacent */
+	tslots[1] = (struct test_slot){ .slot = 1, .gpa = GPA_A + pg, .pages = 2 };	/* adjacent */
 	tslots[2] = (struct test_slot){ .slot = 7, .gpa = GPA_B, .pages = 4 };
-	tslots[3] = (struct test_slot){ .slot = 12, .gpa = 0x3ffff000ULL, .pages = 1 };
-	tslots[4] = (struct test_slot){ .slot = VM_LIB_SLOT_FIRST - 1, .gpa = 0x7fff0000ULL, .pages = 16 };
+	tslots[3] = (struct test_slot){ .slot = 12, .gpa = 0x40000000ULL - pg, .pages = 1 };
+	tslots[4] = (struct test_slot){ .slot = VM_LIB_SLOT_FIRST - 1,
+					.gpa = 0x80000000ULL - 16 * pg, .pages = 16 };
 	/* the last pages below 1 << ipa_bits */
-	tslots[5] = (struct test_slot){ .slot = 3, .gpa = ipa_top - 0x4000, .pages = 4 };
+	tslots[5] = (struct test_slot){ .slot = 3, .gpa = ipa_top - 4 * pg, .pages = 4 };
 	high_block_pa = ipa_top - (1ULL << 30);
 
 	for (s = 0; s < NR_TEST_SLOTS; s++) {
@@ -163,7 +168,7 @@ TEST(many_slots)
 	for (s = 0; s < NR_TEST_SLOTS; s++) {
 		struct test_slot *t = &tslots[s];
 
-		for (i = 0; i < t->size / 8; i += 512) {
+		for (i = 0; i < t->size / 8; i += page_words) {
 			EXPECT_EQ(guest_pat(s * 1000000 + i), t->hva[i + 1])
 				TH_LOG("slot %u gpa 0x%llx word %llu", t->slot,
 				       (unsigned long long)t->gpa,
@@ -180,7 +185,7 @@ TEST(many_slots)
  * its stores exit as MMIO_WRITE (or NESTED_PAGE_FAULT without a syndrome)
  * and change nothing.
  */
-#define RO_WORDS	1024	/* two pages */
+#define RO_WORDS	(2 * page_words)	/* two pages */
 
 static void guest_readonly(void)
 {
@@ -238,8 +243,8 @@ TEST(readonly_slot)
 
 	AVCPU_REQUIRE_RUN();
 	vm = vm_create();
+	page_words = vm->page_size / 8;
 	size = RO_WORDS * 8;
-	ASSERT_EQ(0, size % vm->page_size);
 	hva = mmap(NULL, size, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, hva);
@@ -600,7 +605,7 @@ static void guest_touch_pages(void)
 	uint64_t i;
 
 	for (i = 0; i < PIN_PAGES; i++)
-		p[i * 512] = i + 1;
+		p[i * page_words] = i + 1;
 	GUEST_SYNC(1);
 	GUEST_DONE();
 }
@@ -622,13 +627,13 @@ TEST(pins_released)
 	ASSERT_GE(before, 0) TH_LOG("no nr_foll_pin_* in /proc/vmstat");
 
 	vm = vm_create();
-	ASSERT_EQ(4096, vm->page_size);
+	page_words = vm->page_size / 8;
 	hva = vm_mem_add(vm, 0, GPA_A, 2 * PIN_PAGES * vm->page_size, 0);
 	vcpu = vm_vcpu_add(vm, 0, guest_touch_pages);
 	vcpu_expect_ucall(vcpu, UCALL_SYNC, NULL);
 	for (i = 0; i < PIN_PAGES; i++) {
-		if (hva[i * 512] != i + 1) {
-			EXPECT_EQ(i + 1, hva[i * 512]) TH_LOG("page %u", i);
+		if (hva[i * page_words] != i + 1) {
+			EXPECT_EQ(i + 1, hva[i * page_words]) TH_LOG("page %u", i);
 			break;
 		}
 	}

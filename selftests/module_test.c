@@ -15,21 +15,12 @@
 
 #define CYCLES	20
 
-static void require_module_file(struct __test_metadata *_metadata)
-{
-	if (access(avcpu_module_path(), R_OK))
-		SKIP(return, "no module file at %s (set AVCPU_MODULE)",
-		     avcpu_module_path());
-}
-
 TEST(reload_cycles)
 {
 	int i, fd, err;
 
 	AVCPU_REQUIRE_LOADED();
-	require_module_file(_metadata);
-	if (_metadata->skip)
-		return;
+	AVCPU_REQUIRE_MODULE_FILE();
 
 	for (i = 0; i < CYCLES; i++) {
 		err = __avcpu_unload(true);
@@ -74,9 +65,7 @@ TEST(busy_while_open)
 TEST(load_twice)
 {
 	AVCPU_REQUIRE_LOADED();
-	require_module_file(_metadata);
-	if (_metadata->skip)
-		return;
+	AVCPU_REQUIRE_MODULE_FILE();
 	EXPECT_EQ(-EEXIST, __avcpu_load());
 	EXPECT_TRUE(avcpu_loaded());
 }

@@ -64,4 +64,11 @@ int avcpu_klog_contains(const char *needle);
 		SKIP(return, "avcpu is not loaded on this host (see host_test and dmesg)"); \
 } while (0)
 
+/* Inside a TEST(): skip unless the module file is there to (re)load. */
+#define AVCPU_REQUIRE_MODULE_FILE() do {				\
+	if (access(avcpu_module_path(), R_OK))				\
+		SKIP(return, "no module file at %s (set AVCPU_MODULE)",	\
+		     avcpu_module_path());				\
+} while (0)
+
 #endif
