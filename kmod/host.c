@@ -13,9 +13,11 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/arm-smccc.h>
+#include <linux/atomic.h>
 #include <linux/cpumask.h>
 #include <linux/irqchip/arm-gic-v3.h>
 #include <linux/kprobes.h>
+#include <linux/limits.h>
 #include <linux/minmax.h>
 #include <linux/percpu.h>
 #include <linux/printk.h>
@@ -265,6 +267,35 @@ static void avcpu_read_ich_vtr(void)
 	avcpu_vgic_host_init(read_sysreg_s(SYS_ICH_VTR_EL2));
 }
 
+static void avcpu_read_parange(void *arg)
+{
+	atomic_t *min = arg;
+	int pa = cpuid_feature_extract_unsigned_field(read_sysreg(id_aa64mmfr0_el1),
+						      ID_AA64MMFR0_EL1_PARANGE_SHIFT);
+	int old = atomic_read(min);
+
+	/* every CPU at once: the smallest wins */
+	while (pa < old) {
+		int seen = atomic_cmpxchg(min, old, pa);
+
+		if (seen == old)
+			break;
+		old = seen;
+	}
+}
+
+/* The smallest ID_AA64MMFR0_EL1.PARange any online CPU implements. */
+static unsigned int avcpu_hw_parange(u64 sanitised)
+{
+	atomic_t min = ATOMIC_INIT(INT_MAX);
+
+	on_each_cpu(avcpu_read_parange, &min, 1);
+	if (atomic_read(&min) == INT_MAX)
+		return cpuid_feature_extract_unsigned_field(sanitised,
+				ID_AA64MMFR0_EL1_PARANGE_SHIFT);
+	return atomic_read(&min);
+}
+
 static void avcpu_probe_features(void)
 {
 	u64 pfr0 = read_sanitised_ftr_reg(SYS_ID_AA64PFR0_EL1);
@@ -272,8 +303,13 @@ static void avcpu_probe_features(void)
 	u64 mmfr1 = read_sanitised_ftr_reg(SYS_ID_AA64MMFR1_EL1);
 	unsigned int parange, gic;
 
-	parange = cpuid_feature_extract_unsigned_field(mmfr0,
-						       ID_AA64MMFR0_EL1_PARANGE_SHIFT);
+	/*
+	 * The PA size the CPUs implement, not the sanitised one: a kernel
+	 * may override that (arm64.nolva says 48 on 52-bit hardware), but a
+	 * guest's stage 1 checks output addresses against the hardware's
+	 * (Arm ARM, DDI 0487, D8.2.5 "Address size configuration").
+	 */
+	parange = avcpu_hw_parange(mmfr0);
 	avcpu_host.pa_bits = id_aa64mmfr0_parange_to_phys_shift(parange);
 	avcpu_host.ipa_bits = min_t(u32, avcpu_host.pa_bits, AVCPU_MAX_IPA_BITS);
 

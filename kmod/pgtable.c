@@ -21,7 +21,7 @@
 #include "avcpu.h"
 
 #define PGT_BITS	(PAGE_SHIFT - 3)	/* address bits per level */
-#define PGT_PTRS	(1UL << PGT_BITS)
+#define PGT_PTRS	BIT(PGT_BITS)
 
 /* Lowest address bit a level-@level entry resolves. */
 static unsigned int pgt_shift(int level)

@@ -12,6 +12,14 @@
 export PATH=/bin
 
 echo "avm-guest: init reached, kernel $(uname -r)"
+# This kernel's virtio and ext4 modules (scripts/rig.py puts them there in
+# load order): avm's virtio devices need them.
+mods=/lib/modules/$(uname -r)
+if [ -f "$mods/order" ]; then
+	while read -r m; do
+		insmod "$mods/$m" || echo "avm-guest: cannot load $m"
+	done <"$mods/order"
+fi
 echo "avm-guest: cpus online $(cat /sys/devices/system/cpu/online)"
 echo "avm-guest: cpus present $(cat /sys/devices/system/cpu/present)"
 # avm_echo=1 on the command line (init's environment): read one line from

@@ -49,6 +49,9 @@ KERNELS=(
 	"6.12-rt linux-image-6.12-rt-arm64"
 )
 
+# Layout of an unpacked kernel in the cache: 2 keeps lib/modules.
+KLAYOUT=2
+
 log() { echo "deps: $*" >&2; }
 die() { echo "deps: error: $*" >&2; exit 1; }
 
@@ -197,7 +200,9 @@ kernel() {
 	kd=$CACHE/kernels/$abi-${ver//[:~]/_}
 	root=$kd/root
 	kdir=$root/usr/src/linux-headers-$abi
-	if [ ! -f "$kd/.ok" ]; then
+	# .ok-<n>: the layout of an unpacked kernel; a change of it
+	# unpacks again (from the cached .debs).
+	if [ ! -f "$kd/.ok-$KLAYOUT" ]; then
 		log "kernel $name: $abi ($ver)"
 		rm -rf "$kd"
 		mkdir -p "$root"
@@ -208,14 +213,14 @@ kernel() {
 			deb=$(get "$p" "$v")
 			dpkg-deb -x "$deb" "$root"
 		done
-		# The rig boots an initramfs of its own: the modules are not used.
-		rm -rf "$root/lib/modules"
+		# The modules stay: the rig takes the few it needs (tun for the
+		# host, virtio and ext4 for the guests) with their dependencies.
 		[ -f "$root/boot/vmlinuz-$abi" ] || die "no kernel image in $img"
 		[ -f "$kdir/Makefile" ] || die "no kernel headers in $hdr"
 		# The arch headers' Makefile includes the -common one by absolute path.
 		sed -i "s|/usr/src/linux-headers-|$root/usr/src/linux-headers-|g" \
 			"$kdir/Makefile"
-		touch "$kd/.ok"
+		touch "$kd/.ok-$KLAYOUT"
 	else
 		log "kernel $name: $abi ($ver), cached"
 	fi

@@ -17,6 +17,14 @@ lane=${avcpu_lane:-unknown}
 job=${avcpu_job:-check}
 echo "avcpu-rig: start lane=$lane job=$job kernel=$(uname -r) cpus=$(grep -c ^processor /proc/cpuinfo)"
 
+# The host's own modules the tests use (tun, for avm's virtio-net), in
+# load order.
+if [ -f /lib/modules/host/order ]; then
+	while read -r m; do
+		insmod "/lib/modules/host/$m" || echo "avcpu-rig: cannot load $m"
+	done </lib/modules/host/order
+fi
+
 if insmod /lib/avcpu/avcpu.ko; then
 	echo "avcpu-rig: insmod ok"
 else

@@ -259,9 +259,11 @@ TEST(address_size_fault_beyond_ipa)
 
 	run_expect_ucall(_metadata, vcpu, UCALL_SYNC, &uc);
 	if (!uc.args[0]) {
+		unsigned int bits = vm->caps.ipa_bits;
+
 		vm_free(vm);
-		SKIP(return, "the guest's stage 1 cannot output 1 << %u (no FEAT_LPA2)",
-		     vm->caps.ipa_bits);
+		SKIP(return, "the guest's 4K stage 1 cannot output 1 << %u: its ID registers show no FEAT_LPA2 (the CPU has none, or the host kernel hides it)",
+		     bits);
 	}
 	run_expect_ucall(_metadata, vcpu, UCALL_DONE, NULL);
 	vm_free(vm);
