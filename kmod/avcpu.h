@@ -5,9 +5,11 @@
 #ifndef __AVCPU_H__
 #define __AVCPU_H__
 
+#include <linux/atomic.h>
 #include <linux/bits.h>
 #include <linux/cpumask.h>
 #include <linux/kref.h>
+#include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/rcuwait.h>
 #include <linux/types.h>
@@ -239,6 +241,32 @@ struct avcpu_vgic {
 	bool lr_latched[AVCPU_MAX_LRS];
 };
 
+/*
+ * Counters of one vCPU (struct avcpu_stats in the uapi): atomic, since
+ * injections are counted by whichever thread raises them.
+ */
+struct avcpu_vcpu_stats {
+	atomic64_t exits[AVCPU_STATS_EXIT_REASONS];
+	atomic64_t entries;
+	atomic64_t kernel_exits;
+	atomic64_t wfi_sleeps;
+	atomic64_t ioeventfd_signals;
+	atomic64_t irqfd_injections;
+	atomic64_t kernel_sgis;
+	atomic64_t injections;
+};
+
+/* Who raised an interrupt (the avcpu_inject tracepoint's source). */
+enum avcpu_inject_src {
+	AVCPU_INJECT_SRC_IOCTL,		/* INJECT_IRQ */
+	AVCPU_INJECT_SRC_IRQFD,
+	AVCPU_INJECT_SRC_SGI,		/* in-kernel SGI delivery */
+	AVCPU_INJECT_SRC_TIMER,		/* a guest timer's line */
+};
+
+/* INTIDs 1020-1023 are special (IHI 0069, 2.2.1) and are never injected. */
+#define AVCPU_INTID_LIMIT	1020
+
 /**
  * struct avcpu_vcpu - one vCPU
  * @vm: the VM, referenced.
@@ -271,6 +299,7 @@ struct avcpu_vgic {
  * @vtimer: wakes a WFI at the virtual timer's deadline.
  * @ptimer: the emulated EL1 physical timer; with the passthrough timer,
  *	wakes a WFI at its deadline.
+ * @stats: counters for GET_STATS. Last, after everything EL2 reads.
  */
 struct avcpu_vcpu {
 	struct avcpu_vm *vm;
@@ -297,6 +326,7 @@ struct avcpu_vcpu {
 	struct rcuwait wait;
 	struct hrtimer vtimer;
 	struct hrtimer ptimer;
+	struct avcpu_vcpu_stats stats;
 };
 
 /**
@@ -349,6 +379,11 @@ struct avcpu_pgtable {
  * @nr_irqs: INTIDs the VMM's interrupt controller implements.
  * @vcpu_created: a vCPU was created: @nr_irqs is fixed.
  * @cntvoff: CNTVOFF_EL2 for every vCPU.
+ * @fd_lock: serialises binding and unbinding eventfds.
+ * @ioeventfds: doorbells (eventfd.c); read under RCU by the vCPUs.
+ * @irqfds: interrupt eventfds (eventfd.c).
+ * @kernel_sgi: AVCPU_VM_CAP_KERNEL_SGI is on.
+ * @gone: the counters of vCPUs already closed, for the VM's GET_STATS.
  */
 struct avcpu_vm {
 	struct kref kref;
@@ -364,6 +399,11 @@ struct avcpu_vm {
 	u32 nr_irqs;
 	bool vcpu_created;
 	u64 cntvoff;
+	struct mutex fd_lock;	/* changes to ioeventfds, irqfds */
+	struct list_head ioeventfds;
+	struct list_head irqfds;
+	bool kernel_sgi;
+	struct avcpu_vcpu_stats gone;
 };
 
 /* main.c */
@@ -377,6 +417,17 @@ struct avcpu_slot *avcpu_find_slot(struct avcpu_vm *vm, u64 gpa);
 
 /* vcpu.c */
 int avcpu_create_vcpu(struct avcpu_vm *vm, struct avcpu_vcpu_init *init);
+
+/* eventfd.c */
+int avcpu_ioeventfd(struct avcpu_vm *vm, void __user *argp);
+bool avcpu_ioeventfd_write(struct avcpu_vm *vm, u64 addr, u32 len, u64 data);
+int avcpu_irqfd(struct avcpu_vm *vm, void __user *argp);
+void avcpu_eventfd_release(struct avcpu_vm *vm);
+
+/* stats.c */
+void avcpu_stats_add(struct avcpu_vcpu_stats *to, struct avcpu_vcpu_stats *from);
+int avcpu_stats_copy(struct avcpu_vcpu_stats *k, void __user *argp);
+int avcpu_vm_get_stats(struct avcpu_vm *vm, void __user *argp);
 
 /* pgtable.c */
 int avcpu_pgt_init(struct avcpu_pgtable *pgt, unsigned int ia_bits,
@@ -415,6 +466,7 @@ bool avcpu_vgic_wfi_pending(struct avcpu_vcpu *vcpu);
 int avcpu_vgic_ioctl(struct avcpu_vcpu *vcpu, unsigned int cmd,
 		     void __user *argp);
 void avcpu_vcpu_kick(struct avcpu_vcpu *vcpu);
+void avcpu_vgic_raise(struct avcpu_vcpu *vcpu, u32 intid, enum avcpu_inject_src src);
 void avcpu_vgic_host_init(u64 ich_vtr);
 int avcpu_sgi_exit(struct avcpu_vcpu *vcpu, u64 val, u64 flags);
 

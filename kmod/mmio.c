@@ -46,6 +46,12 @@ int avcpu_handle_mmio(struct avcpu_vcpu *vcpu, u64 ipa)
 
 		if (width < 8)
 			data &= GENMASK_ULL(width * 8 - 1, 0);
+		/* a doorbell bound to an eventfd: signal it and go on */
+		if (avcpu_ioeventfd_write(vcpu->vm, ipa, width, data)) {
+			atomic64_inc(&vcpu->stats.ioeventfd_signals);
+			vcpu->ctx.pc += 4;
+			return 1;
+		}
 		avcpu_set_exit(vcpu, AVCPU_EXIT_MMIO_WRITE);
 		run->mmio.data = data;
 		run->mmio.sign_ext = 0;

@@ -444,6 +444,7 @@ int avcpu_vcpu_wfi(struct avcpu_vcpu *vcpu)
 			avcpu_vgic_set_tline(vcpu, AVCPU_INTID_PTIMER, true);
 	}
 
+	atomic64_inc(&vcpu->stats.wfi_sleeps);
 	WRITE_ONCE(vcpu->state, AVCPU_STATE_BLOCKED);
 	/* a signal ends the wait; the RUN loop then returns EINTR */
 	rcuwait_wait_event(&vcpu->wait, avcpu_vgic_wfi_pending(vcpu),

@@ -23,6 +23,7 @@
 #include <asm/sysreg.h>
 
 #include "avcpu.h"
+#include "trace.h"
 
 static_assert(offsetof(struct avcpu_ctx, x) == AVCPU_CTX_X(0));
 static_assert(offsetof(struct avcpu_ctx, sp_el0) == AVCPU_CTX_SP_EL0);
@@ -181,6 +182,8 @@ static int avcpu_enter_guest(struct avcpu_vcpu *vcpu)
 	 */
 	smp_store_mb(vcpu->in_guest, AVCPU_IN_GUEST);
 	vcpu->ctx.cntvoff = READ_ONCE(vcpu->vm->cntvoff);
+	atomic64_inc(&vcpu->stats.entries);
+	trace_avcpu_entry(vcpu->vm->vmid, vcpu->id, vcpu->ctx.pc);
 	if (avcpu_host.flags & AVCPU_CAP_F_IRQ) {
 		avcpu_vgic_flush(vcpu);
 		avcpu_timer_load(vcpu);
@@ -231,9 +234,14 @@ static int avcpu_vcpu_run(struct avcpu_vcpu *vcpu)
 			break;
 		}
 		ret = avcpu_handle_exit(vcpu, code);
+		trace_avcpu_exit(vcpu->vm->vmid, vcpu->id, code, vcpu->exit.esr,
+				 vcpu->ctx.pc, ret, ret ? 0 : run->exit_reason);
 		if (ret <= 0)
 			break;
+		atomic64_inc(&vcpu->stats.kernel_exits);
 	}
+	if (ret == 0 && run->exit_reason < AVCPU_STATS_EXIT_REASONS)
+		atomic64_inc(&vcpu->stats.exits[run->exit_reason]);
 
 	WRITE_ONCE(vcpu->run_task, NULL);
 	if ((ret < 0 && ret != -EINTR) || vcpu->state == AVCPU_STATE_INVALID)
@@ -362,6 +370,10 @@ static long avcpu_vcpu_ioctl(struct file *filp, unsigned int cmd,
 	if (cmd == AVCPU_GET_STATE)
 		return arg ? -EINVAL : READ_ONCE(vcpu->state);
 
+	/* Counters: any thread, at any time, also while the vCPU runs. */
+	if (cmd == AVCPU_GET_STATS)
+		return avcpu_stats_copy(&vcpu->stats, argp);
+
 	/* Interrupts: any thread, at any time, without waiting for RUN. */
 	if (cmd == AVCPU_INJECT_IRQ || cmd == AVCPU_GET_IRQ ||
 	    cmd == AVCPU_SET_IRQ)
@@ -473,8 +485,11 @@ static int avcpu_vcpu_release(struct inode *inode, struct file *filp)
 	struct avcpu_vm *vm = vcpu->vm;
 
 	mutex_lock(&vm->lock);
-	vm->vcpus[vcpu->id] = NULL;
+	WRITE_ONCE(vm->vcpus[vcpu->id], NULL);
+	avcpu_stats_add(&vm->gone, &vcpu->stats);
 	mutex_unlock(&vm->lock);
+	/* an irqfd's wake-up may still be looking at it (eventfd.c) */
+	synchronize_rcu();
 	if (vcpu->owner)
 		avcpu_vcpu_release_owner(vcpu);
 	avcpu_timer_vcpu_destroy(vcpu);
@@ -540,7 +555,8 @@ int avcpu_create_vcpu(struct avcpu_vm *vm, struct avcpu_vcpu_init *init)
 		avcpu_vcpu_free(vcpu);
 		return fd;
 	}
-	vm->vcpus[vcpu->id] = vcpu;
+	/* irqfds find it without the lock: publish it initialised */
+	smp_store_release(&vm->vcpus[vcpu->id], vcpu);
 	vm->vcpu_created = true;
 	mutex_unlock(&vm->lock);
 	return fd;

@@ -34,9 +34,8 @@
 #include <asm/sysreg.h>
 
 #include "avcpu.h"
+#include "trace.h"
 
-/* INTIDs 1020-1023 are special (IHI 0069, 2.2.1) and are never injected. */
-#define AVCPU_INTID_LIMIT	1020
 #define AVCPU_NR_SGIS		16
 #define AVCPU_NR_PRIVATE	32
 #define AVCPU_DEFAULT_PRIORITY	0xa0
@@ -323,8 +322,11 @@ void avcpu_vgic_set_tline(struct avcpu_vcpu *vcpu, u32 intid, bool level)
 		v->irq[intid].st &= ~AVCPU_VIRQ_TLINE;
 	avcpu_virq_update(v, intid);
 	raw_spin_unlock_irqrestore(&v->lock, flags);
-	if (changed && level)
+	if (changed && level) {
+		trace_avcpu_inject(vcpu->vm->vmid, vcpu->id, intid,
+				   AVCPU_INJECT_SRC_TIMER);
 		avcpu_vcpu_kick(vcpu);
+	}
 }
 
 bool avcpu_vgic_tline(struct avcpu_vcpu *vcpu, u32 intid)
@@ -401,6 +403,36 @@ static int avcpu_vgic_check_intid(struct avcpu_vgic *v, u32 intid)
 	return intid < v->nr_irqs && intid < AVCPU_INTID_LIMIT ? 0 : -EINVAL;
 }
 
+/**
+ * avcpu_vgic_raise() - raise an interrupt line of @vcpu, as INJECT_IRQ does
+ * @vcpu: the target.
+ * @intid: a valid INTID of its VM.
+ * @src: who raises it (counted, traced).
+ *
+ * Any context: the ioctl, an irqfd's wake-up (its eventfd's lock held), a
+ * vCPU delivering an SGI. An edge-triggered interrupt becomes pending once
+ * per raise; a level-sensitive one stays pending while the line is high.
+ */
+void avcpu_vgic_raise(struct avcpu_vcpu *vcpu, u32 intid, enum avcpu_inject_src src)
+{
+	struct avcpu_vgic *v = &vcpu->vgic;
+	struct avcpu_virq *irq;
+	unsigned long flags;
+
+	atomic64_inc(&vcpu->stats.injections);
+	trace_avcpu_inject(vcpu->vm->vmid, vcpu->id, intid, src);
+	raw_spin_lock_irqsave(&v->lock, flags);
+	irq = &v->irq[intid];
+	irq->st |= AVCPU_VIRQ_LINE;
+	/* each raise of an edge-triggered input is one interrupt */
+	if (!(irq->cfg & AVCPU_IRQ_LEVEL))
+		irq->st |= AVCPU_VIRQ_LATCH;
+	avcpu_virq_update(v, intid);
+	raw_spin_unlock_irqrestore(&v->lock, flags);
+
+	avcpu_vcpu_kick(vcpu);
+}
+
 static int avcpu_vgic_inject(struct avcpu_vcpu *vcpu, void __user *argp)
 {
 	struct avcpu_vgic *v = &vcpu->vgic;
@@ -414,16 +446,13 @@ static int avcpu_vgic_inject(struct avcpu_vcpu *vcpu, void __user *argp)
 	    memchr_inv(l.reserved, 0, sizeof(l.reserved)))
 		return -EINVAL;
 
+	if (l.level) {
+		avcpu_vgic_raise(vcpu, l.intid, AVCPU_INJECT_SRC_IOCTL);
+		return 0;
+	}
 	raw_spin_lock_irqsave(&v->lock, flags);
 	irq = &v->irq[l.intid];
-	if (l.level) {
-		irq->st |= AVCPU_VIRQ_LINE;
-		/* each raise of an edge-triggered input is one interrupt */
-		if (!(irq->cfg & AVCPU_IRQ_LEVEL))
-			irq->st |= AVCPU_VIRQ_LATCH;
-	} else {
-		irq->st &= ~AVCPU_VIRQ_LINE;
-	}
+	irq->st &= ~AVCPU_VIRQ_LINE;
 	avcpu_virq_update(v, l.intid);
 	raw_spin_unlock_irqrestore(&v->lock, flags);
 
@@ -537,6 +566,35 @@ int avcpu_vgic_ioctl(struct avcpu_vcpu *vcpu, unsigned int cmd,
 #define AVCPU_SGIR_AFF3		GENMASK_ULL(55, 48)
 
 /*
+ * AVCPU_VM_CAP_KERNEL_SGI: each target whose copy of the SGI is in the
+ * group the write generates becomes pending, as INJECT_IRQ would make it
+ * (a GICv3 redistributor forwards an SGI only to a PE whose SGI is of that
+ * group: IHI 0069, 3.2 "Interrupt grouping"; with GICD_CTLR.DS = 1 there is
+ * one Security state, and ASGI1R generates Group 1 as SGI1R does). Its
+ * enable and priority then decide delivery. vm->lock held: the targets
+ * exist.
+ */
+static void avcpu_sgi_deliver(struct avcpu_vcpu *vcpu, u64 targets, u32 intid,
+			      bool group1)
+{
+	struct avcpu_vm *vm = vcpu->vm;
+	int i;
+
+	lockdep_assert_held(&vm->lock);
+	atomic64_inc(&vcpu->stats.kernel_sgis);
+	for (i = 0; i < AVCPU_MAX_VCPUS && targets; i++) {
+		struct avcpu_vcpu *t = vm->vcpus[i];
+
+		if (!(targets & BIT_ULL(i)))
+			continue;
+		targets &= ~BIT_ULL(i);
+		if (!!(READ_ONCE(t->vgic.irq[intid].cfg) & AVCPU_IRQ_GROUP1) != group1)
+			continue;
+		avcpu_vgic_raise(t, intid, AVCPU_INJECT_SRC_SGI);
+	}
+}
+
+/*
  * A guest write to ICC_SGI1R_EL1, ICC_ASGI1R_EL1 or ICC_SGI0R_EL1 (trapped
  * by HCR_EL2.IMO/FMO): the seed's SendIPI exit, with the targets resolved
  * against the vCPUs' MPIDRs so the VMM can inject at once.
@@ -573,6 +631,13 @@ int avcpu_sgi_exit(struct avcpu_vcpu *vcpu, u64 val, u64 flags)
 			   (list & BIT(aff0 % 16))) {
 			targets |= BIT_ULL(i);
 		}
+	}
+	if (READ_ONCE(vm->kernel_sgi)) {
+		avcpu_sgi_deliver(vcpu, targets, FIELD_GET(AVCPU_SGIR_INTID, val),
+				  !(flags & AVCPU_SGI_GROUP0));
+		mutex_unlock(&vm->lock);
+		vcpu->ctx.pc += 4;
+		return 1;
 	}
 	mutex_unlock(&vm->lock);
 

@@ -23,6 +23,7 @@ static void avcpu_vm_free(struct kref *kref)
 {
 	struct avcpu_vm *vm = container_of(kref, struct avcpu_vm, kref);
 
+	avcpu_eventfd_release(vm);
 	mutex_lock(&vm->mmu_lock);
 	avcpu_stage2_destroy(vm);
 	mutex_unlock(&vm->mmu_lock);
@@ -136,6 +137,23 @@ static int avcpu_counter_offset(struct avcpu_vm *vm, unsigned int cmd,
 	return 0;
 }
 
+static int avcpu_vm_enable_cap(struct avcpu_vm *vm, void __user *argp)
+{
+	struct avcpu_enable_cap c;
+
+	if (copy_from_user(&c, argp, sizeof(c)))
+		return -EFAULT;
+	if (c.flags || memchr_inv(c.args, 0, sizeof(c.args)))
+		return -EINVAL;
+	switch (c.cap) {
+	case AVCPU_VM_CAP_KERNEL_SGI:
+		WRITE_ONCE(vm->kernel_sgi, true);
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
 static long avcpu_vm_ioctl(struct file *filp, unsigned int cmd,
 			   unsigned long arg)
 {
@@ -172,6 +190,14 @@ static long avcpu_vm_ioctl(struct file *filp, unsigned int cmd,
 	case AVCPU_GET_COUNTER_OFFSET:
 	case AVCPU_SET_COUNTER_OFFSET:
 		return avcpu_counter_offset(vm, cmd, argp);
+	case AVCPU_IOEVENTFD:
+		return avcpu_ioeventfd(vm, argp);
+	case AVCPU_IRQFD:
+		return avcpu_irqfd(vm, argp);
+	case AVCPU_ENABLE_CAP:
+		return avcpu_vm_enable_cap(vm, argp);
+	case AVCPU_GET_STATS:
+		return avcpu_vm_get_stats(vm, argp);
 	default:
 		return -ENOTTY;
 	}
@@ -202,6 +228,9 @@ int avcpu_create_vm(void)
 	kref_init(&vm->kref);
 	mutex_init(&vm->lock);
 	mutex_init(&vm->mmu_lock);
+	mutex_init(&vm->fd_lock);
+	INIT_LIST_HEAD(&vm->ioeventfds);
+	INIT_LIST_HEAD(&vm->irqfds);
 	mmgrab(current->mm);
 	vm->mm = current->mm;
 	vm->nr_irqs = AVCPU_DEFAULT_NR_IRQS;

@@ -61,5 +61,7 @@ int main(int argc, char **argv)
 		printf("list regs:     not known in this host mode yet\n");
 	printf("runs guests:   %s\n", c.flags & AVCPU_CAP_F_RUN ? "yes" :
 	       "not on this host yet");
+	printf("fast paths:    %s\n", c.flags & AVCPU_CAP_F_FAST_PATHS ?
+	       "ioeventfd, irqfd, in-kernel SGIs, statistics" : "no");
 	return 0;
 }

@@ -33,6 +33,8 @@
 #define AVCPU_CAP_F_RUN		_BITULL(2)	/* this host can run guests */
 /* INJECT_IRQ, GET/SET_IRQ, the timers and WFI blocking are there */
 #define AVCPU_CAP_F_IRQ		_BITULL(3)
+/* IOEVENTFD, IRQFD, ENABLE_CAP (KERNEL_SGI), GET_STATS, the tracepoints */
+#define AVCPU_CAP_F_FAST_PATHS	_BITULL(4)
 
 /**
  * struct avcpu_caps - what this host and module can do (AVCPU_GET_CAPS)
@@ -147,6 +149,123 @@ struct avcpu_counter_offset {
 #define AVCPU_GET_COUNTER_OFFSET _IOR(AVCPUIO, 0x93, struct avcpu_counter_offset)
 /* Takes effect at each vCPU's next guest entry; running vCPUs are kicked. */
 #define AVCPU_SET_COUNTER_OFFSET _IOW(AVCPUIO, 0x94, struct avcpu_counter_offset)
+
+/**
+ * struct avcpu_ioeventfd - bind a guest-physical doorbell to an eventfd
+ * @addr: guest-physical address of the doorbell (in).
+ * @len: access size that rings it: 1, 2, 4 or 8 (in). The guest's store
+ *	must be exactly @len bytes at exactly @addr.
+ * @fd: an eventfd (in). A guest store that rings the doorbell signals it
+ *	and the guest goes on without an exit to userspace.
+ * @flags: AVCPU_IOEVENTFD_* (in).
+ * @datamatch: with AVCPU_IOEVENTFD_DATAMATCH, only a store of this value
+ *	rings it (in); zero otherwise.
+ * @reserved: zero.
+ *
+ * The range must lie outside every memory slot (a store to RAM never
+ * exits), and one (@addr, @len, @datamatch) rings at most one eventfd:
+ * EEXIST otherwise. Stores that ring nothing exit as MMIO_WRITE as before;
+ * loads always exit. Released when the VM is (its last fd closes).
+ */
+struct avcpu_ioeventfd {
+	__u64 addr;
+	__u32 len;
+	__s32 fd;
+	__u32 flags;
+	__u32 reserved0;
+	__u64 datamatch;
+	__u64 reserved[2];
+};
+
+#define AVCPU_IOEVENTFD_DATAMATCH	_BITULL(0)
+#define AVCPU_IOEVENTFD_DEASSIGN	_BITULL(1)	/* remove the binding */
+
+/**
+ * struct avcpu_irqfd - raise a guest interrupt when an eventfd is signalled
+ * @fd: an eventfd (in).
+ * @vcpu_id: the vCPU whose interrupt it is (in): for an SPI, the vCPU the
+ *	VMM's distributor routes it to (re-bind when the guest re-routes).
+ * @intid: the INTID (in): SGI, PPI or SPI below the VM's nr_irqs.
+ * @flags: AVCPU_IRQFD_* (in).
+ * @reserved: zero.
+ *
+ * Each signal is one raise of the line, as INJECT_IRQ with level 1: an
+ * edge-triggered interrupt becomes pending once; for a level-sensitive one
+ * the line stays high until the VMM lowers it with INJECT_IRQ. A count
+ * already in the eventfd at binding time is delivered at once. Any thread
+ * (a device's I/O thread) may signal it; no vCPU ioctl is made. One eventfd
+ * serves one binding (EEXIST). Released when the VM is, or when the
+ * eventfd's last reference goes.
+ */
+struct avcpu_irqfd {
+	__s32 fd;
+	__u32 vcpu_id;
+	__u32 intid;
+	__u32 flags;
+	__u64 reserved[2];
+};
+
+#define AVCPU_IRQFD_DEASSIGN		_BITULL(0)
+
+/* AVCPU_ENABLE_CAP's caps */
+/*
+ * A guest's SGI (ICC_SGI1R_EL1, ICC_SGI0R_EL1, ICC_ASGI1R_EL1) is delivered
+ * by the kernel to each target vCPU, as INJECT_IRQ would, where the SGI's
+ * group in that vCPU (SET_IRQ's GROUP1) is the group the write generates
+ * (SGI0R: 0, the others: 1); its enable and priority then decide delivery
+ * as for any interrupt. No SEND_IPI exit.
+ */
+#define AVCPU_VM_CAP_KERNEL_SGI		1
+
+/**
+ * struct avcpu_enable_cap - turn a VM capability on (AVCPU_ENABLE_CAP)
+ * @cap: AVCPU_VM_CAP_* (in).
+ * @flags: zero.
+ * @args: zero (reserved for capabilities with arguments).
+ */
+struct avcpu_enable_cap {
+	__u32 cap;
+	__u32 flags;
+	__u64 args[4];
+};
+
+/*
+ * Statistics: counters of a vCPU (GET_STATS on its fd) or of a whole VM
+ * (GET_STATS on the VM fd: the sum over its vCPUs, plus what belongs to
+ * the VM). Every field is out; reading does not reset them.
+ */
+#define AVCPU_STATS_EXIT_REASONS	32
+
+/**
+ * struct avcpu_stats - counters (AVCPU_GET_STATS)
+ * @exits: RUN's returns to userspace by AVCPU_EXIT_* reason.
+ * @entries: guest entries (each world switch into the guest).
+ * @kernel_exits: exits from the guest handled without leaving RUN.
+ * @wfi_sleeps: WFIs that slept in the kernel.
+ * @ioeventfd_signals: guest stores that rang an ioeventfd.
+ * @irqfd_injections: interrupts raised through an irqfd.
+ * @kernel_sgis: SGIs delivered in the kernel (AVCPU_VM_CAP_KERNEL_SGI),
+ *	counted at the sender.
+ * @injections: INJECT_IRQ raises, from any source.
+ * @reserved: zero.
+ */
+struct avcpu_stats {
+	__u64 exits[AVCPU_STATS_EXIT_REASONS];
+	__u64 entries;
+	__u64 kernel_exits;
+	__u64 wfi_sleeps;
+	__u64 ioeventfd_signals;
+	__u64 irqfd_injections;
+	__u64 kernel_sgis;
+	__u64 injections;
+	__u64 reserved[9];
+};
+
+#define AVCPU_IOEVENTFD		_IOW(AVCPUIO, 0x95, struct avcpu_ioeventfd)
+#define AVCPU_IRQFD		_IOW(AVCPUIO, 0x96, struct avcpu_irqfd)
+#define AVCPU_ENABLE_CAP	_IOW(AVCPUIO, 0x97, struct avcpu_enable_cap)
+/* on the VM fd and on a vCPU fd */
+#define AVCPU_GET_STATS		_IOR(AVCPUIO, 0x98, struct avcpu_stats)
 
 /*
  * vCPU fd
