@@ -465,7 +465,6 @@ bool avcpu_vgic_tline(struct avcpu_vcpu *vcpu, u32 intid);
 bool avcpu_vgic_wfi_pending(struct avcpu_vcpu *vcpu);
 int avcpu_vgic_ioctl(struct avcpu_vcpu *vcpu, unsigned int cmd,
 		     void __user *argp);
-void avcpu_vcpu_kick(struct avcpu_vcpu *vcpu);
 void avcpu_vgic_raise(struct avcpu_vcpu *vcpu, u32 intid, enum avcpu_inject_src src);
 void avcpu_vgic_host_init(u64 ich_vtr);
 int avcpu_sgi_exit(struct avcpu_vcpu *vcpu, u64 val, u64 flags);
@@ -480,8 +479,13 @@ void avcpu_timer_vcpu_destroy(struct avcpu_vcpu *vcpu);
 void avcpu_timer_load(struct avcpu_vcpu *vcpu);
 void avcpu_timer_sync(struct avcpu_vcpu *vcpu);
 void avcpu_ptimer_program(struct avcpu_vcpu *vcpu);
+void avcpu_timer_wfi_arm(struct avcpu_vcpu *vcpu);
+void avcpu_timer_wfi_disarm(struct avcpu_vcpu *vcpu);
 bool avcpu_ptimer_access(struct avcpu_vcpu *vcpu, u32 enc, bool read,
 			 u64 *val);
+
+/* vcpu.c: the RUN loop's neighbours */
+void avcpu_vcpu_kick(struct avcpu_vcpu *vcpu);
 int avcpu_vcpu_wfi(struct avcpu_vcpu *vcpu);
 
 /* psci.c */

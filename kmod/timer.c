@@ -413,25 +413,14 @@ void avcpu_timer_sync(struct avcpu_vcpu *vcpu)
 }
 
 /*
- * WFI (D1.16.2): sleep until the guest's interrupt interface would signal
- * something, a signal arrives, or the VMM asked for HALT exits instead.
- * The hardware timers the guest owns cannot wake a sleeping thread, so
- * hrtimers stand in for them. Returns >0 to re-enter, 0 for an exit.
+ * A WFI is about to sleep (vcpu.c): the hardware timers the guest owns
+ * cannot wake a sleeping thread, so hrtimers stand in for them until
+ * avcpu_timer_wfi_disarm(). A timer already due raises its line at once.
  */
-int avcpu_vcpu_wfi(struct avcpu_vcpu *vcpu)
+void avcpu_timer_wfi_arm(struct avcpu_vcpu *vcpu)
 {
 	u64 cntpct = avcpu_cntpct();
 	struct avcpu_tview t;
-
-	/* without a virtual CPU interface nothing could end the sleep */
-	if (!(avcpu_host.flags & AVCPU_CAP_F_IRQ))
-		return 1;
-	if (avcpu_vgic_wfi_pending(vcpu))
-		return 1;
-	if (vcpu->flags & AVCPU_SETUP_EXIT_ON_WFI) {
-		avcpu_set_exit(vcpu, AVCPU_EXIT_HALT);
-		return 0;
-	}
 
 	/* the offset the next entry loads (SET_COUNTER_OFFSET may change it) */
 	vcpu->ctx.cntvoff = READ_ONCE(vcpu->vm->cntvoff);
@@ -443,16 +432,11 @@ int avcpu_vcpu_wfi(struct avcpu_vcpu *vcpu)
 		if (avcpu_timer_arm(&vcpu->ptimer, &t))
 			avcpu_vgic_set_tline(vcpu, AVCPU_INTID_PTIMER, true);
 	}
+}
 
-	atomic64_inc(&vcpu->stats.wfi_sleeps);
-	WRITE_ONCE(vcpu->state, AVCPU_STATE_BLOCKED);
-	/* a signal ends the wait; the RUN loop then returns EINTR */
-	rcuwait_wait_event(&vcpu->wait, avcpu_vgic_wfi_pending(vcpu),
-			   TASK_INTERRUPTIBLE);
-	WRITE_ONCE(vcpu->state, AVCPU_STATE_RUNNING);
-
+void avcpu_timer_wfi_disarm(struct avcpu_vcpu *vcpu)
+{
 	hrtimer_cancel(&vcpu->vtimer);
 	if (avcpu_passthrough(vcpu))
 		hrtimer_cancel(&vcpu->ptimer);
-	return 1;
 }

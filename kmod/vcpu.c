@@ -12,6 +12,7 @@
 
 #include <linux/anon_inodes.h>
 #include <linux/file.h>
+#include <linux/rcupdate.h>
 #include <linux/fs.h>
 #include <linux/mm.h>
 #include <linux/sched.h>
@@ -159,6 +160,64 @@ static int avcpu_vcpu_unbind(struct avcpu_vcpu *vcpu)
 	avcpu_vcpu_release_owner(vcpu);
 	vcpu->state = AVCPU_STATE_FREE;
 	return 0;
+}
+
+/*
+ * Make the vCPU notice new interrupt state: wake it from WFI, or, if it is
+ * in the guest, interrupt its CPU (any physical IRQ ends the guest, since
+ * HCR_EL2.IMO routes them to EL2). Pairs with the barrier after in_guest is
+ * set: either the entry sees the new state, or this sees in_guest. One
+ * IPI per guest run is enough: whoever moves in_guest from IN to KICKED
+ * sends it, and later kickers, whose state the next entry will load, need
+ * not.
+ */
+void avcpu_vcpu_kick(struct avcpu_vcpu *vcpu)
+{
+	struct task_struct *task;
+
+	/*
+	 * Safe from hard-IRQ context on PREEMPT_RT too (the timers' hrtimers
+	 * call this). Its full barrier also orders the state change before
+	 * the in_guest read below (see avcpu_enter_guest).
+	 */
+	rcuwait_wake_up(&vcpu->wait);
+	if (cmpxchg(&vcpu->in_guest, AVCPU_IN_GUEST, AVCPU_KICKED) !=
+	    AVCPU_IN_GUEST)
+		return;
+	/* task_structs are freed after an RCU grace period */
+	rcu_read_lock();
+	task = READ_ONCE(vcpu->run_task);
+	if (task)
+		kick_process(task);
+	rcu_read_unlock();
+}
+
+/*
+ * WFI (D1.16.2): sleep until the guest's interrupt interface would signal
+ * something, a signal arrives, or the VMM asked for HALT exits instead.
+ * Returns >0 to re-enter, 0 for an exit.
+ */
+int avcpu_vcpu_wfi(struct avcpu_vcpu *vcpu)
+{
+	/* without a virtual CPU interface nothing could end the sleep */
+	if (!(avcpu_host.flags & AVCPU_CAP_F_IRQ))
+		return 1;
+	if (avcpu_vgic_wfi_pending(vcpu))
+		return 1;
+	if (vcpu->flags & AVCPU_SETUP_EXIT_ON_WFI) {
+		avcpu_set_exit(vcpu, AVCPU_EXIT_HALT);
+		return 0;
+	}
+
+	avcpu_timer_wfi_arm(vcpu);
+	atomic64_inc(&vcpu->stats.wfi_sleeps);
+	WRITE_ONCE(vcpu->state, AVCPU_STATE_BLOCKED);
+	/* a signal ends the wait; the RUN loop then returns EINTR */
+	rcuwait_wait_event(&vcpu->wait, avcpu_vgic_wfi_pending(vcpu),
+			   TASK_INTERRUPTIBLE);
+	WRITE_ONCE(vcpu->state, AVCPU_STATE_RUNNING);
+	avcpu_timer_wfi_disarm(vcpu);
+	return 1;
 }
 
 /*

@@ -27,7 +27,6 @@
 
 #include <linux/bitfield.h>
 #include <linux/bitmap.h>
-#include <linux/rcupdate.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -366,36 +365,6 @@ bool avcpu_vgic_wfi_pending(struct avcpu_vcpu *vcpu)
 	}
 	raw_spin_unlock_irqrestore(&v->lock, flags);
 	return best < running;
-}
-
-/*
- * Make the vCPU notice new interrupt state: wake it from WFI, or, if it is
- * in the guest, interrupt its CPU (any physical IRQ ends the guest, since
- * HCR_EL2.IMO routes them to EL2). Pairs with the barrier after in_guest is
- * set: either the entry sees the new state, or this sees in_guest. One
- * IPI per guest run is enough: whoever moves in_guest from IN to KICKED
- * sends it, and later kickers, whose state the next entry will load, need
- * not.
- */
-void avcpu_vcpu_kick(struct avcpu_vcpu *vcpu)
-{
-	struct task_struct *task;
-
-	/*
-	 * Safe from hard-IRQ context on PREEMPT_RT too (the timers' hrtimers
-	 * call this). Its full barrier also orders the state change before
-	 * the in_guest read below (see avcpu_enter_guest).
-	 */
-	rcuwait_wake_up(&vcpu->wait);
-	if (cmpxchg(&vcpu->in_guest, AVCPU_IN_GUEST, AVCPU_KICKED) !=
-	    AVCPU_IN_GUEST)
-		return;
-	/* task_structs are freed after an RCU grace period */
-	rcu_read_lock();
-	task = READ_ONCE(vcpu->run_task);
-	if (task)
-		kick_process(task);
-	rcu_read_unlock();
 }
 
 static int avcpu_vgic_check_intid(struct avcpu_vgic *v, u32 intid)
