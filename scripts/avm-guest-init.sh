@@ -29,6 +29,24 @@ if [ -n "$avm_echo" ]; then
 	read -r line
 	echo "avm-guest: read '$line'"
 fi
+# avm_devices=1: exercise avm's virtio devices (selftests/avm_test.c's
+# linux_virtio_devices): the disk the test wrote (vda), a read-only one
+# (vdb), the entropy device and the virtio console.
+if [ -n "$avm_devices" ]; then
+	echo "avm-guest: vda sector0 $(dd if=/dev/vda bs=512 count=1 2>/dev/null | head -c 19)"
+	echo "avm-guest: vda sectors $(cat /sys/block/vda/size)"
+	printf 'GUEST-WROTE-SECTOR1' | dd of=/dev/vda bs=512 seek=1 conv=notrunc,fsync 2>/dev/null &&
+		echo "avm-guest: vda written"
+	if printf 'NO' | dd of=/dev/vdb bs=512 seek=1 conv=notrunc,fsync 2>/dev/null; then
+		echo "avm-guest: vdb written"
+	else
+		echo "avm-guest: vdb refused the write"
+	fi
+	echo "avm-guest: vdb ro $(cat /sys/block/vdb/ro)"
+	echo "avm-guest: rng $(cat /sys/class/misc/hw_random/rng_current)"
+	echo "avm-guest: rng bytes $(od -An -tx1 -N16 /dev/hwrng | tr -d ' \n')"
+	echo "avm-guest: hello on hvc0" >/dev/hvc0
+fi
 echo "avm-guest: powering off"
 poweroff -f
 # Still here: poweroff failed. Say so, then wait to be stopped.

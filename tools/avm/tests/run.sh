@@ -34,8 +34,9 @@ fi
 tmp=$(mktemp -d /tmp/avm-unit.XXXXXX) || exit 1
 trap 'rm -rf "$tmp"' EXIT
 
-# Debian's arm64 Image, if scripts/deps.sh fetched it: loader_test looks at it
-kernel=$(ls "$BUILD"/deps/root/boot/vmlinuz-*-arm64 2>/dev/null | head -n 1)
+# Debian's arm64 Image, if scripts/deps.sh fetched it (build/deps/env.mk
+# names it in the cache): loader_test looks at it
+kernel=$(sed -n 's/^DEB_KIMAGE := //p' "$BUILD/deps/env.mk" 2>/dev/null)
 
 result() {	# NAME ok|fail|skip [why]
 	case ${2:-ok} in
