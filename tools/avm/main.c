@@ -5,7 +5,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -20,157 +19,12 @@
 #include "fdt.h"
 #include "gic.h"
 #include "loader.h"
+#include "options.h"
 #include "pl011.h"
+#include "virtio.h"
 #include "vm.h"
 
-#define DEFAULT_MEM_MIB		256
-#define MIN_MEM_MIB		8
 #define DEFAULT_CONSOLE		"console=ttyAMA0"
-
-static void usage(FILE *f)
-{
-	fprintf(f,
-		"usage: avm run --kernel FILE [options]\n"
-		"       avm --help | --version\n"
-		"\n"
-		"Boot a guest on avcpu (/dev/avcpu), on a board laid out as QEMU's virt:\n"
-		"GICv3, a PL011 UART on the console, PSCI, RAM from 0x40000000.\n"
-		"\n"
-		"  -k, --kernel FILE    arm64 Linux Image, gzip'd Image, or raw binary\n"
-		"  -i, --initrd FILE    initial ramdisk\n"
-		"  -p, --params STR     kernel command line (default \"" DEFAULT_CONSOLE "\";\n"
-		"                       that is prepended when STR names no console=)\n"
-		"  -c, --cpus N         vCPUs (default 1)\n"
-		"  -m, --mem MIB        guest RAM in MiB (default %d)\n"
-		"      --dtb FILE       use this device tree (its /chosen is updated)\n"
-		"      --dump-dtb FILE  write the device tree to FILE and exit\n"
-		"  -h, --help           this text\n"
-		"      --version        avm's version\n"
-		"\n"
-		"Exit status: 0 the guest powered off; 1 bad input or a host error;\n"
-		"2 the guest asked for a reset; 3 the guest cannot go on (crash).\n",
-		DEFAULT_MEM_MIB);
-}
-
-struct opts {
-	const char *kernel;
-	const char *initrd;
-	const char *params;
-	const char *dtb;
-	const char *dump_dtb;
-	unsigned long cpus;
-	unsigned long mem_mib;
-};
-
-static int parse_ulong(const char *opt, const char *s, unsigned long *out)
-{
-	char *end;
-
-	errno = 0;
-	*out = strtoul(s, &end, 10);
-	if (errno || end == s || *end || *s == '-') {
-		avm_err("%s: '%s' is not a number", opt, s);
-		return -1;
-	}
-	return 0;
-}
-
-static int parse_args(int argc, char **argv, struct opts *o)
-{
-	enum { OPT_DTB = 256, OPT_DUMP_DTB, OPT_VERSION };
-	static const struct option longopts[] = {
-		{ "kernel", required_argument, NULL, 'k' },
-		{ "initrd", required_argument, NULL, 'i' },
-		{ "params", required_argument, NULL, 'p' },
-		{ "cpus", required_argument, NULL, 'c' },
-		{ "mem", required_argument, NULL, 'm' },
-		{ "dtb", required_argument, NULL, OPT_DTB },
-		{ "dump-dtb", required_argument, NULL, OPT_DUMP_DTB },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, OPT_VERSION },
-		{ 0 }
-	};
-	int c;
-
-	o->cpus = 1;
-	o->mem_mib = DEFAULT_MEM_MIB;
-	if (argc < 2) {
-		usage(stderr);
-		return -1;
-	}
-	if (argc >= 2 && argv[1][0] != '-') {
-		if (strcmp(argv[1], "run")) {
-			avm_err("unknown command '%s' (try 'avm --help')", argv[1]);
-			return -1;
-		}
-		argv++;
-		argc--;
-	} else if (argc >= 2 && strcmp(argv[1], "--help") && strcmp(argv[1], "-h") &&
-		   strcmp(argv[1], "--version")) {
-		avm_err("no command: say 'avm run ...' (try 'avm --help')");
-		return -1;
-	}
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "k:i:p:c:m:h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'k':
-			o->kernel = optarg;
-			break;
-		case 'i':
-			o->initrd = optarg;
-			break;
-		case 'p':
-			o->params = optarg;
-			break;
-		case 'c':
-			if (parse_ulong("--cpus", optarg, &o->cpus))
-				return -1;
-			break;
-		case 'm':
-			if (parse_ulong("--mem", optarg, &o->mem_mib))
-				return -1;
-			break;
-		case OPT_DTB:
-			o->dtb = optarg;
-			break;
-		case OPT_DUMP_DTB:
-			o->dump_dtb = optarg;
-			break;
-		case 'h':
-			usage(stdout);
-			exit(0);
-		case OPT_VERSION:
-			printf("avm %s (avcpu API %d)\n", AVM_VERSION, AVCPU_API_VERSION);
-			exit(0);
-		default:
-			if (optopt)
-				avm_err("option -%c: unknown or missing its argument (try 'avm --help')",
-					optopt);
-			else
-				avm_err("option '%s': unknown or missing its argument (try 'avm --help')",
-					argv[optind - 1]);
-			return -1;
-		}
-	}
-	if (optind < argc) {
-		avm_err("unexpected argument '%s' (try 'avm --help')", argv[optind]);
-		return -1;
-	}
-	if (!o->kernel) {
-		avm_err("no kernel: say --kernel FILE");
-		return -1;
-	}
-	if (o->cpus < 1 || o->cpus > 4096) {
-		avm_err("--cpus %lu: give at least 1 (and at most the module's limit)",
-			o->cpus);
-		return -1;
-	}
-	if (o->mem_mib < MIN_MEM_MIB || o->mem_mib > (1UL << 20)) {
-		avm_err("--mem %lu: give %d MiB to 1 TiB", o->mem_mib, MIN_MEM_MIB);
-		return -1;
-	}
-	return 0;
-}
 
 /* MemAvailable of /proc/meminfo, in MiB; 0 when unknown */
 static unsigned long host_mem_available(void)
@@ -193,6 +47,59 @@ static void uart_irq(void *ctx, int level)
 	struct avm *vm = ctx;
 
 	gic_spi_line(vm->gic, AVM_SPI_UART, level);
+}
+
+static void virtio_irq(void *ctx, uint32_t intid, int level)
+{
+	struct avm *vm = ctx;
+
+	gic_spi_line(vm->gic, intid, level);
+}
+
+/* Put @vd (made by a virtio_*_create()) on the board: the next transport. */
+static int add_virtio(struct avm *vm, struct virtio_dev *vd, const char *err)
+{
+	if (!vd) {
+		avm_err("%s", err);
+		return -1;
+	}
+	vm->virtio[vm->nr_virtio++] = vd;
+	if (avm_add_device(vm, virtio_avm_dev(vd))) {
+		avm_err("%s: no room on the MMIO bus", vd->name);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The virtio devices asked for, each on the next virtio-mmio transport,
+ * in this order (Documentation/vmm.rst, "The board").
+ */
+static int add_virtio_devices(struct avm *vm, const struct avm_opts *o)
+{
+	const struct virtio_env env = {
+		.mem = &vm->mem, .irq = virtio_irq, .irq_ctx = vm,
+	};
+	char err[256] = "";
+
+	if (o->rng &&
+	    add_virtio(vm, virtio_rng_create(&env, vm->nr_virtio, err, sizeof(err)), err))
+		return -1;
+	return 0;
+}
+
+static void stop_virtio_devices(struct avm *vm)
+{
+	unsigned int i;
+
+	for (i = 0; i < vm->nr_virtio; i++)
+		virtio_stop(vm->virtio[i]);
+}
+
+static void destroy_virtio_devices(struct avm *vm)
+{
+	while (vm->nr_virtio)
+		virtio_destroy(vm->virtio[--vm->nr_virtio]);
 }
 
 /* stdin to the UART's receive FIFO, as long as there is input */
@@ -265,7 +172,7 @@ int main(int argc, char **argv)
 	struct avm_fdt_cfg fcfg = { 0 };
 	struct avm_kernel k;
 	struct avm_layout l;
-	struct opts o = { 0 };
+	struct avm_opts o;
 	uint8_t *kbuf, *initrd = NULL, *user_dtb = NULL;
 	size_t klen, initrd_len = 0, user_dtb_len = 0;
 	uint64_t ram_size;
@@ -278,8 +185,14 @@ int main(int argc, char **argv)
 	int ret;
 
 	setvbuf(stdout, NULL, _IONBF, 0);
-	if (parse_args(argc, argv, &o))
+	switch (avm_parse_args(argc, argv, &o)) {
+	case AVM_PARSE_RUN:
+		break;
+	case AVM_PARSE_EXIT:
+		return AVM_EXIT_OFF;
+	default:
 		return AVM_EXIT_ERROR;
+	}
 	ram_size = (uint64_t)o.mem_mib << 20;
 	avail = host_mem_available();
 	if (!o.dump_dtb && avail && o.mem_mib > avail) {
@@ -345,6 +258,8 @@ int main(int argc, char **argv)
 		avm_err("cannot create the devices");
 		return AVM_EXIT_ERROR;
 	}
+	if (add_virtio_devices(&vm, &o))
+		return AVM_EXIT_ERROR;
 	fcfg.ram_base = AVM_RAM_BASE;
 	fcfg.ram_size = ram_size;
 	fcfg.nr_cpus = o.cpus;
@@ -393,6 +308,12 @@ int main(int argc, char **argv)
 	if (gic_reset(vm.gic))
 		return AVM_EXIT_ERROR;
 
+	for (i = 0; i < vm.nr_virtio; i++) {
+		if (virtio_start(vm.virtio[i])) {
+			avm_err("%s: cannot start its I/O thread", vm.virtio[i]->name);
+			return AVM_EXIT_ERROR;
+		}
+	}
 	if (pthread_create(&input, NULL, console_input, &vm) == 0)
 		pthread_detach(input);
 	if (getenv("AVM_DEBUG"))
@@ -410,7 +331,9 @@ int main(int argc, char **argv)
 		avm_warn("guest ended with status %d", ret);
 		avm_vm_print_stats(&vm, now() - t0);
 	}
+	stop_virtio_devices(&vm);
 	pl011_close_input(vm.uart);
+	destroy_virtio_devices(&vm);
 	avm_vm_destroy(&vm);
 	return ret;
 }

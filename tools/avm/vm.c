@@ -87,6 +87,9 @@ int avm_vm_create(struct avm *vm, unsigned int nr_cpus, uint64_t ram_size)
 			strerror(errno));
 		return -1;
 	}
+	vm->mem = (struct avm_mem){
+		.host = vm->ram, .base = vm->ram_base, .size = ram_size,
+	};
 
 	vm->vm_fd = ioctl(vm->dev_fd, AVCPU_CREATE_VM, 0);
 	if (vm->vm_fd < 0) {

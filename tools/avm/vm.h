@@ -12,6 +12,7 @@
 
 struct gic;
 struct pl011;
+struct virtio_dev;
 
 /* PSCI power state of a vCPU as avm tracks it */
 enum avm_power { AVM_POWER_OFF, AVM_POWER_ON_PENDING, AVM_POWER_ON };
@@ -41,6 +42,7 @@ struct avm {
 	uint8_t *ram;
 	uint64_t ram_base;
 	uint64_t ram_size;
+	struct avm_mem mem;		/* the same, for the devices */
 
 	unsigned int nr_cpus;
 	struct avm_vcpu vcpus[AVM_MAX_CPUS];
@@ -50,6 +52,8 @@ struct avm {
 	unsigned int nr_devs;
 	struct gic *gic;
 	struct pl011 *uart;
+	struct virtio_dev *virtio[AVM_VIRTIO_MAX];	/* transport n */
+	unsigned int nr_virtio;
 
 	pthread_mutex_t lock;
 	pthread_cond_t cond;

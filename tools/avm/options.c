@@ -1,0 +1,162 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * avm's command line, kvmtool's "lkvm run" style (Documentation/vmm.rst,
+ * "Usage"). Parsing never exits and never touches anything but @o, so the
+ * unit tests can run it over and over.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "options.h"
+
+void avm_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: avm run --kernel FILE [options]\n"
+		"       avm --help | --version\n"
+		"\n"
+		"Boot a guest on avcpu (/dev/avcpu), on a board laid out as QEMU's virt:\n"
+		"GICv3, a PL011 UART on the console, PSCI, RAM from 0x40000000.\n"
+		"\n"
+		"  -k, --kernel FILE    arm64 Linux Image, gzip'd Image, or raw binary\n"
+		"  -i, --initrd FILE    initial ramdisk\n"
+		"  -p, --params STR     kernel command line (default \"console=ttyAMA0\";\n"
+		"                       that is prepended when STR names no console=)\n"
+		"  -c, --cpus N         vCPUs (default 1)\n"
+		"  -m, --mem MIB        guest RAM in MiB (default %d)\n"
+		"      --rng            a virtio entropy device (virtio-rng)\n"
+		"      --dtb FILE       use this device tree (its /chosen is updated)\n"
+		"      --dump-dtb FILE  write the device tree to FILE and exit\n"
+		"  -h, --help           this text\n"
+		"      --version        avm's version\n"
+		"\n"
+		"Exit status: 0 the guest powered off; 1 bad input or a host error;\n"
+		"2 the guest asked for a reset; 3 the guest cannot go on (crash).\n",
+		AVM_DEFAULT_MEM_MIB);
+}
+
+static int parse_ulong(const char *opt, const char *s, unsigned long *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtoul(s, &end, 10);
+	if (errno || end == s || *end || *s == '-') {
+		avm_err("%s: '%s' is not a number", opt, s);
+		return -1;
+	}
+	return 0;
+}
+
+/* What was said, checked on its own (the host's limits come later) */
+static int check_opts(const struct avm_opts *o)
+{
+	if (!o->kernel) {
+		avm_err("no kernel: say --kernel FILE");
+		return -1;
+	}
+	if (o->cpus < 1 || o->cpus > 4096) {
+		avm_err("--cpus %lu: give at least 1 (and at most the module's limit)",
+			o->cpus);
+		return -1;
+	}
+	if (o->mem_mib < AVM_MIN_MEM_MIB || o->mem_mib > (1UL << 20)) {
+		avm_err("--mem %lu: give %d MiB to 1 TiB", o->mem_mib, AVM_MIN_MEM_MIB);
+		return -1;
+	}
+	return 0;
+}
+
+enum avm_parse avm_parse_args(int argc, char **argv, struct avm_opts *o)
+{
+	enum { OPT_DTB = 256, OPT_DUMP_DTB, OPT_VERSION, OPT_RNG };
+	static const struct option longopts[] = {
+		{ "kernel", required_argument, NULL, 'k' },
+		{ "initrd", required_argument, NULL, 'i' },
+		{ "params", required_argument, NULL, 'p' },
+		{ "cpus", required_argument, NULL, 'c' },
+		{ "mem", required_argument, NULL, 'm' },
+		{ "rng", no_argument, NULL, OPT_RNG },
+		{ "dtb", required_argument, NULL, OPT_DTB },
+		{ "dump-dtb", required_argument, NULL, OPT_DUMP_DTB },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, OPT_VERSION },
+		{ 0 }
+	};
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	o->cpus = 1;
+	o->mem_mib = AVM_DEFAULT_MEM_MIB;
+	if (argc < 2) {
+		avm_usage(stderr);
+		return AVM_PARSE_ERROR;
+	}
+	if (argv[1][0] != '-') {
+		if (strcmp(argv[1], "run")) {
+			avm_err("unknown command '%s' (try 'avm --help')", argv[1]);
+			return AVM_PARSE_ERROR;
+		}
+		argv++;
+		argc--;
+	} else if (strcmp(argv[1], "--help") && strcmp(argv[1], "-h") &&
+		   strcmp(argv[1], "--version")) {
+		avm_err("no command: say 'avm run ...' (try 'avm --help')");
+		return AVM_PARSE_ERROR;
+	}
+	/* 0: getopt starts over (GNU), for callers that parse twice */
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "k:i:p:c:m:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'k':
+			o->kernel = optarg;
+			break;
+		case 'i':
+			o->initrd = optarg;
+			break;
+		case 'p':
+			o->params = optarg;
+			break;
+		case 'c':
+			if (parse_ulong("--cpus", optarg, &o->cpus))
+				return AVM_PARSE_ERROR;
+			break;
+		case 'm':
+			if (parse_ulong("--mem", optarg, &o->mem_mib))
+				return AVM_PARSE_ERROR;
+			break;
+		case OPT_RNG:
+			o->rng = true;
+			break;
+		case OPT_DTB:
+			o->dtb = optarg;
+			break;
+		case OPT_DUMP_DTB:
+			o->dump_dtb = optarg;
+			break;
+		case 'h':
+			avm_usage(stdout);
+			return AVM_PARSE_EXIT;
+		case OPT_VERSION:
+			printf("avm %s (avcpu API %d)\n", AVM_VERSION, AVCPU_API_VERSION);
+			return AVM_PARSE_EXIT;
+		default:
+			/* a long option by its name, a short one by its letter */
+			if (!strncmp(argv[optind - 1], "--", 2))
+				avm_err("option '%s': unknown, or its argument missing or not taken (try 'avm --help')",
+					argv[optind - 1]);
+			else
+				avm_err("option -%c: unknown or missing its argument (try 'avm --help')",
+					optopt);
+			return AVM_PARSE_ERROR;
+		}
+	}
+	if (optind < argc) {
+		avm_err("unexpected argument '%s' (try 'avm --help')", argv[optind]);
+		return AVM_PARSE_ERROR;
+	}
+	return check_opts(o) ? AVM_PARSE_ERROR : AVM_PARSE_RUN;
+}

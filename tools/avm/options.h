@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * avm's command line (options.c): parsed and checked before anything
+ * else happens, so every bad input is one "avm: error:" line.
+ */
+#ifndef AVM_OPTIONS_H
+#define AVM_OPTIONS_H
+
+#include <stdio.h>
+
+#include "avm.h"
+
+#define AVM_DEFAULT_MEM_MIB	256
+#define AVM_MIN_MEM_MIB		8
+
+struct avm_opts {
+	const char *kernel;
+	const char *initrd;
+	const char *params;
+	const char *dtb;
+	const char *dump_dtb;
+	unsigned long cpus;
+	unsigned long mem_mib;
+	bool rng;
+};
+
+/* What avm_parse_args() found */
+enum avm_parse {
+	AVM_PARSE_RUN,		/* options in @o: run */
+	AVM_PARSE_EXIT,		/* --help or --version printed: exit 0 */
+	AVM_PARSE_ERROR,	/* one error line printed: exit 1 */
+};
+
+enum avm_parse avm_parse_args(int argc, char **argv, struct avm_opts *o);
+void avm_usage(FILE *f);
+
+#endif /* AVM_OPTIONS_H */
