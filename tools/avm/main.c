@@ -81,7 +81,12 @@ static int add_virtio_devices(struct avm *vm, const struct avm_opts *o)
 		.mem = &vm->mem, .irq = virtio_irq, .irq_ctx = vm,
 	};
 	char err[256] = "";
+	unsigned int i;
 
+	for (i = 0; i < o->nr_disks; i++)
+		if (add_virtio(vm, virtio_blk_create(&env, vm->nr_virtio, o->disks[i].path,
+						     o->disks[i].ro, err, sizeof(err)), err))
+			return -1;
 	if (o->rng &&
 	    add_virtio(vm, virtio_rng_create(&env, vm->nr_virtio, err, sizeof(err)), err))
 		return -1;

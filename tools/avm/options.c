@@ -26,6 +26,9 @@ void avm_usage(FILE *f)
 		"                       that is prepended when STR names no console=)\n"
 		"  -c, --cpus N         vCPUs (default 1)\n"
 		"  -m, --mem MIB        guest RAM in MiB (default %d)\n"
+		"      --disk FILE[,ro] a virtio block device on a raw image (its size a\n"
+		"                       multiple of 512 bytes); ,ro: read-only. Repeatable:\n"
+		"                       the first is /dev/vda in a Linux guest\n"
 		"      --rng            a virtio entropy device (virtio-rng)\n"
 		"      --dtb FILE       use this device tree (its /chosen is updated)\n"
 		"      --dump-dtb FILE  write the device tree to FILE and exit\n"
@@ -50,6 +53,29 @@ static int parse_ulong(const char *opt, const char *s, unsigned long *out)
 	return 0;
 }
 
+/* FILE[,ro]: a path, read-only when it ends in ",ro" */
+static int parse_disk(struct avm_opts *o, const char *arg)
+{
+	struct avm_disk_opt *d = &o->disks[o->nr_disks];
+	size_t len = strlen(arg);
+
+	if (o->nr_disks == AVM_MAX_DISKS) {
+		avm_err("--disk %s: at most %d disks", arg, AVM_MAX_DISKS);
+		return -1;
+	}
+	d->ro = len >= 3 && !strcmp(arg + len - 3, ",ro");
+	if (d->ro)
+		len -= 3;
+	if (!len || len >= sizeof(d->path)) {
+		avm_err("--disk '%s': give a file name (and ,ro for read-only)", arg);
+		return -1;
+	}
+	memcpy(d->path, arg, len);
+	d->path[len] = '\0';
+	o->nr_disks++;
+	return 0;
+}
+
 /* What was said, checked on its own (the host's limits come later) */
 static int check_opts(const struct avm_opts *o)
 {
@@ -71,7 +97,7 @@ static int check_opts(const struct avm_opts *o)
 
 enum avm_parse avm_parse_args(int argc, char **argv, struct avm_opts *o)
 {
-	enum { OPT_DTB = 256, OPT_DUMP_DTB, OPT_VERSION, OPT_RNG };
+	enum { OPT_DTB = 256, OPT_DUMP_DTB, OPT_VERSION, OPT_RNG, OPT_DISK };
 	static const struct option longopts[] = {
 		{ "kernel", required_argument, NULL, 'k' },
 		{ "initrd", required_argument, NULL, 'i' },
@@ -79,6 +105,7 @@ enum avm_parse avm_parse_args(int argc, char **argv, struct avm_opts *o)
 		{ "cpus", required_argument, NULL, 'c' },
 		{ "mem", required_argument, NULL, 'm' },
 		{ "rng", no_argument, NULL, OPT_RNG },
+		{ "disk", required_argument, NULL, OPT_DISK },
 		{ "dtb", required_argument, NULL, OPT_DTB },
 		{ "dump-dtb", required_argument, NULL, OPT_DUMP_DTB },
 		{ "help", no_argument, NULL, 'h' },
@@ -130,6 +157,10 @@ enum avm_parse avm_parse_args(int argc, char **argv, struct avm_opts *o)
 			break;
 		case OPT_RNG:
 			o->rng = true;
+			break;
+		case OPT_DISK:
+			if (parse_disk(o, optarg))
+				return AVM_PARSE_ERROR;
 			break;
 		case OPT_DTB:
 			o->dtb = optarg;

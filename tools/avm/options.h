@@ -6,12 +6,20 @@
 #ifndef AVM_OPTIONS_H
 #define AVM_OPTIONS_H
 
+#include <limits.h>
 #include <stdio.h>
 
 #include "avm.h"
 
 #define AVM_DEFAULT_MEM_MIB	256
 #define AVM_MIN_MEM_MIB		8
+#define AVM_MAX_DISKS		16
+
+/* --disk FILE[,ro] */
+struct avm_disk_opt {
+	char path[PATH_MAX];
+	bool ro;
+};
 
 struct avm_opts {
 	const char *kernel;
@@ -22,6 +30,8 @@ struct avm_opts {
 	unsigned long cpus;
 	unsigned long mem_mib;
 	bool rng;
+	struct avm_disk_opt disks[AVM_MAX_DISKS];
+	unsigned int nr_disks;
 };
 
 /* What avm_parse_args() found */

@@ -209,5 +209,9 @@ void virtio_needs_reset(struct virtio_dev *vd, const char *why);
  */
 struct virtio_dev *virtio_rng_create(const struct virtio_env *env,
 				     unsigned int index, char *err, size_t errlen);
+/* A raw image at @path, read-only if @ro (its size a multiple of 512) */
+struct virtio_dev *virtio_blk_create(const struct virtio_env *env,
+				     unsigned int index, const char *path,
+				     bool ro, char *err, size_t errlen);
 
 #endif /* AVM_VIRTIO_H */

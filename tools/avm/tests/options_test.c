@@ -100,14 +100,58 @@ TEST(defaults)
 	EXPECT_EQ(1, p.o.cpus);
 	EXPECT_EQ(AVM_DEFAULT_MEM_MIB, p.o.mem_mib);
 	EXPECT_FALSE(p.o.rng);
+	EXPECT_EQ(0, p.o.nr_disks);
 	EXPECT_STREQ("", p.err);
+}
+
+TEST(disks)
+{
+	const char *const a[] = {
+		"run", "-k", "K", "--disk", "a.img", "--disk", "/x/b.img,ro",
+		"--disk", "c,d.img", "--disk", "ro", NULL,
+	};
+	struct parsed p;
+
+	parse(a, &p);
+	ASSERT_EQ(AVM_PARSE_RUN, p.ret) TH_LOG("stderr: %s", p.err);
+	ASSERT_EQ(4, p.o.nr_disks);
+	EXPECT_STREQ("a.img", p.o.disks[0].path);
+	EXPECT_FALSE(p.o.disks[0].ro);
+	EXPECT_STREQ("/x/b.img", p.o.disks[1].path);
+	EXPECT_TRUE(p.o.disks[1].ro);
+	/* a comma elsewhere is part of the name */
+	EXPECT_STREQ("c,d.img", p.o.disks[2].path);
+	EXPECT_FALSE(p.o.disks[2].ro);
+	EXPECT_STREQ("ro", p.o.disks[3].path);
+	EXPECT_FALSE(p.o.disks[3].ro);
+}
+
+TEST(too_many_disks)
+{
+	const char *a[64] = { "run", "-k", "K" };
+	unsigned int i, n = 3;
+	struct parsed p;
+
+	for (i = 0; i <= AVM_MAX_DISKS; i++) {
+		a[n++] = "--disk";
+		a[n++] = "d.img";
+	}
+	a[n] = NULL;
+	parse(a, &p);
+	EXPECT_EQ(AVM_PARSE_ERROR, p.ret);
+	EXPECT_EQ(1, lines(p.err));
+	EXPECT_NE(NULL, strstr(p.err, "at most 16 disks")) TH_LOG("%s", p.err);
+	a[n - 2] = NULL;
+	parse(a, &p);
+	EXPECT_EQ(AVM_PARSE_RUN, p.ret);
+	EXPECT_EQ(AVM_MAX_DISKS, p.o.nr_disks);
 }
 
 TEST(every_option)
 {
 	const char *const a[] = {
 		"run", "-k", "K", "-i", "I", "-p", "a b c", "-c", "4", "-m", "512",
-		"--rng", "--dtb", "D", "--dump-dtb", "O", NULL,
+		"--rng", "--dtb", "D", "--dump-dtb", "O", "--disk", "x", NULL,
 	};
 	struct parsed p;
 
@@ -121,6 +165,7 @@ TEST(every_option)
 	EXPECT_TRUE(p.o.rng);
 	EXPECT_STREQ("D", p.o.dtb);
 	EXPECT_STREQ("O", p.o.dump_dtb);
+	EXPECT_EQ(1, p.o.nr_disks);
 }
 
 /* Parsing twice starts over (getopt's state) */
@@ -153,6 +198,9 @@ TEST(bad_inputs)
 	REFUSED("unknown", "run", "-k", "K", "-z");
 	REFUSED("--kernel", "run", "--kernel");
 	REFUSED("--rng", "run", "-k", "K", "--rng=yes");
+	REFUSED("give a file name", "run", "-k", "K", "--disk", ",ro");
+	REFUSED("give a file name", "run", "-k", "K", "--disk", "");
+	REFUSED("--disk", "run", "-k", "K", "--disk");
 	REFUSED("unexpected argument 'extra'", "run", "-k", "K", "extra");
 	REFUSED("unknown command 'boot'", "boot", "-k", "K");
 	REFUSED("no command", "--kernel", "K");
@@ -172,7 +220,7 @@ TEST(no_arguments)
 TEST(help_covers_every_option)
 {
 	const char *const opts[] = {
-		"--kernel", "--initrd", "--params", "--cpus", "--mem", "--rng",
+		"--kernel", "--initrd", "--params", "--cpus", "--mem", "--rng", "--disk",
 		"--dtb", "--dump-dtb", "--help", "--version", "Exit status",
 	};
 	const char *const a[] = { "--help", NULL };
