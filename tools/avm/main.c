@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
@@ -90,6 +91,18 @@ static int add_virtio_devices(struct avm *vm, const struct avm_opts *o)
 	if (o->rng &&
 	    add_virtio(vm, virtio_rng_create(&env, vm->nr_virtio, err, sizeof(err)), err))
 		return -1;
+	if (o->console == AVM_CONSOLE_VIRTIO) {
+		struct winsize ws = { 0 };
+
+		/* a terminal's size for the guest (F_SIZE), when there is one */
+		if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws))
+			ws.ws_col = ws.ws_row = 0;
+		vm->console = virtio_console_create(&env, vm->nr_virtio, STDIN_FILENO,
+						    STDOUT_FILENO, ws.ws_col, ws.ws_row,
+						    err, sizeof(err));
+		if (add_virtio(vm, vm->console, err))
+			return -1;
+	}
 	return 0;
 }
 
@@ -319,7 +332,8 @@ int main(int argc, char **argv)
 			return AVM_EXIT_ERROR;
 		}
 	}
-	if (pthread_create(&input, NULL, console_input, &vm) == 0)
+	/* stdin is the virtio console's, if there is one */
+	if (!vm.console && pthread_create(&input, NULL, console_input, &vm) == 0)
 		pthread_detach(input);
 	if (getenv("AVM_DEBUG"))
 		avm_warn("%s%s at 0x%llx, initrd 0x%llx (%zu bytes), dtb 0x%llx, %lu vCPUs, %lu MiB",

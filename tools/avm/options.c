@@ -30,6 +30,10 @@ void avm_usage(FILE *f)
 		"                       multiple of 512 bytes); ,ro: read-only. Repeatable:\n"
 		"                       the first is /dev/vda in a Linux guest\n"
 		"      --rng            a virtio entropy device (virtio-rng)\n"
+		"      --console serial|virtio\n"
+		"                       where stdin goes: the PL011 (default) or a virtio\n"
+		"                       console (hvc0: say console=hvc0 in --params); the\n"
+		"                       PL011 still prints either way\n"
 		"      --dtb FILE       use this device tree (its /chosen is updated)\n"
 		"      --dump-dtb FILE  write the device tree to FILE and exit\n"
 		"  -h, --help           this text\n"
@@ -97,7 +101,8 @@ static int check_opts(const struct avm_opts *o)
 
 enum avm_parse avm_parse_args(int argc, char **argv, struct avm_opts *o)
 {
-	enum { OPT_DTB = 256, OPT_DUMP_DTB, OPT_VERSION, OPT_RNG, OPT_DISK };
+	enum { OPT_DTB = 256, OPT_DUMP_DTB, OPT_VERSION, OPT_RNG, OPT_DISK,
+	       OPT_CONSOLE };
 	static const struct option longopts[] = {
 		{ "kernel", required_argument, NULL, 'k' },
 		{ "initrd", required_argument, NULL, 'i' },
@@ -106,6 +111,7 @@ enum avm_parse avm_parse_args(int argc, char **argv, struct avm_opts *o)
 		{ "mem", required_argument, NULL, 'm' },
 		{ "rng", no_argument, NULL, OPT_RNG },
 		{ "disk", required_argument, NULL, OPT_DISK },
+		{ "console", required_argument, NULL, OPT_CONSOLE },
 		{ "dtb", required_argument, NULL, OPT_DTB },
 		{ "dump-dtb", required_argument, NULL, OPT_DUMP_DTB },
 		{ "help", no_argument, NULL, 'h' },
@@ -161,6 +167,16 @@ enum avm_parse avm_parse_args(int argc, char **argv, struct avm_opts *o)
 		case OPT_DISK:
 			if (parse_disk(o, optarg))
 				return AVM_PARSE_ERROR;
+			break;
+		case OPT_CONSOLE:
+			if (!strcmp(optarg, "serial")) {
+				o->console = AVM_CONSOLE_SERIAL;
+			} else if (!strcmp(optarg, "virtio")) {
+				o->console = AVM_CONSOLE_VIRTIO;
+			} else {
+				avm_err("--console %s: say serial or virtio", optarg);
+				return AVM_PARSE_ERROR;
+			}
 			break;
 		case OPT_DTB:
 			o->dtb = optarg;

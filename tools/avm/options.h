@@ -21,6 +21,9 @@ struct avm_disk_opt {
 	bool ro;
 };
 
+/* Who owns the console, stdin and stdout: --console */
+enum avm_console { AVM_CONSOLE_SERIAL, AVM_CONSOLE_VIRTIO };
+
 struct avm_opts {
 	const char *kernel;
 	const char *initrd;
@@ -30,6 +33,7 @@ struct avm_opts {
 	unsigned long cpus;
 	unsigned long mem_mib;
 	bool rng;
+	enum avm_console console;
 	struct avm_disk_opt disks[AVM_MAX_DISKS];
 	unsigned int nr_disks;
 };

@@ -101,6 +101,8 @@ size_t iov_from_buf(const struct iovec *iov, unsigned int n, size_t off,
  */
 unsigned int iov_slice(const struct iovec *iov, unsigned int n, size_t off,
 		       size_t len, struct iovec *out);
+/* Drop the first @len bytes of *@iov (*@n segments), after a short transfer */
+void iov_skip(struct iovec **iov, unsigned int *n, size_t len);
 
 struct virtio_dev;
 
@@ -209,6 +211,16 @@ void virtio_needs_reset(struct virtio_dev *vd, const char *why);
  */
 struct virtio_dev *virtio_rng_create(const struct virtio_env *env,
 				     unsigned int index, char *err, size_t errlen);
+/*
+ * A console reading @in_fd (-1: none) and writing @out_fd; a terminal of
+ * @cols x @rows (0: unknown) offers its size, which
+ * virtio_console_resize() changes.
+ */
+struct virtio_dev *virtio_console_create(const struct virtio_env *env,
+					 unsigned int index, int in_fd, int out_fd,
+					 unsigned int cols, unsigned int rows,
+					 char *err, size_t errlen);
+void virtio_console_resize(struct virtio_dev *vd, unsigned int cols, unsigned int rows);
 /* A raw image at @path, read-only if @ro (its size a multiple of 512) */
 struct virtio_dev *virtio_blk_create(const struct virtio_env *env,
 				     unsigned int index, const char *path,

@@ -68,16 +68,7 @@ static int transfer(struct virtio_blk *b, struct iovec *iov, unsigned int n,
 			return -1;
 		}
 		off += done;
-		/* skip what is done; the rest of a segment goes again */
-		while (n && (size_t)done >= iov->iov_len) {
-			done -= iov->iov_len;
-			iov++;
-			n--;
-		}
-		if (n) {
-			iov->iov_base = (uint8_t *)iov->iov_base + done;
-			iov->iov_len -= done;
-		}
+		iov_skip(&iov, &n, done);
 	}
 	return 0;
 }

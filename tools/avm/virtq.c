@@ -261,6 +261,19 @@ unsigned int iov_slice(const struct iovec *iov, unsigned int n, size_t off,
 	return k;
 }
 
+void iov_skip(struct iovec **iov, unsigned int *n, size_t len)
+{
+	while (*n && len >= (*iov)->iov_len) {
+		len -= (*iov)->iov_len;
+		(*iov)++;
+		(*n)--;
+	}
+	if (*n) {
+		(*iov)->iov_base = (uint8_t *)(*iov)->iov_base + len;
+		(*iov)->iov_len -= len;
+	}
+}
+
 /* Bytes between @buf and the segments' range from @off: one walker, iov_slice() */
 static size_t iov_copy(const struct iovec *iov, unsigned int n, size_t off,
 		       void *buf, size_t len, bool to_iov)

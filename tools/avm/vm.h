@@ -54,6 +54,7 @@ struct avm {
 	struct pl011 *uart;
 	struct virtio_dev *virtio[AVM_VIRTIO_MAX];	/* transport n */
 	unsigned int nr_virtio;
+	struct virtio_dev *console;	/* the virtio console, if any */
 
 	pthread_mutex_t lock;
 	pthread_cond_t cond;

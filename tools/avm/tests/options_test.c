@@ -101,7 +101,24 @@ TEST(defaults)
 	EXPECT_EQ(AVM_DEFAULT_MEM_MIB, p.o.mem_mib);
 	EXPECT_FALSE(p.o.rng);
 	EXPECT_EQ(0, p.o.nr_disks);
+	EXPECT_EQ(AVM_CONSOLE_SERIAL, p.o.console);
 	EXPECT_STREQ("", p.err);
+}
+
+TEST(console)
+{
+	const char *const a[] = { "run", "-k", "K", "--console", "virtio", NULL };
+	const char *const b[] = { "run", "-k", "K", "--console", "virtio",
+				  "--console", "serial", NULL };
+	struct parsed p;
+
+	parse(a, &p);
+	ASSERT_EQ(AVM_PARSE_RUN, p.ret) TH_LOG("stderr: %s", p.err);
+	EXPECT_EQ(AVM_CONSOLE_VIRTIO, p.o.console);
+	/* the last one counts */
+	parse(b, &p);
+	ASSERT_EQ(AVM_PARSE_RUN, p.ret);
+	EXPECT_EQ(AVM_CONSOLE_SERIAL, p.o.console);
 }
 
 TEST(disks)
@@ -198,6 +215,7 @@ TEST(bad_inputs)
 	REFUSED("unknown", "run", "-k", "K", "-z");
 	REFUSED("--kernel", "run", "--kernel");
 	REFUSED("--rng", "run", "-k", "K", "--rng=yes");
+	REFUSED("--console hvc: say serial or virtio", "run", "-k", "K", "--console", "hvc");
 	REFUSED("give a file name", "run", "-k", "K", "--disk", ",ro");
 	REFUSED("give a file name", "run", "-k", "K", "--disk", "");
 	REFUSED("--disk", "run", "-k", "K", "--disk");
@@ -221,6 +239,7 @@ TEST(help_covers_every_option)
 {
 	const char *const opts[] = {
 		"--kernel", "--initrd", "--params", "--cpus", "--mem", "--rng", "--disk",
+		"--console",
 		"--dtb", "--dump-dtb", "--help", "--version", "Exit status",
 	};
 	const char *const a[] = { "--help", NULL };

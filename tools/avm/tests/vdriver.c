@@ -286,3 +286,15 @@ int vdrv_wait_status(struct vdrv *d, uint32_t bit)
 	}
 	return 0;
 }
+
+int vdrv_wait_level(struct vdrv *d, int level)
+{
+	unsigned int waited;
+
+	for (waited = 0; vdrv_level(d) != level; waited++) {
+		if (waited == VD_TIMEOUT_MS)
+			return -1;
+		sleep_ms(1);
+	}
+	return 0;
+}

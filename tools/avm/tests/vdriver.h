@@ -85,6 +85,11 @@ void vdrv_kick(struct vdrv *d, unsigned int q);
 int vdrv_wait_used(struct vdrv *d, unsigned int q, uint32_t *id, uint32_t *len);
 /* Has the device used anything we have not consumed yet? */
 bool vdrv_used_pending(struct vdrv *d, unsigned int q);
+/*
+ * Wait for the interrupt line to be @level: the device raises it just
+ * after it publishes a used entry. 0 on time, -1 after VD_TIMEOUT_MS.
+ */
+int vdrv_wait_level(struct vdrv *d, int level);
 /* Wait until Status has @bit (0 on time, -1 after VD_TIMEOUT_MS) */
 int vdrv_wait_status(struct vdrv *d, uint32_t bit);
 

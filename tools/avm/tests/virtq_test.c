@@ -510,4 +510,23 @@ TEST(iov_copies_across_segments)
 	EXPECT_EQ(1, part[2].iov_len);
 }
 
+/* After a short transfer: what is left */
+TEST(iov_skip_drops_what_was_done)
+{
+	uint8_t a[3], b[5];
+	struct iovec v[] = { { a, 3 }, { b, 5 } }, *iov = v;
+	unsigned int n = 2;
+
+	iov_skip(&iov, &n, 2);
+	EXPECT_EQ(2, n);
+	EXPECT_EQ(a + 2, (uint8_t *)iov->iov_base);
+	EXPECT_EQ(1, iov->iov_len);
+	iov_skip(&iov, &n, 3);
+	EXPECT_EQ(1, n);
+	EXPECT_EQ(b + 2, (uint8_t *)iov->iov_base);
+	EXPECT_EQ(3, iov->iov_len);
+	iov_skip(&iov, &n, 3);
+	EXPECT_EQ(0, n);
+}
+
 TEST_HARNESS_MAIN
