@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <net/if.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -88,6 +89,21 @@ static int add_virtio_devices(struct avm *vm, const struct avm_opts *o)
 		if (add_virtio(vm, virtio_blk_create(&env, vm->nr_virtio, o->disks[i].path,
 						     o->disks[i].ro, err, sizeof(err)), err))
 			return -1;
+	if (o->net) {
+		char name[IFNAMSIZ];
+		int fd = net_tap_open("/dev/net/tun", o->tap[0] ? o->tap : NULL, name,
+				      err, sizeof(err));
+
+		if (fd < 0) {
+			avm_err("%s", err);
+			return -1;
+		}
+		if (add_virtio(vm, virtio_net_create(&env, vm->nr_virtio, fd, o->mac,
+						     err, sizeof(err)), err))
+			return -1;
+		if (getenv("AVM_DEBUG"))
+			avm_warn("network: tap %s", name);
+	}
 	if (o->rng &&
 	    add_virtio(vm, virtio_rng_create(&env, vm->nr_virtio, err, sizeof(err)), err))
 		return -1;

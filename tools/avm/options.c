@@ -29,6 +29,10 @@ void avm_usage(FILE *f)
 		"      --disk FILE[,ro] a virtio block device on a raw image (its size a\n"
 		"                       multiple of 512 bytes); ,ro: read-only. Repeatable:\n"
 		"                       the first is /dev/vda in a Linux guest\n"
+		"      --net tap[=IFNAME][,mac=MAC] | none\n"
+		"                       a virtio network device on a tap (created, or\n"
+		"                       IFNAME's), MAC default 02:61:76:6d:00:01; none: no\n"
+		"                       network (the default)\n"
 		"      --rng            a virtio entropy device (virtio-rng)\n"
 		"      --console serial|virtio\n"
 		"                       where stdin goes: the PL011 (default) or a virtio\n"
@@ -80,6 +84,54 @@ static int parse_disk(struct avm_opts *o, const char *arg)
 	return 0;
 }
 
+/* xx:xx:xx:xx:xx:xx, a unicast address */
+static int parse_mac(const char *s, uint8_t mac[6])
+{
+	unsigned int b[6], i;
+	int end = -1;
+
+	if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%n", &b[0], &b[1], &b[2], &b[3],
+		   &b[4], &b[5], &end) != 6 || end != (int)strlen(s) || strlen(s) != 17)
+		return -1;
+	for (i = 0; i < 6; i++)
+		mac[i] = b[i];
+	/* bit 0 of the first byte: a group address, not a NIC's */
+	return mac[0] & 1 ? -1 : 0;
+}
+
+/* tap[=IFNAME][,mac=MAC] or none */
+static int parse_net(struct avm_opts *o, const char *arg)
+{
+	const char *mac = strstr(arg, ",mac=");
+	size_t len = mac ? (size_t)(mac - arg) : strlen(arg);
+
+	if (!strcmp(arg, "none")) {
+		o->net = false;
+		return 0;
+	}
+	if (len < 3 || strncmp(arg, "tap", 3) || (len > 3 && arg[3] != '=')) {
+		avm_err("--net %s: say tap[=IFNAME][,mac=MAC] or none", arg);
+		return -1;
+	}
+	o->tap[0] = '\0';
+	if (len > 3) {
+		if (len - 4 == 0 || len - 4 >= sizeof(o->tap)) {
+			avm_err("--net %s: an interface name has 1 to %zu characters",
+				arg, sizeof(o->tap) - 1);
+			return -1;
+		}
+		memcpy(o->tap, arg + 4, len - 4);
+		o->tap[len - 4] = '\0';
+	}
+	if (mac && parse_mac(mac + 5, o->mac)) {
+		avm_err("--net %s: the MAC is six hex bytes, xx:xx:xx:xx:xx:xx, unicast",
+			arg);
+		return -1;
+	}
+	o->net = true;
+	return 0;
+}
+
 /* What was said, checked on its own (the host's limits come later) */
 static int check_opts(const struct avm_opts *o)
 {
@@ -102,7 +154,8 @@ static int check_opts(const struct avm_opts *o)
 enum avm_parse avm_parse_args(int argc, char **argv, struct avm_opts *o)
 {
 	enum { OPT_DTB = 256, OPT_DUMP_DTB, OPT_VERSION, OPT_RNG, OPT_DISK,
-	       OPT_CONSOLE };
+	       OPT_CONSOLE, OPT_NET };
+	static const uint8_t default_mac[6] = AVM_DEFAULT_MAC;
 	static const struct option longopts[] = {
 		{ "kernel", required_argument, NULL, 'k' },
 		{ "initrd", required_argument, NULL, 'i' },
@@ -112,6 +165,7 @@ enum avm_parse avm_parse_args(int argc, char **argv, struct avm_opts *o)
 		{ "rng", no_argument, NULL, OPT_RNG },
 		{ "disk", required_argument, NULL, OPT_DISK },
 		{ "console", required_argument, NULL, OPT_CONSOLE },
+		{ "net", required_argument, NULL, OPT_NET },
 		{ "dtb", required_argument, NULL, OPT_DTB },
 		{ "dump-dtb", required_argument, NULL, OPT_DUMP_DTB },
 		{ "help", no_argument, NULL, 'h' },
@@ -123,6 +177,7 @@ enum avm_parse avm_parse_args(int argc, char **argv, struct avm_opts *o)
 	memset(o, 0, sizeof(*o));
 	o->cpus = 1;
 	o->mem_mib = AVM_DEFAULT_MEM_MIB;
+	memcpy(o->mac, default_mac, sizeof(o->mac));
 	if (argc < 2) {
 		avm_usage(stderr);
 		return AVM_PARSE_ERROR;
@@ -166,6 +221,11 @@ enum avm_parse avm_parse_args(int argc, char **argv, struct avm_opts *o)
 			break;
 		case OPT_DISK:
 			if (parse_disk(o, optarg))
+				return AVM_PARSE_ERROR;
+			break;
+		case OPT_NET:
+			memcpy(o->mac, default_mac, sizeof(o->mac));
+			if (parse_net(o, optarg))
 				return AVM_PARSE_ERROR;
 			break;
 		case OPT_CONSOLE:

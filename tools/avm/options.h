@@ -7,6 +7,7 @@
 #define AVM_OPTIONS_H
 
 #include <limits.h>
+#include <net/if.h>
 #include <stdio.h>
 
 #include "avm.h"
@@ -21,6 +22,9 @@ struct avm_disk_opt {
 	bool ro;
 };
 
+/* The guest's MAC address unless --net says: locally administered, unicast */
+#define AVM_DEFAULT_MAC		{ 0x02, 0x61, 0x76, 0x6d, 0x00, 0x01 }
+
 /* Who owns the console, stdin and stdout: --console */
 enum avm_console { AVM_CONSOLE_SERIAL, AVM_CONSOLE_VIRTIO };
 
@@ -34,6 +38,9 @@ struct avm_opts {
 	unsigned long mem_mib;
 	bool rng;
 	enum avm_console console;
+	bool net;			/* --net tap */
+	char tap[IFNAMSIZ];		/* its name; "": the kernel's choice */
+	uint8_t mac[6];
 	struct avm_disk_opt disks[AVM_MAX_DISKS];
 	unsigned int nr_disks;
 };

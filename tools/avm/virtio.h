@@ -221,6 +221,20 @@ struct virtio_dev *virtio_console_create(const struct virtio_env *env,
 					 unsigned int cols, unsigned int rows,
 					 char *err, size_t errlen);
 void virtio_console_resize(struct virtio_dev *vd, unsigned int cols, unsigned int rows);
+/*
+ * A network device on @fd (taken over, made non-blocking): one frame per
+ * read or write behind a 12-byte virtio_net_hdr_v1, as a tap from
+ * net_tap_open() gives them. @mac is the guest's address.
+ */
+struct virtio_dev *virtio_net_create(const struct virtio_env *env,
+				     unsigned int index, int fd,
+				     const uint8_t mac[6], char *err, size_t errlen);
+/*
+ * A tap from @tun (/dev/net/tun) named @ifname (NULL: the kernel picks
+ * tapN), its name left in @name (IFNAMSIZ). The fd, or -1 with @err set.
+ */
+int net_tap_open(const char *tun, const char *ifname, char *name, char *err,
+		 size_t errlen);
 /* A raw image at @path, read-only if @ro (its size a multiple of 512) */
 struct virtio_dev *virtio_blk_create(const struct virtio_env *env,
 				     unsigned int index, const char *path,

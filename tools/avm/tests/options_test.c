@@ -143,6 +143,32 @@ TEST(disks)
 	EXPECT_FALSE(p.o.disks[3].ro);
 }
 
+TEST(net)
+{
+	const uint8_t def[6] = AVM_DEFAULT_MAC, mine[6] = { 0x52, 0x54, 0, 0xab, 0xcd, 0xef };
+	const char *const a[] = { "run", "-k", "K", "--net", "tap", NULL };
+	const char *const b[] = { "run", "-k", "K", "--net", "tap=tap7,mac=52:54:00:AB:cd:ef", NULL };
+	const char *const c[] = { "run", "-k", "K", "--net", "tap,mac=52:54:00:ab:cd:ef",
+				  "--net", "none", NULL };
+	struct parsed p;
+
+	parse(a, &p);
+	ASSERT_EQ(AVM_PARSE_RUN, p.ret) TH_LOG("stderr: %s", p.err);
+	EXPECT_TRUE(p.o.net);
+	EXPECT_STREQ("", p.o.tap);
+	EXPECT_EQ(0, memcmp(def, p.o.mac, 6));
+	/* locally administered, unicast */
+	EXPECT_EQ(2, def[0] & 3);
+	parse(b, &p);
+	ASSERT_EQ(AVM_PARSE_RUN, p.ret) TH_LOG("stderr: %s", p.err);
+	EXPECT_TRUE(p.o.net);
+	EXPECT_STREQ("tap7", p.o.tap);
+	EXPECT_EQ(0, memcmp(mine, p.o.mac, 6));
+	parse(c, &p);
+	ASSERT_EQ(AVM_PARSE_RUN, p.ret) TH_LOG("stderr: %s", p.err);
+	EXPECT_FALSE(p.o.net);
+}
+
 TEST(too_many_disks)
 {
 	const char *a[64] = { "run", "-k", "K" };
@@ -216,6 +242,15 @@ TEST(bad_inputs)
 	REFUSED("--kernel", "run", "--kernel");
 	REFUSED("--rng", "run", "-k", "K", "--rng=yes");
 	REFUSED("--console hvc: say serial or virtio", "run", "-k", "K", "--console", "hvc");
+	REFUSED("--net user: say tap", "run", "-k", "K", "--net", "user");
+	REFUSED("say tap", "run", "-k", "K", "--net", "tapx");
+	REFUSED("1 to 15 characters", "run", "-k", "K", "--net", "tap=");
+	REFUSED("1 to 15 characters", "run", "-k", "K", "--net", "tap=a123456789abcdef");
+	REFUSED("six hex bytes", "run", "-k", "K", "--net", "tap,mac=01:02:03:04:05:06");
+	REFUSED("six hex bytes", "run", "-k", "K", "--net", "tap,mac=02:02:03:04:05");
+	REFUSED("six hex bytes", "run", "-k", "K", "--net", "tap,mac=02:02:03:04:05:06:07");
+	REFUSED("six hex bytes", "run", "-k", "K", "--net", "tap,mac=2:2:3:4:5:6");
+	REFUSED("six hex bytes", "run", "-k", "K", "--net", "tap,mac=02:02:03:04:05:0g");
 	REFUSED("give a file name", "run", "-k", "K", "--disk", ",ro");
 	REFUSED("give a file name", "run", "-k", "K", "--disk", "");
 	REFUSED("--disk", "run", "-k", "K", "--disk");
@@ -239,7 +274,7 @@ TEST(help_covers_every_option)
 {
 	const char *const opts[] = {
 		"--kernel", "--initrd", "--params", "--cpus", "--mem", "--rng", "--disk",
-		"--console",
+		"--console", "--net",
 		"--dtb", "--dump-dtb", "--help", "--version", "Exit status",
 	};
 	const char *const a[] = { "--help", NULL };
