@@ -26,8 +26,6 @@
 #include "virtio.h"
 #include "vm.h"
 
-#define DEFAULT_CONSOLE		"console=ttyAMA0"
-
 /* MemAvailable of /proc/meminfo, in MiB; 0 when unknown */
 static unsigned long host_mem_available(void)
 {
@@ -159,19 +157,6 @@ static void *console_input(void *arg)
 	return NULL;
 }
 
-static char *make_bootargs(const char *params)
-{
-	char *s;
-
-	if (!params)
-		return strdup(DEFAULT_CONSOLE);
-	if (strstr(params, "console="))
-		return strdup(params);
-	if (asprintf(&s, "%s %s", DEFAULT_CONSOLE, params) < 0)
-		return NULL;
-	return s;
-}
-
 static int write_file(const char *path, const void *buf, size_t len)
 {
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -200,18 +185,115 @@ static double now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* Where the guest's images went, for its DTB and its first vCPU */
+struct boot {
+	struct avm_kernel k;
+	struct avm_layout l;
+	uint64_t initrd_len;
+};
+
+/*
+ * The kernel and the initrd, read straight into guest RAM where the
+ * guest will find them (booting.rst). At start and at each reboot.
+ */
+static int load_images(struct avm *vm, const struct avm_opts *o, struct boot *b)
+{
+	int64_t initrd_size = 0;
+	char err[256];
+
+	if (avm_kernel_load(o->kernel, &vm->mem, &b->k, err, sizeof(err))) {
+		avm_err("kernel %s: %s", o->kernel, err);
+		return -1;
+	}
+	if (o->initrd) {
+		initrd_size = avm_file_size(o->initrd, err, sizeof(err));
+		if (initrd_size < 0) {
+			avm_err("initrd %s", err);
+			return -1;
+		}
+		if (!initrd_size) {
+			avm_err("initrd %s: empty file", o->initrd);
+			return -1;
+		}
+	}
+	if (avm_layout(&b->k, vm->ram_base, vm->ram_size, initrd_size, &b->l, err,
+		       sizeof(err))) {
+		avm_err("%s", err);
+		return -1;
+	}
+	b->initrd_len = initrd_size;
+	/* the file's size may have changed since: no more than its place */
+	if (o->initrd &&
+	    avm_load_file(o->initrd, vm->ram + (b->l.initrd - vm->ram_base),
+			  b->l.dtb - b->l.initrd, &b->initrd_len, err, sizeof(err))) {
+		avm_err("initrd %s", err);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The device tree, avm's or the user's (--dtb), into its slot in RAM, or
+ * into the file --dump-dtb names. Fresh seeds each time.
+ */
+static int load_dtb(struct avm *vm, const struct avm_opts *o, const struct boot *b)
+{
+	static uint8_t fdt[AVM_FDT_MAX_SIZE];
+	struct avm_fdt_cfg fcfg = {
+		.ram_base = vm->ram_base, .ram_size = vm->ram_size,
+		.nr_cpus = o->cpus, .mpidr = vm->mpidr,
+		/* verbatim, as QEMU's -append: Linux finds ttyAMA0 in stdout-path */
+		.bootargs = o->params,
+		.initrd_start = b->l.initrd, .initrd_size = b->initrd_len,
+		.stdout_path = "/pl011@9000000",
+		.devs = vm->devs, .nr_devs = vm->nr_devs,
+	};
+	uint8_t *user = NULL;
+	size_t user_len = 0;
+	char err[256];
+	int ret;
+
+	if (getrandom(fcfg.rng_seed, sizeof(fcfg.rng_seed), 0) != sizeof(fcfg.rng_seed) ||
+	    getrandom(&fcfg.kaslr_seed, sizeof(fcfg.kaslr_seed), 0) != sizeof(fcfg.kaslr_seed)) {
+		avm_err("getrandom: %s", strerror(errno));
+		return -1;
+	}
+	if (o->dtb) {
+		user = avm_read_file(o->dtb, AVM_FDT_MAX_SIZE, &user_len, err, sizeof(err));
+		if (!user) {
+			avm_err("--dtb %s", err);
+			return -1;
+		}
+		ret = avm_fdt_adopt(fdt, sizeof(fdt), user, user_len, &fcfg);
+		free(user);
+		if (ret) {
+			avm_err("--dtb %s: not a usable device tree: %s", o->dtb,
+				fdt_strerror(ret));
+			return -1;
+		}
+	} else {
+		ret = avm_fdt_build(fdt, sizeof(fdt), &fcfg);
+		if (ret) {
+			avm_err("device tree: %s", fdt_strerror(ret));
+			return -1;
+		}
+	}
+	if (o->dump_dtb) {
+		if (write_file(o->dump_dtb, fdt, fdt_totalsize(fdt))) {
+			avm_err("--dump-dtb %s: %s", o->dump_dtb, strerror(errno));
+			return -1;
+		}
+		return 0;
+	}
+	memcpy(vm->ram + (b->l.dtb - vm->ram_base), fdt, fdt_totalsize(fdt));
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static struct avm vm = { .dev_fd = -1, .vm_fd = -1 };
-	struct avm_fdt_cfg fcfg = { 0 };
-	struct avm_kernel k;
-	struct avm_layout l;
 	struct avm_opts o;
-	uint8_t *kbuf, *initrd = NULL, *user_dtb = NULL;
-	size_t klen, initrd_len = 0, user_dtb_len = 0;
-	uint64_t ram_size;
-	static uint8_t fdt[AVM_FDT_MAX_SIZE];
-	char err[256], *bootargs;
+	struct boot b;
 	unsigned long avail;
 	unsigned int i;
 	pthread_t input;
@@ -227,7 +309,6 @@ int main(int argc, char **argv)
 	default:
 		return AVM_EXIT_ERROR;
 	}
-	ram_size = (uint64_t)o.mem_mib << 20;
 	avail = host_mem_available();
 	if (!o.dump_dtb && avail && o.mem_mib > avail) {
 		avm_err("--mem %lu: the host has only %lu MiB available", o.mem_mib, avail);
@@ -235,48 +316,13 @@ int main(int argc, char **argv)
 	}
 
 	/* Everything the user gave is checked before anything runs. */
-	kbuf = avm_read_file(o.kernel, ram_size, &klen, err, sizeof(err));
-	if (!kbuf) {
-		avm_err("kernel %s", err);
+	if (avm_ram_alloc(&vm, (uint64_t)o.mem_mib << 20) || load_images(&vm, &o, &b))
 		return AVM_EXIT_ERROR;
-	}
-	if (avm_kernel_parse(kbuf, klen, ram_size, &k, err, sizeof(err))) {
-		avm_err("kernel %s: %s", o.kernel, err);
-		return AVM_EXIT_ERROR;
-	}
-	if (o.initrd) {
-		initrd = avm_read_file(o.initrd, ram_size, &initrd_len, err, sizeof(err));
-		if (!initrd) {
-			avm_err("initrd %s", err);
-			return AVM_EXIT_ERROR;
-		}
-		if (!initrd_len) {
-			avm_err("initrd %s: empty file", o.initrd);
-			return AVM_EXIT_ERROR;
-		}
-	}
-	if (avm_layout(&k, AVM_RAM_BASE, ram_size, initrd_len, &l, err, sizeof(err))) {
-		avm_err("%s", err);
-		return AVM_EXIT_ERROR;
-	}
-	if (o.dtb) {
-		user_dtb = avm_read_file(o.dtb, AVM_FDT_MAX_SIZE, &user_dtb_len, err,
-					 sizeof(err));
-		if (!user_dtb) {
-			avm_err("--dtb %s", err);
-			return AVM_EXIT_ERROR;
-		}
-	}
 	/* What the host can do: the module's vCPU limit and address space */
-	if (!o.dump_dtb && avm_vm_open(&vm, o.cpus, ram_size))
+	if (!o.dump_dtb && avm_vm_open(&vm, o.cpus, vm.ram_size))
 		return AVM_EXIT_ERROR;
 	if (o.cpus > AVM_MAX_CPUS) {
 		avm_err("--cpus %lu: avm supports at most %d vCPUs", o.cpus, AVM_MAX_CPUS);
-		return AVM_EXIT_ERROR;
-	}
-	bootargs = make_bootargs(o.params);
-	if (!bootargs) {
-		avm_err("out of memory");
 		return AVM_EXIT_ERROR;
 	}
 
@@ -292,53 +338,15 @@ int main(int argc, char **argv)
 		avm_err("cannot create the devices");
 		return AVM_EXIT_ERROR;
 	}
-	if (add_virtio_devices(&vm, &o))
+	if (add_virtio_devices(&vm, &o) || load_dtb(&vm, &o, &b))
 		return AVM_EXIT_ERROR;
-	fcfg.ram_base = AVM_RAM_BASE;
-	fcfg.ram_size = ram_size;
-	fcfg.nr_cpus = o.cpus;
-	fcfg.mpidr = vm.mpidr;
-	fcfg.bootargs = bootargs;
-	fcfg.initrd_start = l.initrd;
-	fcfg.initrd_size = initrd_len;
-	fcfg.stdout_path = "/pl011@9000000";
-	fcfg.devs = vm.devs;
-	fcfg.nr_devs = vm.nr_devs;
-	if (getrandom(fcfg.rng_seed, sizeof(fcfg.rng_seed), 0) != sizeof(fcfg.rng_seed) ||
-	    getrandom(&fcfg.kaslr_seed, sizeof(fcfg.kaslr_seed), 0) != sizeof(fcfg.kaslr_seed)) {
-		avm_err("getrandom: %s", strerror(errno));
-		return AVM_EXIT_ERROR;
-	}
-	if (user_dtb)
-		ret = avm_fdt_adopt(fdt, sizeof(fdt), user_dtb, user_dtb_len, &fcfg);
-	else
-		ret = avm_fdt_build(fdt, sizeof(fdt), &fcfg);
-	if (ret) {
-		if (user_dtb)
-			avm_err("--dtb %s: not a usable device tree: %s", o.dtb, fdt_strerror(ret));
-		else
-			avm_err("device tree: %s", fdt_strerror(ret));
-		return AVM_EXIT_ERROR;
-	}
-	if (o.dump_dtb) {
-		if (write_file(o.dump_dtb, fdt, fdt_totalsize(fdt))) {
-			avm_err("--dump-dtb %s: %s", o.dump_dtb, strerror(errno));
-			return AVM_EXIT_ERROR;
-		}
+	if (o.dump_dtb)
 		return AVM_EXIT_OFF;
-	}
 
-	/* The VM: avcpu's side, then the guest's memory image. */
+	/* The VM: avcpu's side of it, on the RAM loaded above. */
 	vm.nr_cpus = 0;
-	if (avm_vm_create(&vm, o.cpus, ram_size))
+	if (avm_vm_create(&vm, o.cpus))
 		return AVM_EXIT_ERROR;
-	memcpy(vm.ram + (l.kernel - AVM_RAM_BASE), k.data, k.size);
-	if (initrd)
-		memcpy(vm.ram + (l.initrd - AVM_RAM_BASE), initrd, initrd_len);
-	memcpy(vm.ram + (l.dtb - AVM_RAM_BASE), fdt, fdt_totalsize(fdt));
-	free(k.data);
-	free(initrd);
-	free(user_dtb);
 	if (gic_reset(vm.gic))
 		return AVM_EXIT_ERROR;
 
@@ -352,12 +360,12 @@ int main(int argc, char **argv)
 	if (!vm.console && pthread_create(&input, NULL, console_input, &vm) == 0)
 		pthread_detach(input);
 	if (getenv("AVM_DEBUG"))
-		avm_warn("%s%s at 0x%llx, initrd 0x%llx (%zu bytes), dtb 0x%llx, %lu vCPUs, %lu MiB",
-			 k.format == AVM_KERNEL_IMAGE ? "Image" : "raw binary",
-			 k.gzip ? " (gzip)" : "", (unsigned long long)l.kernel,
-			 (unsigned long long)l.initrd, initrd_len,
-			 (unsigned long long)l.dtb, o.cpus, o.mem_mib);
-	if (avm_vm_start(&vm, l.kernel, l.dtb)) {
+		avm_warn("%s%s at 0x%llx, initrd 0x%llx (%llu bytes), dtb 0x%llx, %lu vCPUs, %lu MiB",
+			 b.k.format == AVM_KERNEL_IMAGE ? "Image" : "raw binary",
+			 b.k.gzip ? " (gzip)" : "", (unsigned long long)b.l.kernel,
+			 (unsigned long long)b.l.initrd, (unsigned long long)b.initrd_len,
+			 (unsigned long long)b.l.dtb, o.cpus, o.mem_mib);
+	if (avm_vm_start(&vm, b.l.kernel, b.l.dtb)) {
 		avm_vm_wait(&vm);
 		return AVM_EXIT_ERROR;
 	}

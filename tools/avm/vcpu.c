@@ -304,8 +304,6 @@ int avm_vm_start(struct avm *vm, uint64_t entry, uint64_t x0)
 		if (CPU_ISSET(c, &allowed))
 			cpus[nr_host++] = c;
 
-	pthread_mutex_init(&vm->lock, NULL);
-	pthread_cond_init(&vm->cond, NULL);
 	if (ioctl(vm->vcpus[0].fd, AVCPU_SETUP, &setup)) {
 		avm_err("vCPU 0: SETUP: %s", strerror(errno));
 		return -1;

@@ -72,13 +72,11 @@ int avm_vm_open(struct avm *vm, unsigned int nr_cpus, uint64_t ram_size)
 	return 0;
 }
 
-int avm_vm_create(struct avm *vm, unsigned int nr_cpus, uint64_t ram_size)
+int avm_ram_alloc(struct avm *vm, uint64_t ram_size)
 {
-	struct avcpu_mem_region region = { 0 };
-	unsigned int i;
-
 	vm->ram_base = AVM_RAM_BASE;
 	vm->ram_size = ram_size;
+	/* pages come when first touched: by the loader, or by the guest */
 	vm->ram = mmap(NULL, ram_size, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (vm->ram == MAP_FAILED) {
@@ -90,19 +88,28 @@ int avm_vm_create(struct avm *vm, unsigned int nr_cpus, uint64_t ram_size)
 	vm->mem = (struct avm_mem){
 		.host = vm->ram, .base = vm->ram_base, .size = ram_size,
 	};
+	return 0;
+}
+
+int avm_vm_create(struct avm *vm, unsigned int nr_cpus)
+{
+	struct avcpu_mem_region region = { 0 };
+	unsigned int i;
 
 	vm->vm_fd = ioctl(vm->dev_fd, AVCPU_CREATE_VM, 0);
 	if (vm->vm_fd < 0) {
 		avm_err("CREATE_VM: %s", strerror(errno));
 		return -1;
 	}
+	pthread_mutex_init(&vm->lock, NULL);
+	pthread_cond_init(&vm->cond, NULL);
 	if (ioctl(vm->vm_fd, AVCPU_SET_NR_IRQS, AVM_NR_IRQS)) {
 		avm_err("SET_NR_IRQS: %s", strerror(errno));
 		return -1;
 	}
 	region.slot = 0;
 	region.guest_phys_addr = vm->ram_base;
-	region.memory_size = ram_size;
+	region.memory_size = vm->ram_size;
 	region.userspace_addr = (uintptr_t)vm->ram;
 	if (ioctl(vm->vm_fd, AVCPU_SET_MEMORY_REGION, &region)) {
 		avm_err("SET_MEMORY_REGION: %s", strerror(errno));

@@ -67,8 +67,10 @@ struct avm {
 
 /* Open /dev/avcpu; check @nr_cpus and @ram_size against what it can do. */
 int avm_vm_open(struct avm *vm, unsigned int nr_cpus, uint64_t ram_size);
-/* Then create the VM, its RAM and @nr_cpus vCPUs. */
-int avm_vm_create(struct avm *vm, unsigned int nr_cpus, uint64_t ram_size);
+/* Guest RAM, in avm: the loader fills it before the VM exists. */
+int avm_ram_alloc(struct avm *vm, uint64_t ram_size);
+/* Then create the VM on that RAM, and @nr_cpus vCPUs. */
+int avm_vm_create(struct avm *vm, unsigned int nr_cpus);
 void avm_vm_destroy(struct avm *vm);
 int avm_add_device(struct avm *vm, struct avm_dev *dev);
 /* The index in vm->devs of the device whose range holds the access, or -1 */
