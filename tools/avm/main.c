@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -23,6 +24,7 @@
 #include "loader.h"
 #include "options.h"
 #include "pl011.h"
+#include "term.h"
 #include "virtio.h"
 #include "vm.h"
 
@@ -106,13 +108,14 @@ static int add_virtio_devices(struct avm *vm, const struct avm_opts *o)
 	    add_virtio(vm, virtio_rng_create(&env, vm->nr_virtio, err, sizeof(err)), err))
 		return -1;
 	if (o->console == AVM_CONSOLE_VIRTIO) {
-		struct winsize ws = { 0 };
+		unsigned int cols = 0, rows = 0;
 
 		/* a terminal's size for the guest (F_SIZE), when there is one */
-		if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws))
-			ws.ws_col = ws.ws_row = 0;
-		vm->console = virtio_console_create(&env, vm->nr_virtio, STDIN_FILENO,
-						    STDOUT_FILENO, ws.ws_col, ws.ws_row,
+		if (isatty(STDIN_FILENO))
+			term_size(STDIN_FILENO, &cols, &rows);
+		/* its input comes when the guest runs (start_input()) */
+		vm->console = virtio_console_create(&env, vm->nr_virtio, -1,
+						    STDOUT_FILENO, cols, rows,
 						    err, sizeof(err));
 		if (add_virtio(vm, vm->console, err))
 			return -1;
@@ -134,14 +137,14 @@ static void destroy_virtio_devices(struct avm *vm)
 		virtio_destroy(vm->virtio[--vm->nr_virtio]);
 }
 
-/* stdin to the UART's receive FIFO, as long as there is input */
-static void *console_input(void *arg)
+/* Bytes from @fd to the UART's receive FIFO, as long as there are any */
+static void *uart_input(void *arg)
 {
 	struct avm *vm = arg;
 	uint8_t buf[64];
 
 	for (;;) {
-		ssize_t n = read(STDIN_FILENO, buf, sizeof(buf));
+		ssize_t n = read(vm->uart_in, buf, sizeof(buf));
 		size_t done = 0;
 
 		if (n < 0 && errno == EINTR)
@@ -155,6 +158,113 @@ static void *console_input(void *arg)
 		}
 	}
 	return NULL;
+}
+
+/* All of @buf down @fd; false when its reader is gone */
+static bool write_all(int fd, const uint8_t *buf, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, buf, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return false;
+		buf += n;
+		len -= n;
+	}
+	return true;
+}
+
+/*
+ * A terminal on stdin (raw, term.c): its bytes, the escape taken out,
+ * down @vm->term_out to whoever owns the console (the PL011's reader or
+ * the virtio console), so Ctrl-A x is seen even when the guest reads
+ * nothing (until 64 KiB, a pipe's worth, wait). A window size change
+ * goes to the virtio console.
+ */
+static void *term_input(void *arg)
+{
+	struct avm *vm = arg;
+	int winch = vm->console ? term_winch_fd() : -1;
+	uint8_t buf[64], out[sizeof(buf) + 1];
+	struct term_esc esc = { 0 };
+
+	for (;;) {
+		struct pollfd p[2] = {
+			{ .fd = STDIN_FILENO, .events = POLLIN },
+			{ .fd = winch, .events = POLLIN },
+		};
+		unsigned int cols, rows;
+		bool quit;
+		ssize_t n;
+
+		if (poll(p, winch >= 0 ? 2 : 1, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (winch >= 0 && (p[1].revents & POLLIN)) {
+			while (read(winch, buf, sizeof(buf)) > 0)
+				;
+			if (!term_size(STDIN_FILENO, &cols, &rows))
+				virtio_console_resize(vm->console, cols, rows);
+		}
+		if (!p[0].revents)
+			continue;
+		n = read(STDIN_FILENO, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		n = term_filter(&esc, buf, n, out, &quit);
+		if (!write_all(vm->term_out, out, n))
+			break;
+		if (quit) {
+			avm_vm_quit(vm);
+			break;
+		}
+	}
+	close(vm->term_out);
+	return NULL;
+}
+
+/*
+ * Who reads stdin: the virtio console if there is one, else the PL011;
+ * through term_input() when stdin is a terminal (raw, with the escape).
+ * 0, or -1 with a message.
+ */
+static int start_input(struct avm *vm)
+{
+	int tty = term_raw(STDIN_FILENO), in = STDIN_FILENO, pipefd[2];
+	pthread_t t;
+
+	if (tty < 0)
+		return -1;
+	if (tty) {
+		if (pipe2(pipefd, O_CLOEXEC)) {
+			avm_err("pipe: %s", strerror(errno));
+			return -1;
+		}
+		in = pipefd[0];
+		vm->term_out = pipefd[1];
+		if (pthread_create(&t, NULL, term_input, vm)) {
+			avm_err("cannot start the terminal's thread");
+			return -1;
+		}
+		pthread_detach(t);
+	}
+	if (vm->console) {
+		virtio_console_set_input(vm->console, in);
+		return 0;
+	}
+	vm->uart_in = in;
+	if (pthread_create(&t, NULL, uart_input, vm)) {
+		avm_err("cannot start the console's input thread");
+		return -1;
+	}
+	pthread_detach(t);
+	return 0;
 }
 
 static int write_file(const char *path, const void *buf, size_t len)
@@ -296,7 +406,6 @@ int main(int argc, char **argv)
 	struct boot b;
 	unsigned long avail;
 	unsigned int i;
-	pthread_t input;
 	double t0 = now();
 	int ret;
 
@@ -356,9 +465,8 @@ int main(int argc, char **argv)
 			return AVM_EXIT_ERROR;
 		}
 	}
-	/* stdin is the virtio console's, if there is one */
-	if (!vm.console && pthread_create(&input, NULL, console_input, &vm) == 0)
-		pthread_detach(input);
+	if (start_input(&vm))
+		return AVM_EXIT_ERROR;
 	if (getenv("AVM_DEBUG"))
 		avm_warn("%s%s at 0x%llx, initrd 0x%llx (%llu bytes), dtb 0x%llx, %lu vCPUs, %lu MiB",
 			 b.k.format == AVM_KERNEL_IMAGE ? "Image" : "raw binary",

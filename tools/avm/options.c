@@ -43,6 +43,9 @@ void avm_usage(FILE *f)
 		"  -h, --help           this text\n"
 		"      --version        avm's version\n"
 		"\n"
+		"A terminal on stdin is the guest's (raw mode): Ctrl-A x quits avm,\n"
+		"Ctrl-A Ctrl-A sends one Ctrl-A.\n"
+		"\n"
 		"Exit status: 0 the guest powered off; 1 bad input or a host error;\n"
 		"2 the guest asked for a reset; 3 the guest cannot go on (crash).\n",
 		AVM_DEFAULT_MEM_MIB);

@@ -282,6 +282,14 @@ void avm_vm_end(struct avm *vm, int code)
 	pthread_mutex_unlock(&vm->lock);
 }
 
+void avm_vm_quit(struct avm *vm)
+{
+	pthread_mutex_lock(&vm->lock);
+	vm->quit = true;
+	pthread_mutex_unlock(&vm->lock);
+	avm_vm_end(vm, AVM_EXIT_OFF);
+}
+
 int avm_vm_start(struct avm *vm, uint64_t entry, uint64_t x0)
 {
 	struct avcpu_setup setup = { .entry = entry, .x0 = x0 };

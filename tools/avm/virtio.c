@@ -65,7 +65,7 @@ void virtio_needs_reset(struct virtio_dev *vd, const char *why)
 	pthread_mutex_unlock(&vd->lock);
 }
 
-static void kick(struct virtio_dev *vd)
+void virtio_kick(struct virtio_dev *vd)
 {
 	uint64_t one = 1;
 
@@ -160,7 +160,7 @@ static void write_status(struct virtio_dev *vd, uint32_t val)
 	vd->status = val | (vd->status & STATUS_DEVICE);
 	/* buffers the driver queued before DRIVER_OK wait for the device now */
 	if (added & VIRTIO_CONFIG_S_DRIVER_OK)
-		kick(vd);
+		virtio_kick(vd);
 }
 
 /* Lock held: QueueReady (spec 4.2.2.3: written after the queue's fields) */
@@ -284,7 +284,7 @@ static void write_reg(struct virtio_dev *vd, uint64_t off, uint32_t val)
 	case VIRTIO_MMIO_QUEUE_NOTIFY:
 		/* the vCPU only wakes the device's thread (Documentation/vmm.rst) */
 		if (val < vd->ops->nr_queues && running(vd))
-			kick(vd);
+			virtio_kick(vd);
 		break;
 	case VIRTIO_MMIO_INTERRUPT_ACK:
 		vd->isr &= ~val;
@@ -526,7 +526,7 @@ void virtio_stop(struct virtio_dev *vd)
 	if (!vd->thread_started)
 		return;
 	__atomic_store_n(&vd->stop, true, __ATOMIC_RELEASE);
-	kick(vd);
+	virtio_kick(vd);
 	pthread_join(vd->thread, NULL);
 	vd->thread_started = false;
 	vd->stop = false;

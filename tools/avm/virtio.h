@@ -202,6 +202,8 @@ void virtio_push(struct virtio_dev *vd, unsigned int q,
 /* Change @len bytes of config space at @off and tell the driver. */
 void virtio_config_update(struct virtio_dev *vd, size_t off, const void *data,
 			  size_t len);
+/* Wake the I/O thread (something besides the guest changed) */
+void virtio_kick(struct virtio_dev *vd);
 /* The driver broke the rules: DEVICE_NEEDS_RESET, and say why once. */
 void virtio_needs_reset(struct virtio_dev *vd, const char *why);
 
@@ -221,6 +223,8 @@ struct virtio_dev *virtio_console_create(const struct virtio_env *env,
 					 unsigned int cols, unsigned int rows,
 					 char *err, size_t errlen);
 void virtio_console_resize(struct virtio_dev *vd, unsigned int cols, unsigned int rows);
+/* Where the console's input comes from (before: none) */
+void virtio_console_set_input(struct virtio_dev *vd, int in_fd);
 /*
  * A network device on @fd (taken over, made non-blocking): one frame per
  * read or write behind a 12-byte virtio_net_hdr_v1, as a tap from

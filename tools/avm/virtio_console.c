@@ -68,12 +68,18 @@ static void console_tx(struct virtio_console *con)
 	}
 }
 
+/* The input, or -1 (set from another thread before the guest runs) */
+static int input_fd(struct virtio_console *con)
+{
+	return __atomic_load_n(&con->in_fd, __ATOMIC_ACQUIRE);
+}
+
 /* Is input waiting right now? */
 static bool input_ready(struct virtio_console *con)
 {
-	struct pollfd p = { .fd = con->in_fd, .events = POLLIN };
+	struct pollfd p = { .fd = input_fd(con), .events = POLLIN };
 
-	return con->in_fd >= 0 && poll(&p, 1, 0) == 1;
+	return p.fd >= 0 && poll(&p, 1, 0) == 1;
 }
 
 static void console_rx(struct virtio_console *con)
@@ -82,7 +88,7 @@ static void console_rx(struct virtio_console *con)
 
 	while (input_ready(con) && virtio_pop(&con->vd, RXQ, c) > 0) {
 		/* one read: what is there now, no waiting for more */
-		ssize_t n = readv(con->in_fd, c->iov + c->nr_out, c->nr_in);
+		ssize_t n = readv(input_fd(con), c->iov + c->nr_out, c->nr_in);
 
 		if (n > 0) {
 			virtio_push(&con->vd, RXQ, c, n);
@@ -94,7 +100,7 @@ static void console_rx(struct virtio_console *con)
 		/* end of input (or it failed): the guest just gets no more */
 		if (n < 0)
 			avm_warn("%s: input: %s", con->vd.name, strerror(errno));
-		con->in_fd = -1;
+		__atomic_store_n(&con->in_fd, -1, __ATOMIC_RELEASE);
 	}
 }
 
@@ -111,10 +117,12 @@ static int console_poll_fd(struct virtio_dev *vd, short *events)
 {
 	struct virtio_console *con = container_of(vd, struct virtio_console, vd);
 
-	if (con->in_fd < 0 || !virtio_has_avail(vd, RXQ))
+	int fd = input_fd(con);
+
+	if (fd < 0 || !virtio_has_avail(vd, RXQ))
 		return -1;
 	*events = POLLIN;
-	return con->in_fd;
+	return fd;
 }
 
 static void console_destroy(struct virtio_dev *vd)
@@ -159,6 +167,15 @@ struct virtio_dev *virtio_console_create(const struct virtio_env *env,
 		return NULL;
 	}
 	return &con->vd;
+}
+
+void virtio_console_set_input(struct virtio_dev *vd, int in_fd)
+{
+	struct virtio_console *con = container_of(vd, struct virtio_console, vd);
+
+	__atomic_store_n(&con->in_fd, in_fd, __ATOMIC_RELEASE);
+	/* the I/O thread waits on it from its next round */
+	virtio_kick(vd);
 }
 
 void virtio_console_resize(struct virtio_dev *vd, unsigned int cols, unsigned int rows)

@@ -55,10 +55,13 @@ struct avm {
 	struct virtio_dev *virtio[AVM_VIRTIO_MAX];	/* transport n */
 	unsigned int nr_virtio;
 	struct virtio_dev *console;	/* the virtio console, if any */
+	int uart_in;			/* what the PL011 receives */
+	int term_out;			/* the terminal's bytes, filtered */
 
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	bool ended;			/* lock */
+	bool quit;			/* lock: the user said Ctrl-A x */
 	int exit_code;			/* lock */
 	unsigned int warned_mmio;
 	unsigned int warned_hvc;
@@ -85,6 +88,8 @@ int avm_vm_start(struct avm *vm, uint64_t entry, uint64_t x0);
 int avm_vm_wait(struct avm *vm);
 /* End the VM with @code (the first caller wins) and stop every vCPU. */
 void avm_vm_end(struct avm *vm, int code);
+/* The user asked to quit: end with AVM_EXIT_OFF, and no reboot after. */
+void avm_vm_quit(struct avm *vm);
 /* One line of exit counts on stderr (AVM_DEBUG) */
 void avm_vm_print_stats(struct avm *vm, double seconds);
 

@@ -273,6 +273,39 @@ TEST_F(con, end_of_input)
 	EXPECT_EQ(0, vdrv_rd(&self->d, VIRTIO_MMIO_STATUS));
 }
 
+/* Input given later (avm: when the guest is about to run) */
+TEST(input_set_later)
+{
+	struct virtio_env env;
+	struct virtio_dev *vd;
+	uint32_t id, len;
+	struct vdrv d;
+	char err[128];
+	uint64_t buf;
+	int in[2];
+
+	ASSERT_EQ(0, pipe(in));
+	ASSERT_EQ(0, vdrv_init(&d));
+	env = vdrv_env(&d);
+	vd = virtio_console_create(&env, 0, -1, 1, 0, 0, err, sizeof(err));
+	ASSERT_NE(NULL, vd);
+	d.dev = virtio_avm_dev(vd);
+	ASSERT_EQ(0, virtio_start(vd));
+	buf = vdrv_alloc(&d, 4096, 4096);
+	ASSERT_EQ(RUNNING, vdrv_setup(&d, V1, 2, 16));
+	ASSERT_EQ(2, write(in[1], "hi", 2));
+	give_rx(&d, buf, 64);
+	sleep_ms(50);
+	EXPECT_FALSE(vdrv_used_pending(&d, RXQ));
+	virtio_console_set_input(vd, in[0]);
+	ASSERT_EQ(0, vdrv_wait_used(&d, RXQ, &id, &len));
+	EXPECT_EQ(2, len);
+	virtio_destroy(vd);
+	vdrv_fini(&d);
+	close(in[0]);
+	close(in[1]);
+}
+
 /* A terminal's size (5.3.4), and a resize as a config change */
 TEST(terminal_size)
 {
