@@ -52,8 +52,9 @@
 /* Exit status of avm (Documentation/vmm.rst, "Exit status"). */
 #define AVM_EXIT_OFF		0	/* the guest called PSCI SYSTEM_OFF */
 #define AVM_EXIT_ERROR		1	/* bad input or a host-side error */
-#define AVM_EXIT_RESET		2	/* the guest called PSCI SYSTEM_RESET */
+#define AVM_EXIT_RESET		2	/* SYSTEM_RESET, with --no-reboot */
 #define AVM_EXIT_CRASH		3	/* the guest cannot go on */
+#define AVM_EXIT_CPUS_OFF	4	/* every vCPU called PSCI CPU_OFF */
 
 /*
  * An emulated device: one MMIO range, its handlers and its device-tree

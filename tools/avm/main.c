@@ -399,6 +399,31 @@ static int load_dtb(struct avm *vm, const struct avm_opts *o, const struct boot 
 	return 0;
 }
 
+/*
+ * PSCI SYSTEM_RESET: the board as at power on (devices reset, the kernel,
+ * initrd and DTB loaded again from their files), vCPU 0 at the kernel's
+ * entry, the others off. AVM_EXIT_RESET to go on; AVM_EXIT_OFF when the
+ * user quit meanwhile; AVM_EXIT_ERROR.
+ */
+static int reboot(struct avm *vm, const struct avm_opts *o, struct boot *b)
+{
+	unsigned int i;
+
+	/* devices first: no device thread writes guest RAM after this */
+	for (i = 0; i < vm->nr_virtio; i++)
+		virtio_reset(vm->virtio[i]);
+	pl011_reset(vm->uart);
+	if (gic_reset(vm->gic) || load_images(vm, o, b) || load_dtb(vm, o, b))
+		return AVM_EXIT_ERROR;
+	avm_cache_sync(b->k.data, b->k.size);
+	if (b->initrd_len)
+		avm_cache_sync(vm->ram + (b->l.initrd - vm->ram_base), b->initrd_len);
+	avm_cache_sync(vm->ram + (b->l.dtb - vm->ram_base), AVM_FDT_MAX_SIZE);
+	if (getenv("AVM_DEBUG"))
+		avm_warn("the guest asked for a reset: booting it again");
+	return avm_vm_restart(vm) ? AVM_EXIT_OFF : AVM_EXIT_RESET;
+}
+
 int main(int argc, char **argv)
 {
 	static struct avm vm = { .dev_fd = -1, .vm_fd = -1 };
@@ -473,11 +498,18 @@ int main(int argc, char **argv)
 			 b.k.gzip ? " (gzip)" : "", (unsigned long long)b.l.kernel,
 			 (unsigned long long)b.l.initrd, (unsigned long long)b.initrd_len,
 			 (unsigned long long)b.l.dtb, o.cpus, o.mem_mib);
-	if (avm_vm_start(&vm, b.l.kernel, b.l.dtb)) {
-		avm_vm_wait(&vm);
-		return AVM_EXIT_ERROR;
+	for (;;) {
+		if (avm_vm_start(&vm, b.l.kernel, b.l.dtb)) {
+			avm_vm_wait(&vm);
+			return AVM_EXIT_ERROR;
+		}
+		ret = avm_vm_wait(&vm);
+		if (ret != AVM_EXIT_RESET || o.no_reboot)
+			break;
+		ret = reboot(&vm, &o, &b);
+		if (ret != AVM_EXIT_RESET)
+			break;
 	}
-	ret = avm_vm_wait(&vm);
 	if (getenv("AVM_DEBUG")) {
 		avm_warn("guest ended with status %d", ret);
 		avm_vm_print_stats(&vm, now() - t0);

@@ -38,6 +38,8 @@ void avm_usage(FILE *f)
 		"                       where stdin goes: the PL011 (default) or a virtio\n"
 		"                       console (hvc0: say console=hvc0 in --params); the\n"
 		"                       PL011 still prints either way\n"
+		"      --no-reboot      a guest's reboot (PSCI SYSTEM_RESET) ends avm, status 2\n"
+		"                       (default: avm boots the guest again)\n"
 		"      --dtb FILE       use this device tree (its /chosen is updated)\n"
 		"      --dump-dtb FILE  write the device tree to FILE and exit\n"
 		"  -h, --help           this text\n"
@@ -46,8 +48,9 @@ void avm_usage(FILE *f)
 		"A terminal on stdin is the guest's (raw mode): Ctrl-A x quits avm,\n"
 		"Ctrl-A Ctrl-A sends one Ctrl-A.\n"
 		"\n"
-		"Exit status: 0 the guest powered off; 1 bad input or a host error;\n"
-		"2 the guest asked for a reset; 3 the guest cannot go on (crash).\n",
+		"Exit status: 0 the guest powered off (or Ctrl-A x); 1 bad input or a host\n"
+		"error; 2 the guest rebooted, with --no-reboot; 3 the guest cannot go on\n"
+		"(crash); 4 every vCPU turned itself off (PSCI CPU_OFF).\n",
 		AVM_DEFAULT_MEM_MIB);
 }
 
@@ -157,7 +160,7 @@ static int check_opts(const struct avm_opts *o)
 enum avm_parse avm_parse_args(int argc, char **argv, struct avm_opts *o)
 {
 	enum { OPT_DTB = 256, OPT_DUMP_DTB, OPT_VERSION, OPT_RNG, OPT_DISK,
-	       OPT_CONSOLE, OPT_NET };
+	       OPT_CONSOLE, OPT_NET, OPT_NO_REBOOT };
 	static const uint8_t default_mac[6] = AVM_DEFAULT_MAC;
 	static const struct option longopts[] = {
 		{ "kernel", required_argument, NULL, 'k' },
@@ -169,6 +172,7 @@ enum avm_parse avm_parse_args(int argc, char **argv, struct avm_opts *o)
 		{ "disk", required_argument, NULL, OPT_DISK },
 		{ "console", required_argument, NULL, OPT_CONSOLE },
 		{ "net", required_argument, NULL, OPT_NET },
+		{ "no-reboot", no_argument, NULL, OPT_NO_REBOOT },
 		{ "dtb", required_argument, NULL, OPT_DTB },
 		{ "dump-dtb", required_argument, NULL, OPT_DUMP_DTB },
 		{ "help", no_argument, NULL, 'h' },
@@ -225,6 +229,9 @@ enum avm_parse avm_parse_args(int argc, char **argv, struct avm_opts *o)
 		case OPT_DISK:
 			if (parse_disk(o, optarg))
 				return AVM_PARSE_ERROR;
+			break;
+		case OPT_NO_REBOOT:
+			o->no_reboot = true;
 			break;
 		case OPT_NET:
 			memcpy(o->mac, default_mac, sizeof(o->mac));

@@ -37,6 +37,7 @@ struct avm_opts {
 	unsigned long cpus;
 	unsigned long mem_mib;
 	bool rng;
+	bool no_reboot;			/* SYSTEM_RESET ends avm (status 2) */
 	enum avm_console console;
 	bool net;			/* --net tap */
 	char tap[IFNAMSIZ];		/* its name; "": the kernel's choice */

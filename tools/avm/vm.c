@@ -191,3 +191,27 @@ int avm_find_device(struct avm *vm, uint64_t addr, unsigned int len)
 	}
 	return -1;
 }
+
+/*
+ * What avm wrote into guest RAM at a reboot: the guest starts with its
+ * MMU and caches off and reads memory, not avm's cache lines; avcpu
+ * cleans a page only when it first maps it (Arm ARM D7.5.9, data and
+ * instruction cache maintenance; Linux lets EL0 do this, SCTLR_EL1.UCI).
+ */
+void avm_cache_sync(const void *p, size_t len)
+{
+	uintptr_t start = (uintptr_t)p, end = start + len, a;
+	uint64_t ctr;
+	size_t dline, iline;
+
+	__asm__ __volatile__("mrs %0, ctr_el0" : "=r"(ctr));
+	/* CTR_EL0.DminLine and IminLine: log2 of the words in a line */
+	dline = 4UL << ((ctr >> 16) & 0xf);
+	iline = 4UL << (ctr & 0xf);
+	for (a = start & ~(dline - 1); a < end; a += dline)
+		__asm__ __volatile__("dc civac, %0" : : "r"(a) : "memory");
+	__asm__ __volatile__("dsb sy" : : : "memory");
+	for (a = start & ~(iline - 1); a < end; a += iline)
+		__asm__ __volatile__("ic ivau, %0" : : "r"(a) : "memory");
+	__asm__ __volatile__("dsb sy\n\tisb" : : : "memory");
+}

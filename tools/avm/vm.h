@@ -82,6 +82,13 @@ int avm_find_device(struct avm *vm, uint64_t addr, unsigned int len);
 /* The GIC's way to the vCPUs' interrupt state (SET/GET/INJECT_IRQ) */
 extern const struct avm_irq_ops avm_vcpu_irq_ops;
 
+/*
+ * After avm_vm_wait(), for a reboot: every vCPU off and unbound, ready
+ * for avm_vm_start() again; -1 if the user asked to quit meanwhile.
+ */
+int avm_vm_restart(struct avm *vm);
+/* Clean @len bytes at @p to the point of coherency, the I-cache too. */
+void avm_cache_sync(const void *p, size_t len);
 /* Start vCPU 0 at @entry with x0 = @x0, then every vCPU thread. */
 int avm_vm_start(struct avm *vm, uint64_t entry, uint64_t x0);
 /* Wait for the guest to end; its exit status (AVM_EXIT_*). */

@@ -102,6 +102,8 @@ TEST(defaults)
 	EXPECT_FALSE(p.o.rng);
 	EXPECT_EQ(0, p.o.nr_disks);
 	EXPECT_EQ(AVM_CONSOLE_SERIAL, p.o.console);
+	EXPECT_FALSE(p.o.no_reboot);
+	EXPECT_FALSE(p.o.net);
 	EXPECT_STREQ("", p.err);
 }
 
@@ -194,7 +196,7 @@ TEST(every_option)
 {
 	const char *const a[] = {
 		"run", "-k", "K", "-i", "I", "-p", "a b c", "-c", "4", "-m", "512",
-		"--rng", "--dtb", "D", "--dump-dtb", "O", "--disk", "x", NULL,
+		"--rng", "--dtb", "D", "--dump-dtb", "O", "--disk", "x", "--no-reboot", NULL,
 	};
 	struct parsed p;
 
@@ -209,6 +211,7 @@ TEST(every_option)
 	EXPECT_STREQ("D", p.o.dtb);
 	EXPECT_STREQ("O", p.o.dump_dtb);
 	EXPECT_EQ(1, p.o.nr_disks);
+	EXPECT_TRUE(p.o.no_reboot);
 }
 
 /* Parsing twice starts over (getopt's state) */
@@ -251,6 +254,7 @@ TEST(bad_inputs)
 	REFUSED("six hex bytes", "run", "-k", "K", "--net", "tap,mac=02:02:03:04:05:06:07");
 	REFUSED("six hex bytes", "run", "-k", "K", "--net", "tap,mac=2:2:3:4:5:6");
 	REFUSED("six hex bytes", "run", "-k", "K", "--net", "tap,mac=02:02:03:04:05:0g");
+	REFUSED("--no-reboot", "run", "-k", "K", "--no-reboot=1");
 	REFUSED("give a file name", "run", "-k", "K", "--disk", ",ro");
 	REFUSED("give a file name", "run", "-k", "K", "--disk", "");
 	REFUSED("--disk", "run", "-k", "K", "--disk");
@@ -274,7 +278,7 @@ TEST(help_covers_every_option)
 {
 	const char *const opts[] = {
 		"--kernel", "--initrd", "--params", "--cpus", "--mem", "--rng", "--disk",
-		"--console", "--net",
+		"--console", "--net", "--no-reboot", "Ctrl-A x",
 		"--dtb", "--dump-dtb", "--help", "--version", "Exit status",
 	};
 	const char *const a[] = { "--help", NULL };
