@@ -67,7 +67,7 @@ asm(
 "	hvc	#0\n"
 "	b	.\n"
 "mmio_guest_end:\n"
-/* SYSTEM_RESET: avm's exit status 2 */
+/* SYSTEM_RESET: avm's exit status 2 with --no-reboot */
 "	.globl	reset_guest_start, reset_guest_end\n"
 "reset_guest_start:\n"
 "	mov	x4, #0x09000000\n"
@@ -395,7 +395,8 @@ static void check_linux_boot(struct __test_metadata *_metadata,
 	const char *argv[] = {
 		"run", "--kernel", kernel, "--initrd", guest_file("initrd.cpio.gz"),
 		"--cpus", cpus, "--mem", "256",
-		"--params", "console=ttyAMA0 panic=-1", NULL,
+		/* a panic (panic=-1) fails at once instead of booting again */
+		"--params", "console=ttyAMA0 panic=-1", "--no-reboot", NULL,
 	};
 	struct avm_result r;
 	char want[64];
@@ -464,7 +465,7 @@ TEST_F_TIMEOUT(avm, linux_console_input, BOOT_TIMEOUT_S + 30)
 	const char *argv[] = {
 		"run", "--kernel", guest_file("Image"),
 		"--initrd", guest_file("initrd.cpio.gz"), "--cpus", "2",
-		"--params", "console=ttyAMA0 panic=-1 quiet avm_echo=1", NULL,
+		"--params", "console=ttyAMA0 panic=-1 quiet avm_echo=1", "--no-reboot", NULL,
 	};
 	struct avm_result r;
 
@@ -564,7 +565,9 @@ TEST(system_reset_exit_status)
 	bin = raw_guest("reset", reset_guest_start, reset_guest_end);
 	ASSERT_NE(NULL, bin);
 	{
-		const char *argv[] = { "run", "--kernel", bin, "--cpus", "2", NULL };
+		/* without --no-reboot avm would boot the guest again */
+		const char *argv[] = { "run", "--kernel", bin, "--cpus", "2",
+				       "--no-reboot", NULL };
 
 		run_avm(argv, QUICK_TIMEOUT_S, NULL, false, &r);
 	}

@@ -15,6 +15,9 @@
 
 #define AVM_VERSION		"0.1"
 
+#define container_of(ptr, type, member) \
+	((type *)((char *)(ptr) - offsetof(type, member)))
+
 /* Guest physical memory map: QEMU's virt board (hw/arm/virt.c). */
 #define AVM_GICD_BASE		0x08000000ULL
 #define AVM_GICD_SIZE		0x00010000ULL
@@ -22,6 +25,10 @@
 #define AVM_GICR_STRIDE		0x00020000ULL	/* RD_base + SGI_base frames */
 #define AVM_UART_BASE		0x09000000ULL
 #define AVM_UART_SIZE		0x00001000ULL
+/* virtio-mmio transports: virt's 32 of them, 0x200 bytes each */
+#define AVM_VIRTIO_BASE		0x0a000000ULL
+#define AVM_VIRTIO_SIZE		0x00000200ULL
+#define AVM_VIRTIO_MAX		32
 #define AVM_RAM_BASE		0x40000000ULL
 
 /* INTIDs: PPIs as the virt board wires them, SPIs from 32. */
@@ -31,10 +38,12 @@
 #define AVM_PPI_SEC_TIMER	29
 #define AVM_PPI_PHYS_TIMER	30
 #define AVM_SPI_UART		33
+#define AVM_SPI_VIRTIO		48	/* transport n: INTID 48 + n, edge */
 #define AVM_NR_IRQS		288	/* 256 SPIs, as QEMU's virt */
 
 #define AVM_MAX_CPUS		64
-#define AVM_MAX_DEVS		8
+/* the GIC's two frames, the PL011 and every virtio-mmio transport */
+#define AVM_MAX_DEVS		(3 + AVM_VIRTIO_MAX)
 
 /* Fixed phandles of the device tree. */
 #define AVM_PHANDLE_GIC		1
@@ -43,8 +52,9 @@
 /* Exit status of avm (Documentation/vmm.rst, "Exit status"). */
 #define AVM_EXIT_OFF		0	/* the guest called PSCI SYSTEM_OFF */
 #define AVM_EXIT_ERROR		1	/* bad input or a host-side error */
-#define AVM_EXIT_RESET		2	/* the guest called PSCI SYSTEM_RESET */
+#define AVM_EXIT_RESET		2	/* SYSTEM_RESET, with --no-reboot */
 #define AVM_EXIT_CRASH		3	/* the guest cannot go on */
+#define AVM_EXIT_CPUS_OFF	4	/* every vCPU called PSCI CPU_OFF */
 
 /*
  * An emulated device: one MMIO range, its handlers and its device-tree
@@ -63,6 +73,33 @@ struct avm_dev {
 	int (*fdt_node)(struct avm_dev *dev, void *fdt);
 	void *priv;
 };
+
+/*
+ * Guest RAM as the devices see it: @size bytes from guest physical @base,
+ * mapped at @host in avm.
+ */
+struct avm_mem {
+	uint8_t *host;
+	uint64_t base;
+	uint64_t size;
+};
+
+/*
+ * avm's view of guest bytes [@gpa, @gpa + @len), or NULL when any of them
+ * is outside RAM: the one check every guest-supplied address goes
+ * through. Both values are the guest's, so nothing is added: below the
+ * base, @off wraps to beyond any RAM size; @len is compared with what is
+ * left.
+ */
+static inline void *avm_mem_ptr(const struct avm_mem *m, uint64_t gpa,
+				uint64_t len)
+{
+	uint64_t off = gpa - m->base;
+
+	if (off > m->size || len > m->size - off)
+		return NULL;
+	return m->host + off;
+}
 
 /*
  * How the GIC model reaches a vCPU's interrupt state: in avm these are the

@@ -11,7 +11,7 @@
 enum avm_kernel_format { AVM_KERNEL_RAW, AVM_KERNEL_IMAGE };
 
 struct avm_kernel {
-	uint8_t *data;		/* the (decompressed) bytes, malloc'd */
+	uint8_t *data;		/* the (decompressed) bytes, in guest RAM */
 	size_t size;
 	enum avm_kernel_format format;
 	bool gzip;		/* it came gzip-compressed */
@@ -28,15 +28,22 @@ struct avm_layout {
 };
 
 /*
- * Recognise @buf (@len bytes, taken over by @k on success): gzip, Image or
- * raw. @max bounds a decompressed kernel. 0, or -1 with one line in @err.
+ * Load the kernel at @path straight into guest RAM @ram, where it runs:
+ * a gzip'd Image is inflated there, an Image goes to its text_offset, a
+ * raw binary to the start. 0, or -1 with one line in @err (a missing,
+ * empty, cut or corrupt file, or one that does not fit).
  */
-int avm_kernel_parse(uint8_t *buf, size_t len, size_t max,
-		     struct avm_kernel *k, char *err, size_t errlen);
+int avm_kernel_load(const char *path, const struct avm_mem *ram,
+		    struct avm_kernel *k, char *err, size_t errlen);
 
-/* Read @path whole; NULL with one line in @err. */
+/* Read @path whole into a malloc'd buffer; NULL with one line in @err. */
 uint8_t *avm_read_file(const char *path, size_t max, size_t *len,
 		       char *err, size_t errlen);
+/* Read @path whole into @dst (room for @cap bytes): 0, or -1 and @err. */
+int avm_load_file(const char *path, uint8_t *dst, uint64_t cap, uint64_t *len,
+		  char *err, size_t errlen);
+/* The size of the regular file @path, or -1 with @err set. */
+int64_t avm_file_size(const char *path, char *err, size_t errlen);
 
 /*
  * Place @k, an initrd of @initrd_size bytes (0: none) and the DTB in RAM

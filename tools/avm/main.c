@@ -5,12 +5,14 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
+#include <net/if.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
@@ -20,157 +22,11 @@
 #include "fdt.h"
 #include "gic.h"
 #include "loader.h"
+#include "options.h"
 #include "pl011.h"
+#include "term.h"
+#include "virtio.h"
 #include "vm.h"
-
-#define DEFAULT_MEM_MIB		256
-#define MIN_MEM_MIB		8
-#define DEFAULT_CONSOLE		"console=ttyAMA0"
-
-static void usage(FILE *f)
-{
-	fprintf(f,
-		"usage: avm run --kernel FILE [options]\n"
-		"       avm --help | --version\n"
-		"\n"
-		"Boot a guest on avcpu (/dev/avcpu), on a board laid out as QEMU's virt:\n"
-		"GICv3, a PL011 UART on the console, PSCI, RAM from 0x40000000.\n"
-		"\n"
-		"  -k, --kernel FILE    arm64 Linux Image, gzip'd Image, or raw binary\n"
-		"  -i, --initrd FILE    initial ramdisk\n"
-		"  -p, --params STR     kernel command line (default \"" DEFAULT_CONSOLE "\";\n"
-		"                       that is prepended when STR names no console=)\n"
-		"  -c, --cpus N         vCPUs (default 1)\n"
-		"  -m, --mem MIB        guest RAM in MiB (default %d)\n"
-		"      --dtb FILE       use this device tree (its /chosen is updated)\n"
-		"      --dump-dtb FILE  write the device tree to FILE and exit\n"
-		"  -h, --help           this text\n"
-		"      --version        avm's version\n"
-		"\n"
-		"Exit status: 0 the guest powered off; 1 bad input or a host error;\n"
-		"2 the guest asked for a reset; 3 the guest cannot go on (crash).\n",
-		DEFAULT_MEM_MIB);
-}
-
-struct opts {
-	const char *kernel;
-	const char *initrd;
-	const char *params;
-	const char *dtb;
-	const char *dump_dtb;
-	unsigned long cpus;
-	unsigned long mem_mib;
-};
-
-static int parse_ulong(const char *opt, const char *s, unsigned long *out)
-{
-	char *end;
-
-	errno = 0;
-	*out = strtoul(s, &end, 10);
-	if (errno || end == s || *end || *s == '-') {
-		avm_err("%s: '%s' is not a number", opt, s);
-		return -1;
-	}
-	return 0;
-}
-
-static int parse_args(int argc, char **argv, struct opts *o)
-{
-	enum { OPT_DTB = 256, OPT_DUMP_DTB, OPT_VERSION };
-	static const struct option longopts[] = {
-		{ "kernel", required_argument, NULL, 'k' },
-		{ "initrd", required_argument, NULL, 'i' },
-		{ "params", required_argument, NULL, 'p' },
-		{ "cpus", required_argument, NULL, 'c' },
-		{ "mem", required_argument, NULL, 'm' },
-		{ "dtb", required_argument, NULL, OPT_DTB },
-		{ "dump-dtb", required_argument, NULL, OPT_DUMP_DTB },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, OPT_VERSION },
-		{ 0 }
-	};
-	int c;
-
-	o->cpus = 1;
-	o->mem_mib = DEFAULT_MEM_MIB;
-	if (argc < 2) {
-		usage(stderr);
-		return -1;
-	}
-	if (argc >= 2 && argv[1][0] != '-') {
-		if (strcmp(argv[1], "run")) {
-			avm_err("unknown command '%s' (try 'avm --help')", argv[1]);
-			return -1;
-		}
-		argv++;
-		argc--;
-	} else if (argc >= 2 && strcmp(argv[1], "--help") && strcmp(argv[1], "-h") &&
-		   strcmp(argv[1], "--version")) {
-		avm_err("no command: say 'avm run ...' (try 'avm --help')");
-		return -1;
-	}
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "k:i:p:c:m:h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'k':
-			o->kernel = optarg;
-			break;
-		case 'i':
-			o->initrd = optarg;
-			break;
-		case 'p':
-			o->params = optarg;
-			break;
-		case 'c':
-			if (parse_ulong("--cpus", optarg, &o->cpus))
-				return -1;
-			break;
-		case 'm':
-			if (parse_ulong("--mem", optarg, &o->mem_mib))
-				return -1;
-			break;
-		case OPT_DTB:
-			o->dtb = optarg;
-			break;
-		case OPT_DUMP_DTB:
-			o->dump_dtb = optarg;
-			break;
-		case 'h':
-			usage(stdout);
-			exit(0);
-		case OPT_VERSION:
-			printf("avm %s (avcpu API %d)\n", AVM_VERSION, AVCPU_API_VERSION);
-			exit(0);
-		default:
-			if (optopt)
-				avm_err("option -%c: unknown or missing its argument (try 'avm --help')",
-					optopt);
-			else
-				avm_err("option '%s': unknown or missing its argument (try 'avm --help')",
-					argv[optind - 1]);
-			return -1;
-		}
-	}
-	if (optind < argc) {
-		avm_err("unexpected argument '%s' (try 'avm --help')", argv[optind]);
-		return -1;
-	}
-	if (!o->kernel) {
-		avm_err("no kernel: say --kernel FILE");
-		return -1;
-	}
-	if (o->cpus < 1 || o->cpus > 4096) {
-		avm_err("--cpus %lu: give at least 1 (and at most the module's limit)",
-			o->cpus);
-		return -1;
-	}
-	if (o->mem_mib < MIN_MEM_MIB || o->mem_mib > (1UL << 20)) {
-		avm_err("--mem %lu: give %d MiB to 1 TiB", o->mem_mib, MIN_MEM_MIB);
-		return -1;
-	}
-	return 0;
-}
 
 /* MemAvailable of /proc/meminfo, in MiB; 0 when unknown */
 static unsigned long host_mem_available(void)
@@ -195,14 +51,100 @@ static void uart_irq(void *ctx, int level)
 	gic_spi_line(vm->gic, AVM_SPI_UART, level);
 }
 
-/* stdin to the UART's receive FIFO, as long as there is input */
-static void *console_input(void *arg)
+static void virtio_irq(void *ctx, uint32_t intid, int level)
+{
+	struct avm *vm = ctx;
+
+	gic_spi_line(vm->gic, intid, level);
+}
+
+/* Put @vd (made by a virtio_*_create()) on the board: the next transport. */
+static int add_virtio(struct avm *vm, struct virtio_dev *vd, const char *err)
+{
+	if (!vd) {
+		avm_err("%s", err);
+		return -1;
+	}
+	vm->virtio[vm->nr_virtio++] = vd;
+	if (avm_add_device(vm, virtio_avm_dev(vd))) {
+		avm_err("%s: no room on the MMIO bus", vd->name);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The virtio devices asked for, each on the next virtio-mmio transport,
+ * in this order (Documentation/vmm.rst, "The board").
+ */
+static int add_virtio_devices(struct avm *vm, const struct avm_opts *o)
+{
+	const struct virtio_env env = {
+		.mem = &vm->mem, .irq = virtio_irq, .irq_ctx = vm,
+	};
+	char err[256] = "";
+	unsigned int i;
+
+	for (i = 0; i < o->nr_disks; i++)
+		if (add_virtio(vm, virtio_blk_create(&env, vm->nr_virtio, o->disks[i].path,
+						     o->disks[i].ro, err, sizeof(err)), err))
+			return -1;
+	if (o->net) {
+		char name[IFNAMSIZ];
+		int fd = net_tap_open("/dev/net/tun", o->tap[0] ? o->tap : NULL, name,
+				      err, sizeof(err));
+
+		if (fd < 0) {
+			avm_err("%s", err);
+			return -1;
+		}
+		if (add_virtio(vm, virtio_net_create(&env, vm->nr_virtio, fd, o->mac,
+						     err, sizeof(err)), err))
+			return -1;
+		if (getenv("AVM_DEBUG"))
+			avm_warn("network: tap %s", name);
+	}
+	if (o->rng &&
+	    add_virtio(vm, virtio_rng_create(&env, vm->nr_virtio, err, sizeof(err)), err))
+		return -1;
+	if (o->console == AVM_CONSOLE_VIRTIO) {
+		unsigned int cols = 0, rows = 0;
+
+		/* a terminal's size for the guest (F_SIZE), when there is one */
+		if (isatty(STDIN_FILENO))
+			term_size(STDIN_FILENO, &cols, &rows);
+		/* its input comes when the guest runs (start_input()) */
+		vm->console = virtio_console_create(&env, vm->nr_virtio, -1,
+						    STDOUT_FILENO, cols, rows,
+						    err, sizeof(err));
+		if (add_virtio(vm, vm->console, err))
+			return -1;
+	}
+	return 0;
+}
+
+static void stop_virtio_devices(struct avm *vm)
+{
+	unsigned int i;
+
+	for (i = 0; i < vm->nr_virtio; i++)
+		virtio_stop(vm->virtio[i]);
+}
+
+static void destroy_virtio_devices(struct avm *vm)
+{
+	while (vm->nr_virtio)
+		virtio_destroy(vm->virtio[--vm->nr_virtio]);
+}
+
+/* Bytes from @fd to the UART's receive FIFO, as long as there are any */
+static void *uart_input(void *arg)
 {
 	struct avm *vm = arg;
 	uint8_t buf[64];
 
 	for (;;) {
-		ssize_t n = read(STDIN_FILENO, buf, sizeof(buf));
+		ssize_t n = read(vm->uart_in, buf, sizeof(buf));
 		size_t done = 0;
 
 		if (n < 0 && errno == EINTR)
@@ -218,17 +160,111 @@ static void *console_input(void *arg)
 	return NULL;
 }
 
-static char *make_bootargs(const char *params)
+/* All of @buf down @fd; false when its reader is gone */
+static bool write_all(int fd, const uint8_t *buf, size_t len)
 {
-	char *s;
+	while (len) {
+		ssize_t n = write(fd, buf, len);
 
-	if (!params)
-		return strdup(DEFAULT_CONSOLE);
-	if (strstr(params, "console="))
-		return strdup(params);
-	if (asprintf(&s, "%s %s", DEFAULT_CONSOLE, params) < 0)
-		return NULL;
-	return s;
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return false;
+		buf += n;
+		len -= n;
+	}
+	return true;
+}
+
+/*
+ * A terminal on stdin (raw, term.c): its bytes, the escape taken out,
+ * down @vm->term_out to whoever owns the console (the PL011's reader or
+ * the virtio console), so Ctrl-A x is seen even when the guest reads
+ * nothing (until 64 KiB, a pipe's worth, wait). A window size change
+ * goes to the virtio console.
+ */
+static void *term_input(void *arg)
+{
+	struct avm *vm = arg;
+	int winch = vm->console ? term_winch_fd() : -1;
+	uint8_t buf[64], out[sizeof(buf) + 1];
+	struct term_esc esc = { 0 };
+
+	for (;;) {
+		struct pollfd p[2] = {
+			{ .fd = STDIN_FILENO, .events = POLLIN },
+			{ .fd = winch, .events = POLLIN },
+		};
+		unsigned int cols, rows;
+		bool quit;
+		ssize_t n;
+
+		if (poll(p, winch >= 0 ? 2 : 1, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (winch >= 0 && (p[1].revents & POLLIN)) {
+			while (read(winch, buf, sizeof(buf)) > 0)
+				;
+			if (!term_size(STDIN_FILENO, &cols, &rows))
+				virtio_console_resize(vm->console, cols, rows);
+		}
+		if (!p[0].revents)
+			continue;
+		n = read(STDIN_FILENO, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		n = term_filter(&esc, buf, n, out, &quit);
+		if (!write_all(vm->term_out, out, n))
+			break;
+		if (quit) {
+			avm_vm_quit(vm);
+			break;
+		}
+	}
+	close(vm->term_out);
+	return NULL;
+}
+
+/*
+ * Who reads stdin: the virtio console if there is one, else the PL011;
+ * through term_input() when stdin is a terminal (raw, with the escape).
+ * 0, or -1 with a message.
+ */
+static int start_input(struct avm *vm)
+{
+	int tty = term_raw(STDIN_FILENO), in = STDIN_FILENO, pipefd[2];
+	pthread_t t;
+
+	if (tty < 0)
+		return -1;
+	if (tty) {
+		if (pipe2(pipefd, O_CLOEXEC)) {
+			avm_err("pipe: %s", strerror(errno));
+			return -1;
+		}
+		in = pipefd[0];
+		vm->term_out = pipefd[1];
+		if (pthread_create(&t, NULL, term_input, vm)) {
+			avm_err("cannot start the terminal's thread");
+			return -1;
+		}
+		pthread_detach(t);
+	}
+	if (vm->console) {
+		virtio_console_set_input(vm->console, in);
+		return 0;
+	}
+	vm->uart_in = in;
+	if (pthread_create(&t, NULL, uart_input, vm)) {
+		avm_err("cannot start the console's input thread");
+		return -1;
+	}
+	pthread_detach(t);
+	return 0;
 }
 
 static int write_file(const char *path, const void *buf, size_t len)
@@ -259,28 +295,154 @@ static double now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* Where the guest's images went, for its DTB and its first vCPU */
+struct boot {
+	struct avm_kernel k;
+	struct avm_layout l;
+	uint64_t initrd_len;
+};
+
+/*
+ * The kernel and the initrd, read straight into guest RAM where the
+ * guest will find them (booting.rst). At start and at each reboot.
+ */
+static int load_images(struct avm *vm, const struct avm_opts *o, struct boot *b)
+{
+	int64_t initrd_size = 0;
+	char err[256];
+
+	if (avm_kernel_load(o->kernel, &vm->mem, &b->k, err, sizeof(err))) {
+		avm_err("kernel %s: %s", o->kernel, err);
+		return -1;
+	}
+	if (o->initrd) {
+		initrd_size = avm_file_size(o->initrd, err, sizeof(err));
+		if (initrd_size < 0) {
+			avm_err("initrd %s", err);
+			return -1;
+		}
+		if (!initrd_size) {
+			avm_err("initrd %s: empty file", o->initrd);
+			return -1;
+		}
+	}
+	if (avm_layout(&b->k, vm->ram_base, vm->ram_size, initrd_size, &b->l, err,
+		       sizeof(err))) {
+		avm_err("%s", err);
+		return -1;
+	}
+	b->initrd_len = initrd_size;
+	/* the file's size may have changed since: no more than its place */
+	if (o->initrd &&
+	    avm_load_file(o->initrd, vm->ram + (b->l.initrd - vm->ram_base),
+			  b->l.dtb - b->l.initrd, &b->initrd_len, err, sizeof(err))) {
+		avm_err("initrd %s", err);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The device tree, avm's or the user's (--dtb), into its slot in RAM, or
+ * into the file --dump-dtb names. Fresh seeds each time.
+ */
+static int load_dtb(struct avm *vm, const struct avm_opts *o, const struct boot *b)
+{
+	static uint8_t fdt[AVM_FDT_MAX_SIZE];
+	struct avm_fdt_cfg fcfg = {
+		.ram_base = vm->ram_base, .ram_size = vm->ram_size,
+		.nr_cpus = o->cpus, .mpidr = vm->mpidr,
+		/* verbatim, as QEMU's -append: Linux finds ttyAMA0 in stdout-path */
+		.bootargs = o->params,
+		.initrd_start = b->l.initrd, .initrd_size = b->initrd_len,
+		.stdout_path = "/pl011@9000000",
+		.devs = vm->devs, .nr_devs = vm->nr_devs,
+	};
+	uint8_t *user = NULL;
+	size_t user_len = 0;
+	char err[256];
+	int ret;
+
+	if (getrandom(fcfg.rng_seed, sizeof(fcfg.rng_seed), 0) != sizeof(fcfg.rng_seed) ||
+	    getrandom(&fcfg.kaslr_seed, sizeof(fcfg.kaslr_seed), 0) != sizeof(fcfg.kaslr_seed)) {
+		avm_err("getrandom: %s", strerror(errno));
+		return -1;
+	}
+	if (o->dtb) {
+		user = avm_read_file(o->dtb, AVM_FDT_MAX_SIZE, &user_len, err, sizeof(err));
+		if (!user) {
+			avm_err("--dtb %s", err);
+			return -1;
+		}
+		ret = avm_fdt_adopt(fdt, sizeof(fdt), user, user_len, &fcfg);
+		free(user);
+		if (ret) {
+			avm_err("--dtb %s: not a usable device tree: %s", o->dtb,
+				fdt_strerror(ret));
+			return -1;
+		}
+	} else {
+		ret = avm_fdt_build(fdt, sizeof(fdt), &fcfg);
+		if (ret) {
+			avm_err("device tree: %s", fdt_strerror(ret));
+			return -1;
+		}
+	}
+	if (o->dump_dtb) {
+		if (write_file(o->dump_dtb, fdt, fdt_totalsize(fdt))) {
+			avm_err("--dump-dtb %s: %s", o->dump_dtb, strerror(errno));
+			return -1;
+		}
+		return 0;
+	}
+	memcpy(vm->ram + (b->l.dtb - vm->ram_base), fdt, fdt_totalsize(fdt));
+	return 0;
+}
+
+/*
+ * PSCI SYSTEM_RESET: the board as at power on (devices reset, the kernel,
+ * initrd and DTB loaded again from their files), vCPU 0 at the kernel's
+ * entry, the others off. AVM_EXIT_RESET to go on; AVM_EXIT_OFF when the
+ * user quit meanwhile; AVM_EXIT_ERROR.
+ */
+static int reboot(struct avm *vm, const struct avm_opts *o, struct boot *b)
+{
+	unsigned int i;
+
+	/* devices first: no device thread writes guest RAM after this */
+	for (i = 0; i < vm->nr_virtio; i++)
+		virtio_reset(vm->virtio[i]);
+	pl011_reset(vm->uart);
+	if (gic_reset(vm->gic) || load_images(vm, o, b) || load_dtb(vm, o, b))
+		return AVM_EXIT_ERROR;
+	avm_cache_sync(b->k.data, b->k.size);
+	if (b->initrd_len)
+		avm_cache_sync(vm->ram + (b->l.initrd - vm->ram_base), b->initrd_len);
+	avm_cache_sync(vm->ram + (b->l.dtb - vm->ram_base), AVM_FDT_MAX_SIZE);
+	if (getenv("AVM_DEBUG"))
+		avm_warn("the guest asked for a reset: booting it again");
+	return avm_vm_restart(vm) ? AVM_EXIT_OFF : AVM_EXIT_RESET;
+}
+
 int main(int argc, char **argv)
 {
 	static struct avm vm = { .dev_fd = -1, .vm_fd = -1 };
-	struct avm_fdt_cfg fcfg = { 0 };
-	struct avm_kernel k;
-	struct avm_layout l;
-	struct opts o = { 0 };
-	uint8_t *kbuf, *initrd = NULL, *user_dtb = NULL;
-	size_t klen, initrd_len = 0, user_dtb_len = 0;
-	uint64_t ram_size;
-	static uint8_t fdt[AVM_FDT_MAX_SIZE];
-	char err[256], *bootargs;
+	struct avm_opts o;
+	struct boot b;
 	unsigned long avail;
 	unsigned int i;
-	pthread_t input;
 	double t0 = now();
 	int ret;
 
 	setvbuf(stdout, NULL, _IONBF, 0);
-	if (parse_args(argc, argv, &o))
+	switch (avm_parse_args(argc, argv, &o)) {
+	case AVM_PARSE_RUN:
+		break;
+	case AVM_PARSE_EXIT:
+		return AVM_EXIT_OFF;
+	default:
 		return AVM_EXIT_ERROR;
-	ram_size = (uint64_t)o.mem_mib << 20;
+	}
 	avail = host_mem_available();
 	if (!o.dump_dtb && avail && o.mem_mib > avail) {
 		avm_err("--mem %lu: the host has only %lu MiB available", o.mem_mib, avail);
@@ -288,48 +450,13 @@ int main(int argc, char **argv)
 	}
 
 	/* Everything the user gave is checked before anything runs. */
-	kbuf = avm_read_file(o.kernel, ram_size, &klen, err, sizeof(err));
-	if (!kbuf) {
-		avm_err("kernel %s", err);
+	if (avm_ram_alloc(&vm, (uint64_t)o.mem_mib << 20) || load_images(&vm, &o, &b))
 		return AVM_EXIT_ERROR;
-	}
-	if (avm_kernel_parse(kbuf, klen, ram_size, &k, err, sizeof(err))) {
-		avm_err("kernel %s: %s", o.kernel, err);
-		return AVM_EXIT_ERROR;
-	}
-	if (o.initrd) {
-		initrd = avm_read_file(o.initrd, ram_size, &initrd_len, err, sizeof(err));
-		if (!initrd) {
-			avm_err("initrd %s", err);
-			return AVM_EXIT_ERROR;
-		}
-		if (!initrd_len) {
-			avm_err("initrd %s: empty file", o.initrd);
-			return AVM_EXIT_ERROR;
-		}
-	}
-	if (avm_layout(&k, AVM_RAM_BASE, ram_size, initrd_len, &l, err, sizeof(err))) {
-		avm_err("%s", err);
-		return AVM_EXIT_ERROR;
-	}
-	if (o.dtb) {
-		user_dtb = avm_read_file(o.dtb, AVM_FDT_MAX_SIZE, &user_dtb_len, err,
-					 sizeof(err));
-		if (!user_dtb) {
-			avm_err("--dtb %s", err);
-			return AVM_EXIT_ERROR;
-		}
-	}
 	/* What the host can do: the module's vCPU limit and address space */
-	if (!o.dump_dtb && avm_vm_open(&vm, o.cpus, ram_size))
+	if (!o.dump_dtb && avm_vm_open(&vm, o.cpus, vm.ram_size))
 		return AVM_EXIT_ERROR;
 	if (o.cpus > AVM_MAX_CPUS) {
 		avm_err("--cpus %lu: avm supports at most %d vCPUs", o.cpus, AVM_MAX_CPUS);
-		return AVM_EXIT_ERROR;
-	}
-	bootargs = make_bootargs(o.params);
-	if (!bootargs) {
-		avm_err("out of memory");
 		return AVM_EXIT_ERROR;
 	}
 
@@ -345,72 +472,51 @@ int main(int argc, char **argv)
 		avm_err("cannot create the devices");
 		return AVM_EXIT_ERROR;
 	}
-	fcfg.ram_base = AVM_RAM_BASE;
-	fcfg.ram_size = ram_size;
-	fcfg.nr_cpus = o.cpus;
-	fcfg.mpidr = vm.mpidr;
-	fcfg.bootargs = bootargs;
-	fcfg.initrd_start = l.initrd;
-	fcfg.initrd_size = initrd_len;
-	fcfg.stdout_path = "/pl011@9000000";
-	fcfg.devs = vm.devs;
-	fcfg.nr_devs = vm.nr_devs;
-	if (getrandom(fcfg.rng_seed, sizeof(fcfg.rng_seed), 0) != sizeof(fcfg.rng_seed) ||
-	    getrandom(&fcfg.kaslr_seed, sizeof(fcfg.kaslr_seed), 0) != sizeof(fcfg.kaslr_seed)) {
-		avm_err("getrandom: %s", strerror(errno));
+	if (add_virtio_devices(&vm, &o) || load_dtb(&vm, &o, &b))
 		return AVM_EXIT_ERROR;
-	}
-	if (user_dtb)
-		ret = avm_fdt_adopt(fdt, sizeof(fdt), user_dtb, user_dtb_len, &fcfg);
-	else
-		ret = avm_fdt_build(fdt, sizeof(fdt), &fcfg);
-	if (ret) {
-		if (user_dtb)
-			avm_err("--dtb %s: not a usable device tree: %s", o.dtb, fdt_strerror(ret));
-		else
-			avm_err("device tree: %s", fdt_strerror(ret));
-		return AVM_EXIT_ERROR;
-	}
-	if (o.dump_dtb) {
-		if (write_file(o.dump_dtb, fdt, fdt_totalsize(fdt))) {
-			avm_err("--dump-dtb %s: %s", o.dump_dtb, strerror(errno));
-			return AVM_EXIT_ERROR;
-		}
+	if (o.dump_dtb)
 		return AVM_EXIT_OFF;
-	}
 
-	/* The VM: avcpu's side, then the guest's memory image. */
+	/* The VM: avcpu's side of it, on the RAM loaded above. */
 	vm.nr_cpus = 0;
-	if (avm_vm_create(&vm, o.cpus, ram_size))
+	if (avm_vm_create(&vm, o.cpus))
 		return AVM_EXIT_ERROR;
-	memcpy(vm.ram + (l.kernel - AVM_RAM_BASE), k.data, k.size);
-	if (initrd)
-		memcpy(vm.ram + (l.initrd - AVM_RAM_BASE), initrd, initrd_len);
-	memcpy(vm.ram + (l.dtb - AVM_RAM_BASE), fdt, fdt_totalsize(fdt));
-	free(k.data);
-	free(initrd);
-	free(user_dtb);
 	if (gic_reset(vm.gic))
 		return AVM_EXIT_ERROR;
 
-	if (pthread_create(&input, NULL, console_input, &vm) == 0)
-		pthread_detach(input);
-	if (getenv("AVM_DEBUG"))
-		avm_warn("%s%s at 0x%llx, initrd 0x%llx (%zu bytes), dtb 0x%llx, %lu vCPUs, %lu MiB",
-			 k.format == AVM_KERNEL_IMAGE ? "Image" : "raw binary",
-			 k.gzip ? " (gzip)" : "", (unsigned long long)l.kernel,
-			 (unsigned long long)l.initrd, initrd_len,
-			 (unsigned long long)l.dtb, o.cpus, o.mem_mib);
-	if (avm_vm_start(&vm, l.kernel, l.dtb)) {
-		avm_vm_wait(&vm);
-		return AVM_EXIT_ERROR;
+	for (i = 0; i < vm.nr_virtio; i++) {
+		if (virtio_start(vm.virtio[i])) {
+			avm_err("%s: cannot start its I/O thread", vm.virtio[i]->name);
+			return AVM_EXIT_ERROR;
+		}
 	}
-	ret = avm_vm_wait(&vm);
+	if (start_input(&vm))
+		return AVM_EXIT_ERROR;
+	if (getenv("AVM_DEBUG"))
+		avm_warn("%s%s at 0x%llx, initrd 0x%llx (%llu bytes), dtb 0x%llx, %lu vCPUs, %lu MiB",
+			 b.k.format == AVM_KERNEL_IMAGE ? "Image" : "raw binary",
+			 b.k.gzip ? " (gzip)" : "", (unsigned long long)b.l.kernel,
+			 (unsigned long long)b.l.initrd, (unsigned long long)b.initrd_len,
+			 (unsigned long long)b.l.dtb, o.cpus, o.mem_mib);
+	for (;;) {
+		if (avm_vm_start(&vm, b.l.kernel, b.l.dtb)) {
+			avm_vm_wait(&vm);
+			return AVM_EXIT_ERROR;
+		}
+		ret = avm_vm_wait(&vm);
+		if (ret != AVM_EXIT_RESET || o.no_reboot)
+			break;
+		ret = reboot(&vm, &o, &b);
+		if (ret != AVM_EXIT_RESET)
+			break;
+	}
 	if (getenv("AVM_DEBUG")) {
 		avm_warn("guest ended with status %d", ret);
 		avm_vm_print_stats(&vm, now() - t0);
 	}
+	stop_virtio_devices(&vm);
 	pl011_close_input(vm.uart);
+	destroy_virtio_devices(&vm);
 	avm_vm_destroy(&vm);
 	return ret;
 }

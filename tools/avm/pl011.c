@@ -283,6 +283,25 @@ static int pl011_fdt_node(struct avm_dev *dev, void *fdt)
 	return fdt_end_node(fdt);
 }
 
+/* Lock held: the registers as the TRM's table 3-1 has them at reset */
+static void pl011_reset_locked(struct pl011 *u)
+{
+	u->head = u->count = 0;
+	u->ilpr = u->ibrd = u->fbrd = u->lcr_h = u->imsc = u->ris = u->dmacr = 0;
+	/* TXE and RXE set, UART disabled */
+	u->cr = 0x300;
+	u->ifls = 0x12;
+	pl011_update(u);
+	pthread_cond_broadcast(&u->room);
+}
+
+void pl011_reset(struct pl011 *u)
+{
+	pthread_mutex_lock(&u->lock);
+	pl011_reset_locked(u);
+	pthread_mutex_unlock(&u->lock);
+}
+
 struct pl011 *pl011_create(int out_fd, void (*irq)(void *ctx, int level),
 			   void *ctx)
 {
@@ -295,9 +314,7 @@ struct pl011 *pl011_create(int out_fd, void (*irq)(void *ctx, int level),
 	u->out_fd = out_fd;
 	u->irq = irq;
 	u->ctx = ctx;
-	/* Reset values (TRM table 3-1): TXE and RXE set, UART disabled */
-	u->cr = 0x300;
-	u->ifls = 0x12;
+	pl011_reset_locked(u);
 	u->dev = (struct avm_dev){
 		.name = "pl011", .base = AVM_UART_BASE, .size = AVM_UART_SIZE,
 		.read = pl011_read, .write = pl011_write,

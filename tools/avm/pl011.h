@@ -18,6 +18,8 @@ struct pl011;
 struct pl011 *pl011_create(int out_fd, void (*irq)(void *ctx, int level),
 			   void *ctx);
 void pl011_destroy(struct pl011 *uart);
+/* Back to the reset state (a reboot): FIFO emptied, interrupt line down. */
+void pl011_reset(struct pl011 *uart);
 struct avm_dev *pl011_dev(struct pl011 *uart);
 
 /* Queue received bytes; returns how many fit in the receive FIFO. */

@@ -210,10 +210,22 @@ static int vcpu_loop(struct avm_vcpu *v)
 	}
 }
 
+/* vm->lock held: every vCPU is off (none on, none about to be) */
+static bool all_off(struct avm *vm)
+{
+	unsigned int i;
+
+	for (i = 0; i < vm->nr_cpus; i++)
+		if (vm->vcpus[i].power != AVM_POWER_OFF)
+			return false;
+	return true;
+}
+
 static void *vcpu_thread(void *arg)
 {
 	struct avm_vcpu *v = arg;
 	struct avm *vm = v->vm;
+	bool last;
 
 	for (;;) {
 		struct avcpu_bind bind = { .cpu = v->host_cpu };
@@ -239,14 +251,23 @@ static void *vcpu_thread(void *arg)
 		pthread_mutex_unlock(&vm->lock);
 
 		rc = vcpu_loop(v);
+		/*
+		 * Give the CPU back: after CPU_OFF, to wait for a CPU_ON; at the
+		 * end, so that a reboot can set the vCPU up again (SETUP wants
+		 * it unbound, and only this thread may unbind it).
+		 */
+		if (ioctl(v->fd, AVCPU_UNBIND, 0) && errno != EIO)
+			/* EIO: broken for good (api.rst), the VM ends anyway */
+			avm_warn("vCPU %u: UNBIND: %s", v->id, strerror(errno));
 		if (rc)
 			break;
-		/* PSCI CPU_OFF: give the CPU back, wait for a CPU_ON */
-		if (ioctl(v->fd, AVCPU_UNBIND, 0))
-			avm_warn("vCPU %u: UNBIND: %s", v->id, strerror(errno));
 		pthread_mutex_lock(&vm->lock);
 		v->power = AVM_POWER_OFF;
+		last = all_off(vm);
 		pthread_mutex_unlock(&vm->lock);
+		/* nothing left that could turn a vCPU on again */
+		if (last)
+			avm_vm_end(vm, AVM_EXIT_CPUS_OFF);
 	}
 	return NULL;
 }
@@ -282,6 +303,38 @@ void avm_vm_end(struct avm *vm, int code)
 	pthread_mutex_unlock(&vm->lock);
 }
 
+void avm_vm_quit(struct avm *vm)
+{
+	pthread_mutex_lock(&vm->lock);
+	vm->quit = true;
+	pthread_mutex_unlock(&vm->lock);
+	avm_vm_end(vm, AVM_EXIT_OFF);
+}
+
+int avm_vm_restart(struct avm *vm)
+{
+	unsigned int i;
+
+	pthread_mutex_lock(&vm->lock);
+	/* a Ctrl-A x during the reboot wins over it */
+	if (vm->quit) {
+		pthread_mutex_unlock(&vm->lock);
+		return -1;
+	}
+	vm->ended = false;
+	vm->exit_code = 0;
+	for (i = 0; i < vm->nr_cpus; i++) {
+		struct avm_vcpu *v = &vm->vcpus[i];
+
+		/* unbound, set up or not: off until a CPU_ON (vCPU 0: the start) */
+		v->power = AVM_POWER_OFF;
+		v->thread_started = false;
+		__atomic_store_n(&v->run->immediate_exit, 0, __ATOMIC_SEQ_CST);
+	}
+	pthread_mutex_unlock(&vm->lock);
+	return 0;
+}
+
 int avm_vm_start(struct avm *vm, uint64_t entry, uint64_t x0)
 {
 	struct avcpu_setup setup = { .entry = entry, .x0 = x0 };
@@ -304,8 +357,6 @@ int avm_vm_start(struct avm *vm, uint64_t entry, uint64_t x0)
 		if (CPU_ISSET(c, &allowed))
 			cpus[nr_host++] = c;
 
-	pthread_mutex_init(&vm->lock, NULL);
-	pthread_cond_init(&vm->cond, NULL);
 	if (ioctl(vm->vcpus[0].fd, AVCPU_SETUP, &setup)) {
 		avm_err("vCPU 0: SETUP: %s", strerror(errno));
 		return -1;

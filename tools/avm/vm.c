@@ -72,13 +72,11 @@ int avm_vm_open(struct avm *vm, unsigned int nr_cpus, uint64_t ram_size)
 	return 0;
 }
 
-int avm_vm_create(struct avm *vm, unsigned int nr_cpus, uint64_t ram_size)
+int avm_ram_alloc(struct avm *vm, uint64_t ram_size)
 {
-	struct avcpu_mem_region region = { 0 };
-	unsigned int i;
-
 	vm->ram_base = AVM_RAM_BASE;
 	vm->ram_size = ram_size;
+	/* pages come when first touched: by the loader, or by the guest */
 	vm->ram = mmap(NULL, ram_size, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (vm->ram == MAP_FAILED) {
@@ -87,19 +85,31 @@ int avm_vm_create(struct avm *vm, unsigned int nr_cpus, uint64_t ram_size)
 			strerror(errno));
 		return -1;
 	}
+	vm->mem = (struct avm_mem){
+		.host = vm->ram, .base = vm->ram_base, .size = ram_size,
+	};
+	return 0;
+}
+
+int avm_vm_create(struct avm *vm, unsigned int nr_cpus)
+{
+	struct avcpu_mem_region region = { 0 };
+	unsigned int i;
 
 	vm->vm_fd = ioctl(vm->dev_fd, AVCPU_CREATE_VM, 0);
 	if (vm->vm_fd < 0) {
 		avm_err("CREATE_VM: %s", strerror(errno));
 		return -1;
 	}
+	pthread_mutex_init(&vm->lock, NULL);
+	pthread_cond_init(&vm->cond, NULL);
 	if (ioctl(vm->vm_fd, AVCPU_SET_NR_IRQS, AVM_NR_IRQS)) {
 		avm_err("SET_NR_IRQS: %s", strerror(errno));
 		return -1;
 	}
 	region.slot = 0;
 	region.guest_phys_addr = vm->ram_base;
-	region.memory_size = ram_size;
+	region.memory_size = vm->ram_size;
 	region.userspace_addr = (uintptr_t)vm->ram;
 	if (ioctl(vm->vm_fd, AVCPU_SET_MEMORY_REGION, &region)) {
 		avm_err("SET_MEMORY_REGION: %s", strerror(errno));
@@ -180,4 +190,28 @@ int avm_find_device(struct avm *vm, uint64_t addr, unsigned int len)
 			return i;
 	}
 	return -1;
+}
+
+/*
+ * What avm wrote into guest RAM at a reboot: the guest starts with its
+ * MMU and caches off and reads memory, not avm's cache lines; avcpu
+ * cleans a page only when it first maps it (Arm ARM D7.5.9, data and
+ * instruction cache maintenance; Linux lets EL0 do this, SCTLR_EL1.UCI).
+ */
+void avm_cache_sync(const void *p, size_t len)
+{
+	uintptr_t start = (uintptr_t)p, end = start + len, a;
+	uint64_t ctr;
+	size_t dline, iline;
+
+	__asm__ __volatile__("mrs %0, ctr_el0" : "=r"(ctr));
+	/* CTR_EL0.DminLine and IminLine: log2 of the words in a line */
+	dline = 4UL << ((ctr >> 16) & 0xf);
+	iline = 4UL << (ctr & 0xf);
+	for (a = start & ~(dline - 1); a < end; a += dline)
+		__asm__ __volatile__("dc civac, %0" : : "r"(a) : "memory");
+	__asm__ __volatile__("dsb sy" : : : "memory");
+	for (a = start & ~(iline - 1); a < end; a += iline)
+		__asm__ __volatile__("ic ivau, %0" : : "r"(a) : "memory");
+	__asm__ __volatile__("dsb sy\n\tisb" : : : "memory");
 }

@@ -12,6 +12,7 @@
 
 struct gic;
 struct pl011;
+struct virtio_dev;
 
 /* PSCI power state of a vCPU as avm tracks it */
 enum avm_power { AVM_POWER_OFF, AVM_POWER_ON_PENDING, AVM_POWER_ON };
@@ -41,6 +42,7 @@ struct avm {
 	uint8_t *ram;
 	uint64_t ram_base;
 	uint64_t ram_size;
+	struct avm_mem mem;		/* the same, for the devices */
 
 	unsigned int nr_cpus;
 	struct avm_vcpu vcpus[AVM_MAX_CPUS];
@@ -50,10 +52,16 @@ struct avm {
 	unsigned int nr_devs;
 	struct gic *gic;
 	struct pl011 *uart;
+	struct virtio_dev *virtio[AVM_VIRTIO_MAX];	/* transport n */
+	unsigned int nr_virtio;
+	struct virtio_dev *console;	/* the virtio console, if any */
+	int uart_in;			/* what the PL011 receives */
+	int term_out;			/* the terminal's bytes, filtered */
 
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	bool ended;			/* lock */
+	bool quit;			/* lock: the user said Ctrl-A x */
 	int exit_code;			/* lock */
 	unsigned int warned_mmio;
 	unsigned int warned_hvc;
@@ -62,8 +70,10 @@ struct avm {
 
 /* Open /dev/avcpu; check @nr_cpus and @ram_size against what it can do. */
 int avm_vm_open(struct avm *vm, unsigned int nr_cpus, uint64_t ram_size);
-/* Then create the VM, its RAM and @nr_cpus vCPUs. */
-int avm_vm_create(struct avm *vm, unsigned int nr_cpus, uint64_t ram_size);
+/* Guest RAM, in avm: the loader fills it before the VM exists. */
+int avm_ram_alloc(struct avm *vm, uint64_t ram_size);
+/* Then create the VM on that RAM, and @nr_cpus vCPUs. */
+int avm_vm_create(struct avm *vm, unsigned int nr_cpus);
 void avm_vm_destroy(struct avm *vm);
 int avm_add_device(struct avm *vm, struct avm_dev *dev);
 /* The index in vm->devs of the device whose range holds the access, or -1 */
@@ -72,12 +82,21 @@ int avm_find_device(struct avm *vm, uint64_t addr, unsigned int len);
 /* The GIC's way to the vCPUs' interrupt state (SET/GET/INJECT_IRQ) */
 extern const struct avm_irq_ops avm_vcpu_irq_ops;
 
+/*
+ * After avm_vm_wait(), for a reboot: every vCPU off and unbound, ready
+ * for avm_vm_start() again; -1 if the user asked to quit meanwhile.
+ */
+int avm_vm_restart(struct avm *vm);
+/* Clean @len bytes at @p to the point of coherency, the I-cache too. */
+void avm_cache_sync(const void *p, size_t len);
 /* Start vCPU 0 at @entry with x0 = @x0, then every vCPU thread. */
 int avm_vm_start(struct avm *vm, uint64_t entry, uint64_t x0);
 /* Wait for the guest to end; its exit status (AVM_EXIT_*). */
 int avm_vm_wait(struct avm *vm);
 /* End the VM with @code (the first caller wins) and stop every vCPU. */
 void avm_vm_end(struct avm *vm, int code);
+/* The user asked to quit: end with AVM_EXIT_OFF, and no reboot after. */
+void avm_vm_quit(struct avm *vm);
 /* One line of exit counts on stderr (AVM_DEBUG) */
 void avm_vm_print_stats(struct avm *vm, double seconds);
 

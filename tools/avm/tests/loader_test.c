@@ -2,10 +2,12 @@
 /*
  * avm's loader (loader.c): recognising arm64 Images (Linux's
  * Documentation/arm64/booting.rst), their EFI/PE wrapper, gzip and raw
- * binaries; placing kernel, initrd and DTB in guest RAM; reading files.
- * Every kernel here is synthetic, built in memory; the real Debian Image
- * is looked at only when AVM_TEST_KERNEL names it (run.sh does, if it is
- * there).
+ * binaries, each read from a file straight into guest RAM (a fake one,
+ * with a PROT_NONE page on either side, so a write outside it faults);
+ * placing kernel, initrd and DTB; reading files. Every kernel here is
+ * synthetic, built in memory and written to a temporary file; the real
+ * Debian Image is looked at only when AVM_TEST_KERNEL names it (run.sh
+ * does, if it is there).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -107,14 +109,14 @@ static void make_pe(uint8_t *buf, uint16_t machine, uint32_t end)
 	put32(s + 40 + 20, 0x2000);
 }
 
-/* gzip (one member) of @in into a malloc'd buffer */
-static uint8_t *gzip(const uint8_t *in, size_t len, size_t *out_len)
+/* gzip (one member, compression @level) of @in into a malloc'd buffer */
+static uint8_t *gzip(const uint8_t *in, size_t len, size_t *out_len, int level)
 {
 	z_stream z = { 0 };
 	uint8_t *out;
 	size_t cap;
 
-	if (deflateInit2(&z, 6, Z_DEFLATED, 16 + MAX_WBITS, 8,
+	if (deflateInit2(&z, level, Z_DEFLATED, 16 + MAX_WBITS, 8,
 			 Z_DEFAULT_STRATEGY) != Z_OK)
 		return NULL;
 	cap = deflateBound(&z, len);
@@ -137,59 +139,75 @@ static uint8_t *gzip(const uint8_t *in, size_t len, size_t *out_len)
 	return out;
 }
 
-static uint8_t *memdup(const void *p, size_t len)
-{
-	uint8_t *q = malloc(len ? len : 1);
+/* Guest RAM between two PROT_NONE pages: each test gets its own */
+static struct avm_mem ram;
+static uint8_t *ram_map;
+static size_t ram_map_size;
 
-	if (q)
-		memcpy(q, p, len);
-	return q;
+static void ram_fini(void)
+{
+	if (ram_map)
+		munmap(ram_map, ram_map_size);
+	ram_map = NULL;
 }
 
-/*
- * A copy of @len bytes of @p that ends where a PROT_NONE page starts: a
- * parser reading past the end of what it was given faults.
- */
-struct guarded {
-	void *map;
-	size_t size;
-};
-
-static uint8_t *guarded_copy(struct guarded *g, const void *p, size_t len)
+static int ram_init(uint64_t size)
 {
-	size_t page = sysconf(_SC_PAGESIZE), span = (len + page - 1) / page * page;
-	uint8_t *m;
+	size_t page = sysconf(_SC_PAGESIZE);
 
-	g->size = span + page;
-	m = mmap(NULL, g->size, PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (m == MAP_FAILED)
-		return NULL;
-	if (mprotect(m + span, page, PROT_NONE)) {
-		munmap(m, g->size);
-		return NULL;
-	}
-	g->map = m;
-	memcpy(m + span - len, p, len);
-	return m + span - len;
+	ram_fini();
+	ram_map_size = size + 2 * page;
+	ram_map = mmap(NULL, ram_map_size, PROT_NONE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (ram_map == MAP_FAILED || mprotect(ram_map + page, size, PROT_READ | PROT_WRITE))
+		return -1;
+	ram = (struct avm_mem){ .host = ram_map + page, .base = RAM_BASE, .size = size };
+	return 0;
 }
 
-/*
- * Parse a copy of @buf that must fail with an error containing @what;
- * on failure the parser leaves the copy to its caller (which unmaps it).
- */
-#define EXPECT_PARSE_FAILS(buf, len, max, what) do {				\
+/* @len bytes of @p in a new temporary file; its path */
+static const char *temp_file(const void *p, size_t len)
+{
+	static char path[64];
+	int fd;
+
+	strcpy(path, "/tmp/avm-loader-k.XXXXXX");
+	fd = mkstemp(path);
+	if (fd < 0 || write(fd, p, len) != (ssize_t)len)
+		return NULL;
+	close(fd);
+	return path;
+}
+
+/* avm_kernel_load() of @len bytes of @buf into @ram_size bytes of RAM */
+static int load(const void *buf, size_t len, uint64_t ram_size, struct avm_kernel *k,
+		char *err, size_t errlen)
+{
+	const char *path = temp_file(buf, len);
+	int ret;
+
+	if (!path || ram_init(ram_size))
+		return -2;
+	ret = avm_kernel_load(path, &ram, k, err, errlen);
+	unlink(path);
+	return ret;
+}
+
+/* Loading @buf must fail with an error containing @what */
+#define EXPECT_LOAD_FAILS(buf, len, max, what) do {				\
 	struct avm_kernel __k;							\
 	char __err[256] = "";							\
-	struct guarded __g;							\
-	uint8_t *__b = guarded_copy(&__g, (buf), (len));			\
 										\
-	ASSERT_NE(NULL, __b);							\
-	EXPECT_EQ(-1, avm_kernel_parse(__b, (len), (max), &__k, __err,		\
-				       sizeof(__err)));				\
+	EXPECT_EQ(-1, load((buf), (len), (max), &__k, __err, sizeof(__err)));	\
 	EXPECT_NE(NULL, strstr(__err, (what))) TH_LOG("error: '%s'", __err);	\
 	EXPECT_EQ(NULL, __k.data);						\
-	munmap(__g.map, __g.size);						\
+} while (0)
+
+#define LOAD_OK(buf, len, k) do {						\
+	char __err[256] = "";							\
+										\
+	ASSERT_EQ(0, load((buf), (len), MAX, (k), __err, sizeof(__err)))	\
+		TH_LOG("%s", __err);						\
 } while (0)
 
 TEST(image_header)
@@ -197,35 +215,36 @@ TEST(image_header)
 	const size_t len = SZ_1M + 123;
 	uint8_t *buf = make_image(len, 0, 0x2012345, 0xa);
 	struct avm_kernel k;
-	char err[256] = "";
 
 	ASSERT_NE(NULL, buf);
-	ASSERT_EQ(0, avm_kernel_parse(buf, len, MAX, &k, err, sizeof(err)))
-		TH_LOG("%s", err);
+	LOAD_OK(buf, len, &k);
 	EXPECT_EQ(AVM_KERNEL_IMAGE, k.format);
 	EXPECT_FALSE(k.gzip);
 	EXPECT_EQ(0, k.text_offset);
 	EXPECT_EQ(0x2012345, k.image_size);
 	EXPECT_EQ(0xa, k.flags);
-	/* the buffer is taken over as it is */
-	EXPECT_EQ(buf, k.data);
+	/* read straight to where it runs: RAM base + text_offset */
+	EXPECT_EQ(ram.host, k.data);
 	EXPECT_EQ(len, k.size);
-	free(k.data);
+	EXPECT_EQ(0, memcmp(buf, k.data, len));
+	free(buf);
 }
 
 TEST(image_text_offset)
 {
 	uint8_t *buf = make_image(SZ_1M, 0x80000, 0x300000, 0x2);
 	struct avm_kernel k;
-	char err[256] = "";
 
 	ASSERT_NE(NULL, buf);
-	ASSERT_EQ(0, avm_kernel_parse(buf, SZ_1M, MAX, &k, err, sizeof(err)))
-		TH_LOG("%s", err);
+	LOAD_OK(buf, SZ_1M, &k);
 	EXPECT_EQ(0x80000, k.text_offset);
 	EXPECT_EQ(0x300000, k.image_size);
 	EXPECT_EQ(0x2, k.flags);
-	free(k.data);
+	EXPECT_EQ(ram.host + 0x80000, k.data);
+	EXPECT_EQ(0, memcmp(buf, k.data, SZ_1M));
+	/* nothing before it */
+	EXPECT_EQ(0, ram.host[0x80000 - 1]);
+	free(buf);
 }
 
 /* Before Linux 3.17 image_size is 0: text_offset is then 0x80000 */
@@ -233,23 +252,21 @@ TEST(image_size_zero_means_old_offset)
 {
 	uint8_t *buf = make_image(SZ_1M, 0, 0, 0);
 	struct avm_kernel k;
-	char err[256] = "";
 
 	ASSERT_NE(NULL, buf);
-	ASSERT_EQ(0, avm_kernel_parse(buf, SZ_1M, MAX, &k, err, sizeof(err)))
-		TH_LOG("%s", err);
+	LOAD_OK(buf, SZ_1M, &k);
 	EXPECT_EQ(AVM_KERNEL_IMAGE, k.format);
 	EXPECT_EQ(0x80000, k.text_offset);
 	EXPECT_EQ(0, k.image_size);
-	free(k.data);
+	EXPECT_EQ(ram.host + 0x80000, k.data);
+	free(buf);
 
 	/* whatever the header's text_offset field holds */
 	buf = make_image(SZ_1M, 0x1000, 0, 0);
 	ASSERT_NE(NULL, buf);
-	ASSERT_EQ(0, avm_kernel_parse(buf, SZ_1M, MAX, &k, err, sizeof(err)))
-		TH_LOG("%s", err);
+	LOAD_OK(buf, SZ_1M, &k);
 	EXPECT_EQ(0x80000, k.text_offset);
-	free(k.data);
+	free(buf);
 }
 
 TEST(big_endian_refused)
@@ -257,7 +274,7 @@ TEST(big_endian_refused)
 	uint8_t *buf = make_image(SZ_1M, 0, SZ_2M, 0xb);
 
 	ASSERT_NE(NULL, buf);
-	EXPECT_PARSE_FAILS(buf, SZ_1M, MAX, "big-endian");
+	EXPECT_LOAD_FAILS(buf, SZ_1M, MAX, "big-endian");
 	free(buf);
 }
 
@@ -266,9 +283,9 @@ TEST(bad_text_offset_refused)
 	uint8_t *buf = make_image(SZ_1M, 0x80010, SZ_2M, 0);
 
 	ASSERT_NE(NULL, buf);
-	EXPECT_PARSE_FAILS(buf, SZ_1M, MAX, "text_offset");
+	EXPECT_LOAD_FAILS(buf, SZ_1M, MAX, "text_offset");
 	put64(buf + 0x08, SZ_2M);
-	EXPECT_PARSE_FAILS(buf, SZ_1M, MAX, "text_offset");
+	EXPECT_LOAD_FAILS(buf, SZ_1M, MAX, "text_offset");
 	free(buf);
 }
 
@@ -279,7 +296,7 @@ TEST(image_size_below_file_refused)
 	uint8_t *buf = make_image(len, 0, SZ_1M, 0);
 
 	ASSERT_NE(NULL, buf);
-	EXPECT_PARSE_FAILS(buf, len, MAX, "image_size");
+	EXPECT_LOAD_FAILS(buf, len, MAX, "image_size");
 	free(buf);
 }
 
@@ -288,40 +305,30 @@ TEST(efi_image_accepted)
 	const size_t len = SZ_1M;
 	uint8_t *buf = make_image(len, 0, 3 * SZ_1M, 0xa);
 	struct avm_kernel k;
-	char err[256] = "";
 
 	ASSERT_NE(NULL, buf);
 	make_pe(buf, 0xaa64, len);
-	ASSERT_EQ(0, avm_kernel_parse(buf, len, MAX, &k, err, sizeof(err)))
-		TH_LOG("%s", err);
+	LOAD_OK(buf, len, &k);
 	EXPECT_EQ(AVM_KERNEL_IMAGE, k.format);
 	EXPECT_EQ(3 * SZ_1M, k.image_size);
-	free(k.data);
+	free(buf);
 }
 
 TEST(efi_image_truncated_refused)
 {
 	const size_t len = SZ_1M;
 	uint8_t *buf = make_image(len, 0, 3 * SZ_1M, 0xa);
+	struct avm_kernel k;
 
 	ASSERT_NE(NULL, buf);
 	/* the sections reach 1 byte past the file: a cut download */
 	make_pe(buf, 0xaa64, len + 1);
-	EXPECT_PARSE_FAILS(buf, len, MAX, "truncated");
+	EXPECT_LOAD_FAILS(buf, len, MAX, "truncated");
 	/* the same file, whole, is fine: the check is the file's length */
 	make_pe(buf, 0xaa64, len);
-	{
-		struct avm_kernel k;
-		char err[256] = "";
-		uint8_t *copy = memdup(buf, len);
-
-		ASSERT_NE(NULL, copy);
-		EXPECT_EQ(0, avm_kernel_parse(copy, len, MAX, &k, err, sizeof(err)))
-			TH_LOG("%s", err);
-		free(k.data);
-	}
+	LOAD_OK(buf, len, &k);
 	/* cut inside the section table itself */
-	EXPECT_PARSE_FAILS(buf, PE_SECTIONS + 60, MAX, "truncated");
+	EXPECT_LOAD_FAILS(buf, PE_SECTIONS + 60, MAX, "truncated");
 	free(buf);
 }
 
@@ -332,16 +339,16 @@ TEST(efi_bad_pe_refused)
 
 	ASSERT_NE(NULL, buf);
 	make_pe(buf, 0x8664, len);		/* x86-64 */
-	EXPECT_PARSE_FAILS(buf, len, MAX, "not an arm64");
-	EXPECT_PARSE_FAILS(buf, len, MAX, "0x8664");
+	EXPECT_LOAD_FAILS(buf, len, MAX, "not an arm64");
+	EXPECT_LOAD_FAILS(buf, len, MAX, "0x8664");
 	make_pe(buf, 0xaa64, len);
 	memcpy(buf + PE_OFF, "PX\0\0", 4);
-	EXPECT_PARSE_FAILS(buf, len, MAX, "PE header");
+	EXPECT_LOAD_FAILS(buf, len, MAX, "PE header");
 	make_pe(buf, 0xaa64, len);
 	put32(buf + 0x3c, len - 8);		/* "PE" beyond the end */
-	EXPECT_PARSE_FAILS(buf, len, MAX, "PE header");
+	EXPECT_LOAD_FAILS(buf, len, MAX, "PE header");
 	put32(buf + 0x3c, 0xfffffff0);
-	EXPECT_PARSE_FAILS(buf, len, MAX, "PE header");
+	EXPECT_LOAD_FAILS(buf, len, MAX, "PE header");
 	free(buf);
 }
 
@@ -353,7 +360,7 @@ TEST(zboot_refused)
 	buf[0] = 'M';
 	buf[1] = 'Z';
 	memcpy(buf + 4, "zimg", 4);
-	EXPECT_PARSE_FAILS(buf, SZ_1M, MAX, "zboot");
+	EXPECT_LOAD_FAILS(buf, SZ_1M, MAX, "zboot");
 	free(buf);
 }
 
@@ -362,31 +369,44 @@ TEST(gzip_image)
 	const size_t len = 3 * SZ_1M + 4567;
 	uint8_t *img = make_image(len, 0x80000, 4 * SZ_1M, 0xa), *gz;
 	struct avm_kernel k;
-	char err[256] = "";
 	size_t gz_len;
 
 	ASSERT_NE(NULL, img);
 	make_pe(img, 0xaa64, len);
-	gz = gzip(img, len, &gz_len);
+	gz = gzip(img, len, &gz_len, 6);
 	ASSERT_NE(NULL, gz);
 	ASSERT_LT(gz_len, len);
-	ASSERT_EQ(0, avm_kernel_parse(gz, gz_len, MAX, &k, err, sizeof(err)))
-		TH_LOG("%s", err);
-	/* gz was taken over (and freed): k.data is the decompressed kernel */
+	/* more than the loader reads at once */
+	ASSERT_GT(gz_len, 65536);
+	LOAD_OK(gz, gz_len, &k);
+	/* inflated straight to RAM base + text_offset */
 	EXPECT_TRUE(k.gzip);
 	EXPECT_EQ(AVM_KERNEL_IMAGE, k.format);
 	ASSERT_EQ(len, k.size);
+	EXPECT_EQ(ram.host + 0x80000, k.data);
 	EXPECT_EQ(0, memcmp(img, k.data, len));
 	EXPECT_EQ(0x80000, k.text_offset);
 	EXPECT_EQ(4 * SZ_1M, k.image_size);
 	EXPECT_EQ(0xa, k.flags);
-	free(k.data);
+	free(gz);
 	free(img);
+}
+
+/* @a then @b, one file of two gzip members */
+static uint8_t *cat2(const uint8_t *a, size_t a_len, const uint8_t *b, size_t b_len)
+{
+	uint8_t *cat = malloc(a_len + b_len);
+
+	if (cat) {
+		memcpy(cat, a, a_len);
+		memcpy(cat + a_len, b, b_len);
+	}
+	return cat;
 }
 
 /*
  * gzip allows members one after the other (`cat a.gz b.gz` is one file),
- * and gunzip() takes them. This test found gunzip() writing at and
+ * and the loader takes them. This test found the loader writing at and
  * returning z.total_out, which inflateReset() sets back to 0 for each
  * member: the second member overwrote the first and only its bytes came
  * back ("gzip data is not an arm64 Image").
@@ -397,22 +417,58 @@ TEST(gzip_two_members)
 	uint8_t *img = make_image(len, 0, SZ_2M, 0), *a, *b, *cat;
 	size_t a_len, b_len;
 	struct avm_kernel k;
-	char err[256] = "";
 
 	ASSERT_NE(NULL, img);
-	a = gzip(img, half, &a_len);
-	b = gzip(img + half, len - half, &b_len);
+	a = gzip(img, half, &a_len, 6);
+	b = gzip(img + half, len - half, &b_len, 6);
 	ASSERT_NE(NULL, a);
 	ASSERT_NE(NULL, b);
-	cat = malloc(a_len + b_len);
+	cat = cat2(a, a_len, b, b_len);
 	ASSERT_NE(NULL, cat);
-	memcpy(cat, a, a_len);
-	memcpy(cat + a_len, b, b_len);
-	ASSERT_EQ(0, avm_kernel_parse(cat, a_len + b_len, MAX, &k, err, sizeof(err)))
-		TH_LOG("%s", err);
+	LOAD_OK(cat, a_len + b_len, &k);
 	ASSERT_EQ(len, k.size);
 	EXPECT_EQ(0, memcmp(img, k.data, len));
-	free(k.data);
+	free(cat);
+	free(a);
+	free(b);
+	free(img);
+}
+
+/*
+ * The loader reads the file 64 KiB at a time: a first member of 65535
+ * bytes leaves one byte of the second's magic in the buffer, the other in
+ * the file.
+ */
+TEST(gzip_member_across_reads)
+{
+	const size_t len = SZ_1M;
+	uint8_t *img = make_image(len, 0, SZ_2M, 0), *a = NULL, *b, *cat;
+	size_t a_len = 0, b_len, first;
+	struct avm_kernel k;
+
+	ASSERT_NE(NULL, img);
+	/* stored blocks (level 0): the size grows with the input, find 65535 */
+	for (first = 65400; first < 65536 && a_len != 65535; first++) {
+		free(a);
+		a = gzip(img, first, &a_len, 0);
+		ASSERT_NE(NULL, a);
+	}
+	ASSERT_EQ(65535, a_len);
+	first--;
+	b = gzip(img + first, len - first, &b_len, 6);
+	ASSERT_NE(NULL, b);
+	cat = cat2(a, a_len, b, b_len);
+	ASSERT_NE(NULL, cat);
+	LOAD_OK(cat, a_len + b_len, &k);
+	ASSERT_EQ(len, k.size);
+	EXPECT_EQ(0, memcmp(img, k.data, len));
+	free(cat);
+	/* bytes after the last member that are no member: ignored, as gzip -d */
+	cat = cat2(a, a_len, (const uint8_t *)"G\x8b", 2);
+	ASSERT_NE(NULL, cat);
+	LOAD_OK(cat, a_len + 2, &k);
+	EXPECT_EQ(first, k.size);
+	free(cat);
 	free(a);
 	free(b);
 	free(img);
@@ -425,13 +481,13 @@ TEST(gzip_truncated_refused)
 	size_t gz_len;
 
 	ASSERT_NE(NULL, img);
-	gz = gzip(img, len, &gz_len);
+	gz = gzip(img, len, &gz_len, 6);
 	ASSERT_NE(NULL, gz);
-	EXPECT_PARSE_FAILS(gz, gz_len / 2, MAX, "truncated");
+	EXPECT_LOAD_FAILS(gz, gz_len / 2, MAX, "truncated");
 	/* only the trailer (CRC32, ISIZE) missing */
-	EXPECT_PARSE_FAILS(gz, gz_len - 8, MAX, "truncated");
+	EXPECT_LOAD_FAILS(gz, gz_len - 8, MAX, "truncated");
 	/* only the header */
-	EXPECT_PARSE_FAILS(gz, 10, MAX, "truncated");
+	EXPECT_LOAD_FAILS(gz, 10, MAX, "truncated");
 	free(gz);
 	free(img);
 }
@@ -440,41 +496,33 @@ TEST(gzip_corrupt_refused)
 {
 	const size_t len = 2 * SZ_1M;
 	uint8_t *img = make_image(len, 0, SZ_2M, 0), *gz;
+	struct avm_kernel k;
 	size_t gz_len, i;
 
 	ASSERT_NE(NULL, img);
-	gz = gzip(img, len, &gz_len);
+	gz = gzip(img, len, &gz_len, 6);
 	ASSERT_NE(NULL, gz);
 
 	/* bytes flipped in the middle of the deflate data */
 	for (i = gz_len / 2; i < gz_len / 2 + 16; i++)
 		gz[i] ^= 0x5a;
-	EXPECT_PARSE_FAILS(gz, gz_len, MAX, "corrupt");
+	EXPECT_LOAD_FAILS(gz, gz_len, MAX, "corrupt");
 	for (i = gz_len / 2; i < gz_len / 2 + 16; i++)
 		gz[i] ^= 0x5a;
 	/* the CRC32 of the trailer */
 	gz[gz_len - 8] ^= 1;
-	EXPECT_PARSE_FAILS(gz, gz_len, MAX, "corrupt");
+	EXPECT_LOAD_FAILS(gz, gz_len, MAX, "corrupt");
 	gz[gz_len - 8] ^= 1;
 	/* ISIZE of the trailer */
 	gz[gz_len - 2] ^= 1;
-	EXPECT_PARSE_FAILS(gz, gz_len, MAX, "corrupt");
+	EXPECT_LOAD_FAILS(gz, gz_len, MAX, "corrupt");
 	gz[gz_len - 2] ^= 1;
 	/* compression method other than deflate */
 	gz[2] = 7;
-	EXPECT_PARSE_FAILS(gz, gz_len, MAX, "corrupt");
+	EXPECT_LOAD_FAILS(gz, gz_len, MAX, "corrupt");
 	gz[2] = 8;
 	/* and back as it was: accepted */
-	{
-		struct avm_kernel k;
-		char err[256] = "";
-		uint8_t *copy = memdup(gz, gz_len);
-
-		ASSERT_NE(NULL, copy);
-		EXPECT_EQ(0, avm_kernel_parse(copy, gz_len, MAX, &k, err, sizeof(err)))
-			TH_LOG("%s", err);
-		free(k.data);
-	}
+	LOAD_OK(gz, gz_len, &k);
 	free(gz);
 	free(img);
 }
@@ -487,30 +535,66 @@ TEST(gzip_not_image_refused)
 
 	ASSERT_NE(NULL, raw);
 	fill_body(raw, len, 42);
-	gz = gzip(raw, len, &gz_len);
+	gz = gzip(raw, len, &gz_len, 6);
 	ASSERT_NE(NULL, gz);
-	EXPECT_PARSE_FAILS(gz, gz_len, MAX, "not an arm64 Image");
+	EXPECT_LOAD_FAILS(gz, gz_len, MAX, "not an arm64 Image");
+	free(gz);
+	/* shorter than an Image header */
+	gz = gzip(raw, 63, &gz_len, 6);
+	ASSERT_NE(NULL, gz);
+	EXPECT_LOAD_FAILS(gz, gz_len, MAX, "not an arm64 Image");
 	free(gz);
 	/* nor a gzip of nothing */
-	gz = gzip(raw, 0, &gz_len);
+	gz = gzip(raw, 0, &gz_len, 6);
 	ASSERT_NE(NULL, gz);
-	EXPECT_PARSE_FAILS(gz, gz_len, MAX, "empty");
+	EXPECT_LOAD_FAILS(gz, gz_len, MAX, "empty");
 	free(gz);
 	free(raw);
 }
 
+/* Inflated straight into RAM: it stops at RAM's end (the guard page) */
 TEST(gzip_bigger_than_ram_refused)
 {
 	const size_t len = 2 * SZ_1M;
 	uint8_t *img = make_image(len, 0, SZ_2M, 0), *gz;
+	struct avm_kernel k;
 	size_t gz_len;
+	char err[256];
 
 	ASSERT_NE(NULL, img);
-	gz = gzip(img, len, &gz_len);
+	gz = gzip(img, len, &gz_len, 6);
 	ASSERT_NE(NULL, gz);
-	EXPECT_PARSE_FAILS(gz, gz_len, SZ_1M, "larger than guest RAM");
+	EXPECT_LOAD_FAILS(gz, gz_len, SZ_1M, "larger than guest RAM");
+	EXPECT_LOAD_FAILS(gz, gz_len, len - 1, "larger than guest RAM");
+	/* exactly RAM's size fits */
+	EXPECT_EQ(0, load(gz, gz_len, len, &k, err, sizeof(err))) TH_LOG("%s", err);
+	free(gz);
+	/* RAM ends where text_offset puts the header */
+	put64(img + 0x08, 0x80000);
+	gz = gzip(img, len, &gz_len, 6);
+	ASSERT_NE(NULL, gz);
+	EXPECT_LOAD_FAILS(gz, gz_len, 0x80000, "does not fit");
 	free(gz);
 	free(img);
+}
+
+/* Read straight into RAM: nothing beyond it is touched */
+TEST(kernel_bigger_than_ram_refused)
+{
+	const size_t len = SZ_1M;
+	uint8_t *buf = make_image(len, 0x80000, SZ_2M, 0), *raw = malloc(len);
+	struct avm_kernel k;
+	char err[256];
+
+	ASSERT_NE(NULL, buf);
+	ASSERT_NE(NULL, raw);
+	EXPECT_LOAD_FAILS(buf, len, len + 0x80000 - 1, "does not fit");
+	EXPECT_EQ(0, load(buf, len, len + 0x80000, &k, err, sizeof(err))) TH_LOG("%s", err);
+	fill_body(raw, len, 3);
+	EXPECT_LOAD_FAILS(raw, len, len - SZ_4K, "does not fit");
+	EXPECT_EQ(0, load(raw, len, len, &k, err, sizeof(err))) TH_LOG("%s", err);
+	free(raw);
+	free(buf);
 }
 
 TEST(raw_binary)
@@ -523,38 +607,48 @@ TEST(raw_binary)
 
 	ASSERT_NE(NULL, buf);
 	fill_body(buf, len, 7);
-	ASSERT_EQ(0, avm_kernel_parse(buf, len, MAX, &k, err, sizeof(err)))
-		TH_LOG("%s", err);
+	LOAD_OK(buf, len, &k);
 	EXPECT_EQ(AVM_KERNEL_RAW, k.format);
 	EXPECT_FALSE(k.gzip);
-	EXPECT_EQ(buf, k.data);
+	EXPECT_EQ(ram.host, k.data);
 	EXPECT_EQ(len, k.size);
+	EXPECT_EQ(0, memcmp(buf, k.data, len));
 	EXPECT_EQ(0, k.text_offset);
 	ASSERT_EQ(0, avm_layout(&k, RAM_BASE, RAM_SIZE, 0, &l, err, sizeof(err)))
 		TH_LOG("%s", err);
 	/* entered at its load address, the start of RAM */
 	EXPECT_EQ(RAM_BASE, l.kernel);
 	EXPECT_EQ(RAM_BASE + 4 * SZ_4K, l.kernel_end);
-	free(k.data);
+	free(buf);
 
 	/* short files, and a header without the magic, are raw too */
-	buf = memdup("\x1f", 1);
-	ASSERT_EQ(0, avm_kernel_parse(buf, 1, MAX, &k, err, sizeof(err)));
+	LOAD_OK("\x1f", 1, &k);
 	EXPECT_EQ(AVM_KERNEL_RAW, k.format);
-	free(k.data);
 	buf = make_image(SZ_4K, 0, SZ_2M, 0);
 	ASSERT_NE(NULL, buf);
 	put32(buf + 0x38, IMAGE_MAGIC + 1);
-	ASSERT_EQ(0, avm_kernel_parse(buf, SZ_4K, MAX, &k, err, sizeof(err)));
+	LOAD_OK(buf, SZ_4K, &k);
 	EXPECT_EQ(AVM_KERNEL_RAW, k.format);
-	free(k.data);
+	free(buf);
 }
 
 TEST(empty_refused)
 {
 	uint8_t b = 0;
 
-	EXPECT_PARSE_FAILS(&b, 0, MAX, "empty");
+	EXPECT_LOAD_FAILS(&b, 0, MAX, "empty");
+}
+
+TEST(kernel_file_problems)
+{
+	struct avm_kernel k;
+	char err[256] = "";
+
+	ASSERT_EQ(0, ram_init(SZ_1M));
+	EXPECT_EQ(-1, avm_kernel_load("/nonexistent/Image", &ram, &k, err, sizeof(err)));
+	EXPECT_NE(NULL, strstr(err, "No such file")) TH_LOG("%s", err);
+	EXPECT_EQ(-1, avm_kernel_load("/tmp", &ram, &k, err, sizeof(err)));
+	EXPECT_NE(NULL, strstr(err, "not a regular file")) TH_LOG("%s", err);
 }
 
 static struct avm_kernel image_k(uint64_t text_offset, uint64_t image_size,
@@ -720,6 +814,32 @@ TEST(read_file_missing)
 	EXPECT_NE(NULL, strstr(err, strerror(ENOENT))) TH_LOG("error: '%s'", err);
 }
 
+/* Files straight into RAM (the initrd), and their sizes */
+TEST(load_file)
+{
+	static const char data[] = "an initrd";
+	const char *path = temp_file(data, sizeof(data));
+	uint64_t len = 0;
+	char err[256] = "";
+
+	ASSERT_NE(NULL, path);
+	ASSERT_EQ(0, ram_init(SZ_1M));
+	EXPECT_EQ(sizeof(data), avm_file_size(path, err, sizeof(err)));
+	/* at the very end of RAM: exactly its size is room enough */
+	ASSERT_EQ(0, avm_load_file(path, ram.host + SZ_1M - sizeof(data), sizeof(data),
+				   &len, err, sizeof(err))) TH_LOG("%s", err);
+	EXPECT_EQ(sizeof(data), len);
+	EXPECT_EQ(0, memcmp(ram.host + SZ_1M - sizeof(data), data, sizeof(data)));
+	EXPECT_EQ(-1, avm_load_file(path, ram.host, sizeof(data) - 1, &len, err, sizeof(err)));
+	EXPECT_NE(NULL, strstr(err, "does not fit")) TH_LOG("%s", err);
+	unlink(path);
+	EXPECT_EQ(-1, avm_file_size(path, err, sizeof(err)));
+	EXPECT_NE(NULL, strstr(err, "No such file")) TH_LOG("%s", err);
+	EXPECT_EQ(-1, avm_load_file(path, ram.host, SZ_1M, &len, err, sizeof(err)));
+	EXPECT_EQ(-1, avm_file_size("/tmp", err, sizeof(err)));
+	EXPECT_NE(NULL, strstr(err, "not a regular file")) TH_LOG("%s", err);
+}
+
 /* The real thing, if run.sh found Debian's Image (scripts/deps.sh) */
 TEST(debian_image)
 {
@@ -727,26 +847,28 @@ TEST(debian_image)
 	struct avm_kernel k;
 	struct avm_layout l;
 	char err[256] = "";
-	uint8_t *buf;
-	size_t len;
+	uint8_t *copy;
+	size_t size;
 
 	if (!path || !*path)
 		SKIP(return, "AVM_TEST_KERNEL not set");
-	buf = avm_read_file(path, MAX, &len, err, sizeof(err));
-	ASSERT_NE(NULL, buf) TH_LOG("%s", err);
-	ASSERT_EQ(0, avm_kernel_parse(buf, len, MAX, &k, err, sizeof(err)))
-		TH_LOG("%s", err);
+	ASSERT_EQ(0, ram_init(MAX));
+	ASSERT_EQ(0, avm_kernel_load(path, &ram, &k, err, sizeof(err))) TH_LOG("%s", err);
 	EXPECT_EQ(AVM_KERNEL_IMAGE, k.format);
 	EXPECT_EQ(0, k.text_offset);
-	EXPECT_GE(k.image_size, len);
+	EXPECT_GE(k.image_size, k.size);
 	/* little-endian, 4K pages, anywhere in memory */
 	EXPECT_EQ(0xa, k.flags);
 	ASSERT_EQ(0, avm_layout(&k, RAM_BASE, RAM_SIZE, 0, &l, err, sizeof(err)))
 		TH_LOG("%s", err);
 	EXPECT_EQ(RAM_BASE, l.kernel);
 	/* and cut short, it is refused */
-	EXPECT_PARSE_FAILS(k.data, k.size - SZ_4K, MAX, "truncated");
-	free(k.data);
+	size = k.size - SZ_4K;
+	copy = malloc(size);
+	ASSERT_NE(NULL, copy);
+	memcpy(copy, k.data, size);
+	EXPECT_LOAD_FAILS(copy, size, MAX, "truncated");
+	free(copy);
 }
 
 TEST_HARNESS_MAIN
