@@ -33,6 +33,10 @@ fi
 # linux_virtio_devices): the disk the test wrote (vda), a read-only one
 # (vdb), the entropy device and the virtio console.
 if [ -n "$avm_devices" ]; then
+	/bin/busybox mount -t devtmpfs devtmpfs /dev
+	for d in vda vdb hwrng hvc0; do
+		[ -e "/dev/$d" ] || echo "avm-guest: no /dev/$d"
+	done
 	echo "avm-guest: vda sector0 $(dd if=/dev/vda bs=512 count=1 2>/dev/null | head -c 19)"
 	echo "avm-guest: vda sectors $(cat /sys/block/vda/size)"
 	printf 'GUEST-WROTE-SECTOR1' | dd of=/dev/vda bs=512 seek=1 conv=notrunc,fsync 2>/dev/null &&

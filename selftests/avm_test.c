@@ -459,6 +459,109 @@ TEST_F_TIMEOUT(avm, linux_boot_6_12_guest, BOOT_TIMEOUT_S + 30)
 	check_linux_boot(_metadata, guest_file("Image-6.12"), "2", "0-1");
 }
 
+/*
+ * avm's virtio devices under a real Linux guest (the guest kernel's
+ * virtio_mmio, virtio_blk, virtio-rng and virtio_console drivers, loaded
+ * by scripts/avm-guest-init.sh with avm_devices=1): a disk the test wrote,
+ * written back by the guest; a read-only disk the guest cannot write; the
+ * entropy device; a line on hvc0.
+ */
+#define DISK_SECTORS	2048		/* 1 MiB */
+
+static int make_disk(const char *path, const char *sector0)
+{
+	char buf[512] = { 0 };
+	int fd, i, ok = 1;
+
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -1;
+	for (i = 0; i < DISK_SECTORS && ok; i++) {
+		memset(buf, 0, sizeof(buf));
+		if (i == 0)
+			memcpy(buf, sector0, strlen(sector0));
+		ok = write(fd, buf, sizeof(buf)) == sizeof(buf);
+	}
+	close(fd);
+	return ok ? 0 : -1;
+}
+
+static int read_sector(const char *path, int n, char *buf)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), ok;
+
+	if (fd < 0)
+		return -1;
+	ok = pread(fd, buf, 512, (off_t)n * 512) == 512;
+	close(fd);
+	return ok ? 0 : -1;
+}
+
+TEST_F_TIMEOUT(avm, linux_virtio_devices, BOOT_TIMEOUT_S + 30)
+{
+	const char *rw = "/tmp/avm-disk-rw.img", *ro = "/tmp/avm-disk-ro.img";
+	char disk_rw[64], disk_ro[64], sector[512], want[80];
+	struct avm_result r;
+	unsigned int i;
+
+	AVCPU_REQUIRE_RUN();
+	AVCPU_REQUIRE_IRQ();
+	REQUIRE_GUEST_FILES();
+	ASSERT_EQ(0, make_disk(rw, "HOST-WROTE-SECTOR0!"));
+	ASSERT_EQ(0, make_disk(ro, "READ-ONLY-SECTOR0!!"));
+	snprintf(disk_rw, sizeof(disk_rw), "%s", rw);
+	snprintf(disk_ro, sizeof(disk_ro), "%s,ro", ro);
+	{
+		const char *argv[] = {
+			"run", "--kernel", guest_file("Image"),
+			"--initrd", guest_file("initrd.cpio.gz"),
+			"--cpus", "1", "--mem", "256",
+			"--disk", disk_rw, "--disk", disk_ro, "--rng",
+			"--console", "virtio",
+			"--params", "console=ttyAMA0 panic=-1 avm_devices=1", NULL,
+		};
+
+		run_avm(argv, BOOT_TIMEOUT_S, "avm-guest: powering off", true, &r);
+	}
+	if (r.err_len)
+		printf("# avm's stderr: %s", r.err);
+	EXPECT_EQ(0, r.status);
+	static const char *const lines[] = {
+		"avm-guest: vda sector0 HOST-WROTE-SECTOR0",
+		"avm-guest: vda sectors 2048",
+		"avm-guest: vda written",
+		"avm-guest: vdb refused the write",
+		"avm-guest: vdb ro 1",
+		"avm-guest: rng virtio_rng.0",
+		"avm-guest: hello on hvc0",
+	};
+
+	EXPECT_EQ(NULL, strstr(r.out, "avm-guest: no /dev/"));
+	for (i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
+		EXPECT_NE(NULL, strstr(r.out, lines[i])) TH_LOG("no '%s'", lines[i]);
+	/* 16 random bytes, as 32 hex digits, not all zero */
+	snprintf(want, sizeof(want), "avm-guest: rng bytes ");
+	{
+		const char *p = strstr(r.out, want);
+
+		ASSERT_NE(NULL, p);
+		p += strlen(want);
+		EXPECT_EQ(32, strspn(p, "0123456789abcdef"));
+		EXPECT_NE(0, strncmp(p, "00000000000000000000000000000000", 32));
+	}
+	for (i = 0; i < sizeof(guest_bad) / sizeof(guest_bad[0]); i++)
+		EXPECT_EQ(NULL, strstr(r.out, guest_bad[i]))
+			TH_LOG("the guest printed '%s'", guest_bad[i]);
+	/* what the guest wrote is in the file; the read-only one is untouched */
+	ASSERT_EQ(0, read_sector(rw, 1, sector));
+	EXPECT_EQ(0, memcmp(sector, "GUEST-WROTE-SECTOR1", 19));
+	ASSERT_EQ(0, read_sector(ro, 1, sector));
+	EXPECT_EQ(0, sector[0]);
+	free_result(&r);
+	unlink(rw);
+	unlink(ro);
+}
+
 /* The console's input path: the PL011's receive FIFO and interrupt. */
 TEST_F_TIMEOUT(avm, linux_console_input, BOOT_TIMEOUT_S + 30)
 {
