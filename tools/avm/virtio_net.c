@@ -64,10 +64,12 @@ static void net_tx(struct virtio_net *n)
 		k = iov_slice(c->iov, c->nr_out, HDR_SIZE, c->out_len - HDR_SIZE,
 			      n->frame + 1);
 		/*
-		 * A full or down tap drops the frame, as a wire would; the
+		 * A full tap (EAGAIN) or one down on the host (EIO, until
+		 * someone sets it up) drops the frame, as a wire would; the
 		 * guest's network stack copes with loss.
 		 */
-		if (n->fd >= 0 && writev(n->fd, n->frame, k + 1) < 0 && errno != EAGAIN)
+		if (n->fd >= 0 && writev(n->fd, n->frame, k + 1) < 0 &&
+		    errno != EAGAIN && errno != EIO)
 			avm_warn_limited(&n->warned, 5, "%s: frame dropped: %s",
 					 n->vd.name, strerror(errno));
 		virtio_push(&n->vd, TXQ, c, 0);

@@ -3,10 +3,10 @@
 #
 # Run avm's unit tests (make avm-unit builds them first): every binary in
 # $BUILD/tools/avm-tests, under qemu-aarch64 unless this machine is arm64,
-# then avm itself with --dump-dtb, whose tree (and fdt_test's) the build
-# machine's dtc must read without errors. Builds nothing. Counts the TAP
-# results ("ok", "not ok", "# SKIP") into one summary line; exits non-zero
-# if anything failed.
+# then avm itself with --dump-dtb (with and without virtio devices), whose
+# trees (and fdt_test's) the build machine's dtc must read without errors.
+# Builds nothing. Counts the TAP results ("ok", "not ok", "# SKIP") into
+# one summary line; exits non-zero if anything failed.
 
 set -u
 # an assertion aborts a test's child: no core files (qemu's) left about
@@ -109,6 +109,23 @@ else
 	fi
 fi
 
+# and with virtio devices on four transports (not the network: that would
+# create a tap on the build machine)
+echo "# avm --dump-dtb, virtio devices"
+if [ -x "$avm" ]; then
+	head -c 1048576 /dev/zero >"$tmp/disk.img"
+	head -c 4096 /dev/zero >"$tmp/ro.img"
+	if ${run[@]+"${run[@]}"} "$avm" run --kernel "$tmp/raw.bin" \
+			--disk "$tmp/disk.img" --disk "$tmp/ro.img,ro" --rng \
+			--console virtio --dump-dtb "$tmp/virtio.dtb" >"$tmp/avm.log" 2>&1 &&
+	   [ -s "$tmp/virtio.dtb" ]; then
+		result "avm run --dump-dtb with virtio devices"
+	else
+		sed 's/^/  /' "$tmp/avm.log"
+		result "avm run --dump-dtb with virtio devices" fail "no device tree written"
+	fi
+fi
+
 # dtc, the build machine's, on every tree written
 for dtb in "$tmp"/*.dtb; do
 	name="dtc reads $(basename "$dtb")"
@@ -122,6 +139,11 @@ for dtb in "$tmp"/*.dtb; do
 		if [ "$(basename "$dtb")" = avm.dtb ] &&
 		   ! { grep -q 'cpu@1 {' "$tmp/out.dts" && grep -q 'psci {' "$tmp/out.dts"; }; then
 			result "$name" fail "no cpu@1 or psci node"
+		elif [ "$(basename "$dtb")" = virtio.dtb ] &&
+		     [ "$(grep -c 'compatible = "virtio,mmio"' "$tmp/out.dts")" != 4 ]; then
+			result "$name" fail "not four virtio,mmio nodes"
+		elif [ "$(basename "$dtb")" = avm.dtb ] && grep -q 'virtio' "$tmp/out.dts"; then
+			result "$name" fail "virtio nodes without virtio devices"
 		else
 			result "$name"
 		fi

@@ -4,6 +4,7 @@
  * sections 2.7 (split rings) and 4.2.3 (virtio-mmio driver steps).
  */
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
@@ -297,4 +298,14 @@ int vdrv_wait_level(struct vdrv *d, int level)
 		sleep_ms(1);
 	}
 	return 0;
+}
+
+long vdrv_cpu_ms(void)
+{
+	struct rusage r;
+
+	if (getrusage(RUSAGE_SELF, &r))
+		return -1;
+	return (r.ru_utime.tv_sec + r.ru_stime.tv_sec) * 1000 +
+	       (r.ru_utime.tv_usec + r.ru_stime.tv_usec) / 1000;
 }

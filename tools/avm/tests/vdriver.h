@@ -90,6 +90,8 @@ bool vdrv_used_pending(struct vdrv *d, unsigned int q);
  * after it publishes a used entry. 0 on time, -1 after VD_TIMEOUT_MS.
  */
 int vdrv_wait_level(struct vdrv *d, int level);
+/* CPU time this process used (all threads), in ms */
+long vdrv_cpu_ms(void);
 /* Wait until Status has @bit (0 on time, -1 after VD_TIMEOUT_MS) */
 int vdrv_wait_status(struct vdrv *d, uint32_t bit);
 

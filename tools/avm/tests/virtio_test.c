@@ -337,58 +337,33 @@ TEST_F(mmio, reset_clears_everything)
 	EXPECT_FALSE(vdrv_used_pending(&self->d, 0));
 }
 
-static void *do_reset(void *arg)
-{
-	struct vdrv *d = arg;
+/* A register write from another "vCPU", which may have to wait */
+struct write_job {
+	struct vdrv *d;
+	uint64_t off;
+	uint32_t val;
+};
 
-	vdrv_wr(d, VIRTIO_MMIO_STATUS, 0);
+static void *do_write(void *arg)
+{
+	struct write_job *w = arg;
+
+	vdrv_wr(w->d, w->off, w->val);
 	return NULL;
 }
 
 /*
- * Linux's reset is one write, then it may free the buffers: the write
- * returns only after the device gave back what it was working on.
+ * One buffer taken by the device and held there (the test device waits
+ * for a byte on its pipe); then @off = @val from another thread must wait
+ * for it: Linux resets with one write (or takes a queue down, and checks
+ * QueueReady at once), then frees the buffers.
  */
-TEST_F(mmio, reset_waits_for_buffers_in_flight)
+static void write_waits_for_held_buffer(struct __test_metadata *_metadata,
+					FIXTURE_DATA(mmio) *self, uint64_t off,
+					uint32_t val)
 {
 	const struct vdrv_buf b[] = { { self->buf, 16, true } };
-	struct vring_used *used;
-	pthread_t resetter;
-	unsigned int i;
-
-	self->t.holding = true;
-	ASSERT_EQ(S_ACK | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK,
-		  vdrv_setup(&self->d, V1, 1, 16));
-	used = vdrv_ptr(&self->d, self->d.q[0].used);
-	vdrv_add(&self->d, 0, b, 1);
-	vdrv_kick(&self->d, 0);
-	for (i = 0; i < VD_TIMEOUT_MS && !__atomic_load_n(&self->t.popped, __ATOMIC_SEQ_CST); i++)
-		sleep_ms(1);
-	ASSERT_EQ(1, self->t.popped);
-	ASSERT_EQ(0, pthread_create(&resetter, NULL, do_reset, &self->d));
-	sleep_ms(100);
-	/* still in flight: the reset has not happened */
-	EXPECT_EQ(0, used->idx);
-	EXPECT_NE(0, self->t.vd.status);
-	ASSERT_EQ(1, write(self->t.hold[1], "x", 1));
-	pthread_join(resetter, NULL);
-	EXPECT_EQ(1, le16toh(used->idx));
-	EXPECT_EQ(0, vdrv_rd(&self->d, VIRTIO_MMIO_STATUS));
-	EXPECT_EQ(0, vdrv_level(&self->d));
-}
-
-/* QueueReady = 0 also gets the buffers in flight back first */
-static void *do_queue_off(void *arg)
-{
-	struct vdrv *d = arg;
-
-	vdrv_wr(d, VIRTIO_MMIO_QUEUE_READY, 0);
-	return NULL;
-}
-
-TEST_F(mmio, queue_off_waits_for_buffers_in_flight)
-{
-	const struct vdrv_buf b[] = { { self->buf, 16, true } };
+	struct write_job w = { &self->d, off, val };
 	struct vring_used *used;
 	pthread_t t;
 	unsigned int i;
@@ -402,13 +377,31 @@ TEST_F(mmio, queue_off_waits_for_buffers_in_flight)
 	for (i = 0; i < VD_TIMEOUT_MS && !__atomic_load_n(&self->t.popped, __ATOMIC_SEQ_CST); i++)
 		sleep_ms(1);
 	ASSERT_EQ(1, self->t.popped);
-	ASSERT_EQ(0, pthread_create(&t, NULL, do_queue_off, &self->d));
+	ASSERT_EQ(0, pthread_create(&t, NULL, do_write, &w));
 	sleep_ms(100);
+	/* still in flight: the write has not taken effect */
+	EXPECT_EQ(0, used->idx);
 	EXPECT_TRUE(self->t.vd.vq[0].ready);
+	EXPECT_NE(0, self->t.vd.status);
 	ASSERT_EQ(1, write(self->t.hold[1], "x", 1));
 	pthread_join(t, NULL);
 	EXPECT_EQ(1, le16toh(used->idx));
+	EXPECT_FALSE(self->t.vd.vq[0].ready);
+}
+
+TEST_F(mmio, reset_waits_for_buffers_in_flight)
+{
+	write_waits_for_held_buffer(_metadata, self, VIRTIO_MMIO_STATUS, 0);
+	EXPECT_EQ(0, vdrv_rd(&self->d, VIRTIO_MMIO_STATUS));
+	EXPECT_EQ(0, vdrv_level(&self->d));
+}
+
+TEST_F(mmio, queue_off_waits_for_buffers_in_flight)
+{
+	write_waits_for_held_buffer(_metadata, self, VIRTIO_MMIO_QUEUE_READY, 0);
 	EXPECT_EQ(0, vdrv_rd(&self->d, VIRTIO_MMIO_QUEUE_READY));
+	/* the device itself goes on */
+	EXPECT_TRUE(vdrv_rd(&self->d, VIRTIO_MMIO_STATUS) & S_DRIVER_OK);
 }
 
 /* Once the device needs a reset it leaves every queue alone */
