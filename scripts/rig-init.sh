@@ -45,7 +45,7 @@ run)
 		echo "avcpu-rig: avm boots Linux on the $lane host, 2 vCPUs:"
 		AVM_DEBUG=1 avm run --kernel /lib/avcpu/guest/Image \
 			--initrd /lib/avcpu/guest/initrd.cpio.gz --cpus 2 --mem 256 \
-			--params "console=ttyAMA0 panic=-1"
+			--params "console=ttyAMA0 panic=-1" --no-reboot
 		echo "avcpu-rig: avm exit status $?"
 	fi
 	;;

@@ -518,7 +518,8 @@ TEST_F_TIMEOUT(avm, linux_virtio_devices, BOOT_TIMEOUT_S + 30)
 			"--cpus", "1", "--mem", "256",
 			"--disk", disk_rw, "--disk", disk_ro, "--rng",
 			"--console", "virtio",
-			"--params", "console=ttyAMA0 panic=-1 avm_devices=1", NULL,
+			"--params", "console=ttyAMA0 panic=-1 avm_devices=1",
+			"--no-reboot", NULL,
 		};
 
 		run_avm(argv, BOOT_TIMEOUT_S, "avm-guest: powering off", true, &r);
