@@ -196,28 +196,38 @@ bool avcpu_ioeventfd_write(struct avcpu_vm *vm, u64 addr, u32 len, u64 data)
 }
 
 /*
+ * One raise of @f's line, its eventfd's count just read. The vCPU is
+ * looked up under RCU: vCPUs are freed only after a grace period (vcpu.c).
+ */
+static void avcpu_irqfd_fire(struct avcpu_irqfd_k *f)
+{
+	struct avcpu_vcpu *vcpu;
+
+	rcu_read_lock();
+	vcpu = READ_ONCE(f->vm->vcpus[f->vcpu_id]);
+	if (vcpu) {
+		atomic64_inc(&vcpu->stats.irqfd_injections);
+		avcpu_vgic_raise(vcpu, f->intid, AVCPU_INJECT_SRC_IRQFD);
+	}
+	rcu_read_unlock();
+}
+
+/*
  * The eventfd's wait queue calls this, its lock held with interrupts off,
- * from whichever thread signalled it. The vCPU is looked up under RCU:
- * vCPUs are freed only after a grace period (vcpu.c).
+ * from whichever thread signalled it.
  */
 static int avcpu_irqfd_wakeup(wait_queue_entry_t *wait, unsigned int mode,
 			      int sync, void *key)
 {
 	struct avcpu_irqfd_k *f = container_of(wait, struct avcpu_irqfd_k, wait);
 	__poll_t flags = key_to_poll(key);
-	struct avcpu_vcpu *vcpu;
 	u64 cnt;
 
 	if (!(flags & EPOLLIN))
 		return 0;	/* EPOLLHUP: unbound at DEASSIGN or VM release */
 	eventfd_ctx_do_read(f->ctx, &cnt);
-	rcu_read_lock();
-	vcpu = READ_ONCE(f->vm->vcpus[f->vcpu_id]);
-	if (vcpu && cnt) {
-		atomic64_inc(&vcpu->stats.irqfd_injections);
-		avcpu_vgic_raise(vcpu, f->intid, AVCPU_INJECT_SRC_IRQFD);
-	}
-	rcu_read_unlock();
+	if (cnt)
+		avcpu_irqfd_fire(f);
 	return 0;
 }
 
@@ -293,18 +303,8 @@ static int avcpu_irqfd_assign(struct avcpu_vm *vm, const struct avcpu_irqfd *a)
 
 		spin_lock_irq(&f->wqh->lock);
 		eventfd_ctx_do_read(ctx, &cnt);
-		if (cnt) {
-			struct avcpu_vcpu *vcpu;
-
-			rcu_read_lock();
-			vcpu = READ_ONCE(vm->vcpus[f->vcpu_id]);
-			if (vcpu) {
-				atomic64_inc(&vcpu->stats.irqfd_injections);
-				avcpu_vgic_raise(vcpu, f->intid,
-						 AVCPU_INJECT_SRC_IRQFD);
-			}
-			rcu_read_unlock();
-		}
+		if (cnt)
+			avcpu_irqfd_fire(f);
 		spin_unlock_irq(&f->wqh->lock);
 	}
 	fput(file);

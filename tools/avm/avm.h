@@ -103,13 +103,16 @@ static inline void *avm_mem_ptr(const struct avm_mem *m, uint64_t gpa,
 
 /*
  * How the GIC model reaches a vCPU's interrupt state: in avm these are the
- * AVCPU_SET_IRQ, AVCPU_GET_IRQ and AVCPU_INJECT_IRQ ioctls; unit tests put
- * a recorder behind them. Each returns 0 or a negative errno.
+ * AVCPU_SET_IRQ, AVCPU_GET_IRQ and AVCPU_INJECT_IRQ ioctls, and AVCPU_IRQFD
+ * to bind (@assign) or unbind eventfd @fd to a line (optional); unit tests
+ * put a recorder behind them. Each returns 0 or a negative errno.
  */
 struct avm_irq_ops {
 	int (*set)(void *ctx, unsigned int cpu, const struct avcpu_irq *irq);
 	int (*get)(void *ctx, unsigned int cpu, struct avcpu_irq *irq);
 	int (*line)(void *ctx, unsigned int cpu, uint32_t intid, int level);
+	int (*irqfd)(void *ctx, unsigned int cpu, uint32_t intid, int fd,
+		     bool assign);
 };
 
 /* Messages: "avm: ..." on stderr. */

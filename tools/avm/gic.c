@@ -12,12 +12,19 @@
  * (ARE = 1), no LPIs, no ITS: what Linux's irq-gic-v3 driver and the usual
  * test suites use on QEMU's virt board. An SPI is configured only in the
  * vCPU it is routed to; every other vCPU keeps it disabled.
+ *
+ * An SPI may have an irqfd (gic_spi_irqfd()): an eventfd avcpu binds to
+ * the line of the vCPU the SPI is routed to, so that a device's I/O
+ * thread raises an edge-triggered SPI with a write to it instead of an
+ * INJECT_IRQ on a vCPU fd. The model moves the binding with the route.
  */
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include <libfdt.h>
 
@@ -79,6 +86,7 @@ struct gic_irq {
 	bool group1;
 	bool edge;
 	bool line;		/* SPIs: the device's output */
+	int irqfd;		/* SPIs: bound to the target's line, or -1 */
 };
 
 struct gic {
@@ -159,6 +167,28 @@ static uint64_t gic_state(struct gic *gic, unsigned int cpu, uint32_t intid)
 	return r.flags;
 }
 
+/*
+ * Lock held: move SPI @intid's irqfd binding from vCPU @old to @new. On a
+ * failure the SPI goes back to INJECT_IRQ (its eventfd is closed), so
+ * that it is never raised in a vCPU it is not routed to.
+ */
+static void gic_irqfd_move(struct gic *gic, uint32_t intid, unsigned int old,
+			   unsigned int new)
+{
+	struct gic_irq *irq = gic_irq(gic, 0, intid);
+
+	if (irq->irqfd < 0 || old == new)
+		return;
+	if (!gic->ops->irqfd(gic->ctx, old, intid, irq->irqfd, false) &&
+	    !gic->ops->irqfd(gic->ctx, new, intid, irq->irqfd, true))
+		return;
+	avm_warn_limited(&gic->warned, 8,
+			 "gic: SPI %u: cannot move its irqfd to vCPU %u: injecting it instead",
+			 intid, new);
+	close(irq->irqfd);
+	irq->irqfd = -1;
+}
+
 static unsigned int gic_route_target(struct gic *gic, uint64_t route)
 {
 	unsigned int i;
@@ -195,6 +225,7 @@ static void gic_set_route(struct gic *gic, uint32_t intid, uint64_t route)
 		       AVCPU_IRQ_PENDING | AVCPU_IRQ_ACTIVE);
 	if (irq->line)
 		gic->ops->line(gic->ctx, old, intid, 0);
+	gic_irqfd_move(gic, intid, old, new);
 	irq->target = new;
 	gic_push(gic, new, intid, carry, AVCPU_IRQ_PENDING | AVCPU_IRQ_ACTIVE);
 	if (irq->line)
@@ -589,6 +620,8 @@ struct gic *gic_create(unsigned int nr_cpus, const uint64_t *mpidr,
 	gic->ctx = ctx;
 	for (i = 0; i < nr_cpus; i++)
 		gic->mpidr[i] = mpidr[i] & AFF_MASK;
+	for (i = 0; i < nr_irqs - 32; i++)
+		gic->spi[i].irqfd = -1;
 
 	gic->dist = (struct avm_dev){
 		.name = "gicv3-dist", .base = AVM_GICD_BASE, .size = AVM_GICD_SIZE,
@@ -605,8 +638,14 @@ struct gic *gic_create(unsigned int nr_cpus, const uint64_t *mpidr,
 
 void gic_destroy(struct gic *gic)
 {
+	unsigned int i;
+
 	if (!gic)
 		return;
+	/* avcpu drops a binding when the VM or the eventfd goes */
+	for (i = 0; gic->spi && i < gic->nr_irqs - 32; i++)
+		if (gic->spi[i].irqfd >= 0)
+			close(gic->spi[i].irqfd);
 	free(gic->mpidr);
 	free(gic->waker);
 	free(gic->priv);
@@ -635,8 +674,12 @@ int gic_reset(struct gic *gic)
 	for (i = 32; i < gic->nr_irqs; i++) {
 		struct gic_irq *irq = gic_irq(gic, 0, i);
 		bool line = irq->line;
+		int fd;
 
-		*irq = (struct gic_irq){ .group1 = true, .line = line };
+		/* routed to vCPU 0 again: the irqfd follows */
+		gic_irqfd_move(gic, i, irq->target, 0);
+		fd = irq->irqfd;
+		*irq = (struct gic_irq){ .group1 = true, .line = line, .irqfd = fd };
 		/* disabled everywhere: an SPI lives only in its target */
 		for (c = 0; c < gic->nr_cpus; c++)
 			gic_push(gic, c, i, 0, state);
@@ -664,10 +707,46 @@ void gic_spi_line(struct gic *gic, uint32_t intid, int level)
 	pthread_mutex_lock(&gic->lock);
 	irq = gic_irq(gic, 0, intid);
 	if (irq->line != !!level) {
+		uint64_t one = 1;
+
 		irq->line = level;
-		gic->ops->line(gic->ctx, irq->target, intid, level);
+		/*
+		 * A rising edge of an edge-triggered SPI is one raise, which
+		 * the irqfd is; a level line, and the line's fall, take
+		 * INJECT_IRQ (as does a full eventfd, which cannot happen
+		 * while avcpu reads it at every signal).
+		 */
+		if (!level || !irq->edge || irq->irqfd < 0 ||
+		    write(irq->irqfd, &one, sizeof(one)) != sizeof(one))
+			gic->ops->line(gic->ctx, irq->target, intid, level);
 	}
 	pthread_mutex_unlock(&gic->lock);
+}
+
+int gic_spi_irqfd(struct gic *gic, uint32_t intid)
+{
+	struct gic_irq *irq;
+	int fd, ret;
+
+	if (intid < 32 || intid >= gic->nr_irqs)
+		return -EINVAL;
+	if (!gic->ops->irqfd)
+		return -EOPNOTSUPP;
+	fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (fd < 0)
+		return -errno;
+	pthread_mutex_lock(&gic->lock);
+	irq = gic_irq(gic, 0, intid);
+	if (irq->irqfd >= 0)
+		ret = -EEXIST;
+	else
+		ret = gic->ops->irqfd(gic->ctx, irq->target, intid, fd, true);
+	if (!ret)
+		irq->irqfd = fd;
+	pthread_mutex_unlock(&gic->lock);
+	if (ret)
+		close(fd);
+	return ret;
 }
 
 unsigned int gic_spi_target(struct gic *gic, uint32_t intid)

@@ -29,6 +29,13 @@ struct avm_dev *gic_redist_dev(struct gic *gic);
 /* A device's line to SPI @intid went to @level (any thread). */
 void gic_spi_line(struct gic *gic, uint32_t intid, int level);
 
+/*
+ * Raise SPI @intid's rising edges through an irqfd from now on, when it is
+ * edge-triggered (gic.c): 0, or a negative errno and INJECT_IRQ as before.
+ * The ops need .irqfd.
+ */
+int gic_spi_irqfd(struct gic *gic, uint32_t intid);
+
 /* The vCPU an SPI is routed to now (its GICD_IROUTER). */
 unsigned int gic_spi_target(struct gic *gic, uint32_t intid);
 

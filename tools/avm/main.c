@@ -123,6 +123,45 @@ static int add_virtio_devices(struct avm *vm, const struct avm_opts *o)
 	return 0;
 }
 
+/*
+ * avcpu's fast paths, unless --no-fast-paths: SGIs between vCPUs stay in
+ * the kernel, a QueueNotify store signals the device's I/O thread through
+ * an ioeventfd without an exit, and the thread raises the transport's SPI
+ * through an irqfd. Each is optional: without it the exit to avm does the
+ * same work, so a failure is only reported (AVM_DEBUG).
+ */
+static void use_fast_paths(struct avm *vm, const struct avm_opts *o)
+{
+	bool debug = getenv("AVM_DEBUG");
+	unsigned int i;
+	int ret;
+
+	if (o->no_fast_paths)
+		return;
+	ret = avm_vm_fast_paths(vm);
+	if (ret) {
+		if (debug)
+			avm_warn("fast paths: not used (%s)", strerror(-ret));
+		return;
+	}
+	for (i = 0; i < vm->nr_virtio; i++) {
+		struct virtio_dev *vd = vm->virtio[i];
+
+		ret = avm_vm_ioeventfd(vm, vd->dev.base + VIRTIO_MMIO_QUEUE_NOTIFY, 4,
+				       vd->kick_fd);
+		if (ret)
+			avm_warn("%s: no ioeventfd (%s): notifications exit to avm",
+				 vd->name, strerror(-ret));
+		ret = gic_spi_irqfd(vm->gic, vd->intid);
+		if (ret)
+			avm_warn("%s: no irqfd (%s): interrupts take INJECT_IRQ",
+				 vd->name, strerror(-ret));
+	}
+	if (debug)
+		avm_warn("fast paths: in-kernel SGIs, ioeventfd and irqfd for %u virtio device(s)",
+			 vm->nr_virtio);
+}
+
 static void stop_virtio_devices(struct avm *vm)
 {
 	unsigned int i;
@@ -483,6 +522,7 @@ int main(int argc, char **argv)
 		return AVM_EXIT_ERROR;
 	if (gic_reset(vm.gic))
 		return AVM_EXIT_ERROR;
+	use_fast_paths(&vm, &o);
 
 	for (i = 0; i < vm.nr_virtio; i++) {
 		if (virtio_start(vm.virtio[i])) {

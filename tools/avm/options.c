@@ -41,6 +41,9 @@ void avm_usage(FILE *f)
 		"                       PL011 still prints either way\n"
 		"      --no-reboot      a guest's reboot (PSCI SYSTEM_RESET) ends avm, status 2\n"
 		"                       (default: avm boots the guest again)\n"
+		"      --no-fast-paths  every virtio notification, device interrupt and\n"
+		"                       IPI goes through avm (default: avcpu's IOEVENTFD,\n"
+		"                       IRQFD and in-kernel SGIs, where the module has them)\n"
 		"      --dtb FILE       use this device tree (its /chosen is updated)\n"
 		"      --dump-dtb FILE  write the device tree to FILE and exit\n"
 		"  -h, --help           this text\n"
@@ -161,7 +164,7 @@ static int check_opts(const struct avm_opts *o)
 enum avm_parse avm_parse_args(int argc, char **argv, struct avm_opts *o)
 {
 	enum { OPT_DTB = 256, OPT_DUMP_DTB, OPT_VERSION, OPT_RNG, OPT_DISK,
-	       OPT_CONSOLE, OPT_NET, OPT_NO_REBOOT };
+	       OPT_CONSOLE, OPT_NET, OPT_NO_REBOOT, OPT_NO_FAST };
 	static const uint8_t default_mac[6] = AVM_DEFAULT_MAC;
 	static const struct option longopts[] = {
 		{ "kernel", required_argument, NULL, 'k' },
@@ -174,6 +177,7 @@ enum avm_parse avm_parse_args(int argc, char **argv, struct avm_opts *o)
 		{ "console", required_argument, NULL, OPT_CONSOLE },
 		{ "net", required_argument, NULL, OPT_NET },
 		{ "no-reboot", no_argument, NULL, OPT_NO_REBOOT },
+		{ "no-fast-paths", no_argument, NULL, OPT_NO_FAST },
 		{ "dtb", required_argument, NULL, OPT_DTB },
 		{ "dump-dtb", required_argument, NULL, OPT_DUMP_DTB },
 		{ "help", no_argument, NULL, 'h' },
@@ -233,6 +237,9 @@ enum avm_parse avm_parse_args(int argc, char **argv, struct avm_opts *o)
 			break;
 		case OPT_NO_REBOOT:
 			o->no_reboot = true;
+			break;
+		case OPT_NO_FAST:
+			o->no_fast_paths = true;
 			break;
 		case OPT_NET:
 			memcpy(o->mac, default_mac, sizeof(o->mac));

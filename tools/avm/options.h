@@ -38,6 +38,7 @@ struct avm_opts {
 	unsigned long mem_mib;
 	bool rng;
 	bool no_reboot;			/* SYSTEM_RESET ends avm (status 2) */
+	bool no_fast_paths;		/* no IOEVENTFD, IRQFD, KERNEL_SGI */
 	enum avm_console console;
 	bool net;			/* --net tap */
 	char tap[IFNAMSIZ];		/* its name; "": the kernel's choice */

@@ -441,4 +441,33 @@ void avm_vm_print_stats(struct avm *vm, double seconds)
 					names[r], n);
 	}
 	avm_warn("%s", line);
+	avm_vm_print_kernel_stats(vm);
+}
+
+/*
+ * avcpu's side (AVCPU_GET_STATS on the VM fd): what the guest did without
+ * avm, and the memory avm itself holds, guest RAM left out.
+ */
+void avm_vm_print_kernel_stats(struct avm *vm)
+{
+	struct avcpu_stats st;
+	uint64_t exits = 0;
+	long rss;
+	unsigned int r;
+
+	if (!avm_vm_stats(vm, &st)) {
+		for (r = 0; r < AVCPU_STATS_EXIT_REASONS; r++)
+			exits += st.exits[r];
+		avm_warn("kernel: %llu entries, %llu exits to avm, %llu exits handled in the kernel, %llu WFI sleeps, %llu ioeventfd signals, %llu irqfd injections, %llu in-kernel SGIs, %llu injections",
+			 (unsigned long long)st.entries, (unsigned long long)exits,
+			 (unsigned long long)st.kernel_exits,
+			 (unsigned long long)st.wfi_sleeps,
+			 (unsigned long long)st.ioeventfd_signals,
+			 (unsigned long long)st.irqfd_injections,
+			 (unsigned long long)st.kernel_sgis,
+			 (unsigned long long)st.injections);
+	}
+	rss = avm_rss_outside(vm->ram);
+	if (rss >= 0)
+		avm_warn("memory outside guest RAM: %ld kB resident", rss);
 }

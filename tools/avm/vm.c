@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -34,11 +35,50 @@ static int vcpu_irq_line(void *ctx, unsigned int cpu, uint32_t intid, int level)
 	return ioctl(vm->vcpus[cpu].fd, AVCPU_INJECT_IRQ, &l) ? -errno : 0;
 }
 
+static int vcpu_irqfd(void *ctx, unsigned int cpu, uint32_t intid, int fd,
+		      bool assign)
+{
+	struct avcpu_irqfd a = {
+		.fd = fd, .vcpu_id = cpu, .intid = intid,
+		.flags = assign ? 0 : AVCPU_IRQFD_DEASSIGN,
+	};
+	struct avm *vm = ctx;
+
+	return ioctl(vm->vm_fd, AVCPU_IRQFD, &a) ? -errno : 0;
+}
+
 const struct avm_irq_ops avm_vcpu_irq_ops = {
 	.set = vcpu_irq_set,
 	.get = vcpu_irq_get,
 	.line = vcpu_irq_line,
+	.irqfd = vcpu_irqfd,
 };
+
+int avm_vm_fast_paths(struct avm *vm)
+{
+	struct avcpu_enable_cap cap = { .cap = AVCPU_VM_CAP_KERNEL_SGI };
+
+	if (!(vm->caps.flags & AVCPU_CAP_F_FAST_PATHS))
+		return -EOPNOTSUPP;
+	if (ioctl(vm->vm_fd, AVCPU_ENABLE_CAP, &cap))
+		return -errno;
+	vm->fast_paths = true;
+	return 0;
+}
+
+int avm_vm_ioeventfd(struct avm *vm, uint64_t addr, unsigned int len, int fd)
+{
+	struct avcpu_ioeventfd a = { .addr = addr, .len = len, .fd = fd };
+
+	if (!vm->fast_paths)
+		return -EOPNOTSUPP;
+	return ioctl(vm->vm_fd, AVCPU_IOEVENTFD, &a) ? -errno : 0;
+}
+
+int avm_vm_stats(struct avm *vm, struct avcpu_stats *st)
+{
+	return ioctl(vm->vm_fd, AVCPU_GET_STATS, st) ? -errno : 0;
+}
 
 int avm_vm_open(struct avm *vm, unsigned int nr_cpus, uint64_t ram_size)
 {
@@ -161,6 +201,27 @@ void avm_vm_destroy(struct avm *vm)
 		close(vm->dev_fd);
 	if (vm->ram)
 		munmap(vm->ram, vm->ram_size);
+}
+
+long avm_rss_outside(const void *skip)
+{
+	FILE *f = fopen("/proc/self/smaps", "r");
+	unsigned long start, end, kb;
+	bool skipping = false;
+	char line[512];
+	long total = 0;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		/* a mapping's first line: "start-end perms offset dev inode path" */
+		if (sscanf(line, "%lx-%lx ", &start, &end) == 2)
+			skipping = start == (uintptr_t)skip;
+		else if (!skipping && sscanf(line, "Rss: %lu kB", &kb) == 1)
+			total += kb;
+	}
+	fclose(f);
+	return total;
 }
 
 int avm_add_device(struct avm *vm, struct avm_dev *dev)

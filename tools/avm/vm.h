@@ -38,6 +38,7 @@ struct avm {
 	int vm_fd;
 	struct avcpu_caps caps;
 	int run_size;
+	bool fast_paths;		/* IOEVENTFD, IRQFD and KERNEL_SGI in use */
 
 	uint8_t *ram;
 	uint64_t ram_base;
@@ -79,7 +80,18 @@ int avm_add_device(struct avm *vm, struct avm_dev *dev);
 /* The index in vm->devs of the device whose range holds the access, or -1 */
 int avm_find_device(struct avm *vm, uint64_t addr, unsigned int len);
 
-/* The GIC's way to the vCPUs' interrupt state (SET/GET/INJECT_IRQ) */
+/*
+ * avcpu's fast paths (Documentation/api.rst): in-kernel SGI delivery on
+ * now, IOEVENTFD and IRQFD usable. 0, or -EOPNOTSUPP on a module without
+ * them (everything takes the exits to avm then).
+ */
+int avm_vm_fast_paths(struct avm *vm);
+/* A guest store of @len bytes at @addr signals eventfd @fd: 0 or -errno */
+int avm_vm_ioeventfd(struct avm *vm, uint64_t addr, unsigned int len, int fd);
+/* The VM's counters (AVCPU_GET_STATS): 0 or -errno */
+int avm_vm_stats(struct avm *vm, struct avcpu_stats *st);
+
+/* The GIC's way to the vCPUs' interrupt state (SET/GET/INJECT_IRQ, IRQFD) */
 extern const struct avm_irq_ops avm_vcpu_irq_ops;
 
 /*
@@ -97,7 +109,13 @@ int avm_vm_wait(struct avm *vm);
 void avm_vm_end(struct avm *vm, int code);
 /* The user asked to quit: end with AVM_EXIT_OFF, and no reboot after. */
 void avm_vm_quit(struct avm *vm);
-/* One line of exit counts on stderr (AVM_DEBUG) */
+/* Exit counts, avm's and avcpu's, and avm's memory, on stderr (AVM_DEBUG) */
 void avm_vm_print_stats(struct avm *vm, double seconds);
+void avm_vm_print_kernel_stats(struct avm *vm);
+/*
+ * kB of this process resident outside the mapping that starts at @skip
+ * (guest RAM), from /proc/self/smaps; -1 when it cannot be read.
+ */
+long avm_rss_outside(const void *skip);
 
 #endif /* AVM_VM_H */

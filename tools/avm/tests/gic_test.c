@@ -1,11 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * avm's GICv3 model (gic.c) driven through its MMIO callbacks, with a
- * recording fake behind struct avm_irq_ops in place of avcpu's SET_IRQ,
- * GET_IRQ and INJECT_IRQ. The fake keeps every vCPU's INTIDs the way
- * kmod/vgic.c does (set_mask applied bit by bit, pending = latch or a high
- * level line), refuses what the kernel refuses (and counts it: every
- * fixture test ends expecting none), and logs the calls.
+ * avm's GICv3 model (gic.c) driven through its MMIO callbacks, with the
+ * recording fake of gic_fake.c behind struct avm_irq_ops in place of
+ * avcpu's SET_IRQ, GET_IRQ and INJECT_IRQ (every fixture test ends
+ * expecting no call the kernel would refuse). gic_irqfd_test.c has the
+ * irqfd side.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -15,240 +14,7 @@
 
 #include "kselftest_harness.h"
 
-#include "gic.h"
-
-/* Register offsets, IHI 0069 12.9 (GICD) and 12.11 (GICR) */
-#define GICD_CTLR	0x0000
-#define GICD_TYPER	0x0004
-#define GICD_IIDR	0x0008
-#define GICD_IGROUPR	0x0080
-#define GICD_ISENABLER	0x0100
-#define GICD_ICENABLER	0x0180
-#define GICD_ISPENDR	0x0200
-#define GICD_ICPENDR	0x0280
-#define GICD_ISACTIVER	0x0300
-#define GICD_ICACTIVER	0x0380
-#define GICD_IPRIORITYR	0x0400
-#define GICD_ICFGR	0x0c00
-#define GICD_IROUTER	0x6000
-#define GICD_PIDR2	0xffe8
-
-#define GICR_IIDR	0x0004
-#define GICR_TYPER	0x0008
-#define GICR_WAKER	0x0014
-#define GICR_PIDR2	0xffe8
-#define SGI_BASE	0x10000
-#define GICR_ICFGR0	(SGI_BASE + 0x0c00)
-#define GICR_ICFGR1	(SGI_BASE + 0x0c04)
-
-#define CTLR_G0		(1U << 0)
-#define CTLR_G1		(1U << 1)
-#define CTLR_ARE	(1U << 4)
-#define CTLR_DS		(1U << 6)
-#define CTLR_RWP	(1U << 31)
-#define WAKER_PS	(1U << 1)
-#define WAKER_CA	(1U << 2)
-
-#define CFG_MASK	(AVCPU_IRQ_ENABLED | AVCPU_IRQ_GROUP1 | AVCPU_IRQ_LEVEL)
-#define SET_MASK	(CFG_MASK | AVCPU_IRQ_PENDING | AVCPU_IRQ_ACTIVE | \
-			 AVCPU_IRQ_PRIORITY)
-#define STATE_MASK	(AVCPU_IRQ_PENDING | AVCPU_IRQ_ACTIVE)
-
-#define NR_IRQS		AVM_NR_IRQS
-#define NR_CPUS		4
-#define LOG_SIZE	8192
-
-/* One INTID of one vCPU, as kmod/vgic.c keeps it */
-struct fake_irq {
-	uint64_t cfg;		/* ENABLED, GROUP1, LEVEL */
-	uint8_t priority;
-	bool latch;		/* pending by an edge or a SET_IRQ */
-	bool active;
-	bool line;
-};
-
-struct fake_line {
-	unsigned int cpu;
-	uint32_t intid;
-	int level;
-};
-
-struct fake {
-	unsigned int nr_cpus;
-	unsigned int nr_irqs;
-	struct fake_irq *irq;		/* nr_cpus * nr_irqs */
-	int fail_set;			/* SET_IRQ returns this when non-zero */
-	unsigned int errors;		/* calls the kernel would refuse */
-	unsigned int nr_set, nr_get, nr_line;
-	struct { unsigned int cpu; struct avcpu_irq irq; } set[LOG_SIZE];
-	struct fake_line line[LOG_SIZE];
-};
-
-static struct fake_irq *fake_irq(struct fake *f, unsigned int cpu,
-				 uint32_t intid)
-{
-	return &f->irq[cpu * f->nr_irqs + intid];
-}
-
-static bool fake_valid(struct fake *f, unsigned int cpu, uint32_t intid)
-{
-	return cpu < f->nr_cpus && intid < f->nr_irqs;
-}
-
-static int fake_set(void *ctx, unsigned int cpu, const struct avcpu_irq *r)
-{
-	struct fake *f = ctx;
-	uint64_t m = r->set_mask;
-	struct fake_irq *irq;
-
-	if (f->nr_set < LOG_SIZE) {
-		f->set[f->nr_set].cpu = cpu;
-		f->set[f->nr_set].irq = *r;
-	}
-	f->nr_set++;
-	if (f->fail_set)
-		return f->fail_set;
-	/* kmod/vgic.c avcpu_vgic_set(): what it refuses with EINVAL */
-	if (!fake_valid(f, cpu, r->intid) || (m & ~SET_MASK) ||
-	    (r->flags & ~(SET_MASK | AVCPU_IRQ_LINE)) ||
-	    (r->intid < 16 && (m & r->flags & AVCPU_IRQ_LEVEL))) {
-		f->errors++;
-		return -EINVAL;
-	}
-	irq = fake_irq(f, cpu, r->intid);
-	irq->cfg = (irq->cfg & ~(m & CFG_MASK)) | (r->flags & m & CFG_MASK);
-	if (m & AVCPU_IRQ_PRIORITY)
-		irq->priority = r->priority;
-	if (m & AVCPU_IRQ_PENDING)
-		irq->latch = r->flags & AVCPU_IRQ_PENDING;
-	if (m & AVCPU_IRQ_ACTIVE)
-		irq->active = r->flags & AVCPU_IRQ_ACTIVE;
-	return 0;
-}
-
-static bool fake_pending(const struct fake_irq *irq)
-{
-	return irq->latch || ((irq->cfg & AVCPU_IRQ_LEVEL) && irq->line);
-}
-
-static int fake_get(void *ctx, unsigned int cpu, struct avcpu_irq *r)
-{
-	struct fake *f = ctx;
-	struct fake_irq *irq;
-
-	f->nr_get++;
-	if (!fake_valid(f, cpu, r->intid) || r->set_mask) {
-		f->errors++;
-		return -EINVAL;
-	}
-	irq = fake_irq(f, cpu, r->intid);
-	r->priority = irq->priority;
-	r->flags = irq->cfg;
-	if (fake_pending(irq))
-		r->flags |= AVCPU_IRQ_PENDING;
-	if (irq->active)
-		r->flags |= AVCPU_IRQ_ACTIVE;
-	if (irq->line)
-		r->flags |= AVCPU_IRQ_LINE;
-	return 0;
-}
-
-static int fake_line(void *ctx, unsigned int cpu, uint32_t intid, int level)
-{
-	struct fake *f = ctx;
-	struct fake_irq *irq;
-
-	if (f->nr_line < LOG_SIZE)
-		f->line[f->nr_line] = (struct fake_line){ cpu, intid, level };
-	f->nr_line++;
-	if (!fake_valid(f, cpu, intid) || level < 0 || level > 1) {
-		f->errors++;
-		return -EINVAL;
-	}
-	irq = fake_irq(f, cpu, intid);
-	irq->line = level;
-	if (level && !(irq->cfg & AVCPU_IRQ_LEVEL))
-		irq->latch = true;
-	return 0;
-}
-
-static const struct avm_irq_ops fake_ops = {
-	.set = fake_set, .get = fake_get, .line = fake_line,
-};
-
-/* A fake in avcpu's initial state: enabled, Group 1, 0xa0, PPIs/SPIs level */
-static struct fake *fake_new(unsigned int nr_cpus, unsigned int nr_irqs)
-{
-	struct fake *f = calloc(1, sizeof(*f));
-	unsigned int c, i;
-
-	if (!f)
-		return NULL;
-	f->nr_cpus = nr_cpus;
-	f->nr_irqs = nr_irqs;
-	f->irq = calloc((size_t)nr_cpus * nr_irqs, sizeof(*f->irq));
-	if (!f->irq) {
-		free(f);
-		return NULL;
-	}
-	for (c = 0; c < nr_cpus; c++)
-		for (i = 0; i < nr_irqs; i++)
-			*fake_irq(f, c, i) = (struct fake_irq){
-				.cfg = AVCPU_IRQ_ENABLED | AVCPU_IRQ_GROUP1 |
-				       (i >= 16 ? AVCPU_IRQ_LEVEL : 0),
-				.priority = 0xa0,
-			};
-	return f;
-}
-
-static void fake_free(struct fake *f)
-{
-	if (f)
-		free(f->irq);
-	free(f);
-}
-
-/* Forget the call logs: what follows is what a test looks at. */
-static void fake_clear_log(struct fake *f)
-{
-	f->nr_set = f->nr_get = f->nr_line = 0;
-}
-
-/* MMIO through the devices, as vcpu.c dispatches it */
-static uint64_t dread(struct gic *g, uint64_t off, unsigned int len)
-{
-	struct avm_dev *d = gic_dist_dev(g);
-
-	return d->read(d, 0, off, len);
-}
-
-static void dwrite(struct gic *g, uint64_t off, unsigned int len, uint64_t val)
-{
-	struct avm_dev *d = gic_dist_dev(g);
-
-	d->write(d, 0, off, len, val);
-}
-
-/* @off in vCPU @cpu's redistributor (SGI_BASE + x for its SGI frame) */
-static uint64_t rread(struct gic *g, unsigned int cpu, uint64_t off,
-		      unsigned int len)
-{
-	struct avm_dev *d = gic_redist_dev(g);
-
-	return d->read(d, cpu, cpu * AVM_GICR_STRIDE + off, len);
-}
-
-static void rwrite(struct gic *g, unsigned int cpu, uint64_t off,
-		   unsigned int len, uint64_t val)
-{
-	struct avm_dev *d = gic_redist_dev(g);
-
-	d->write(d, cpu, cpu * AVM_GICR_STRIDE + off, len, val);
-}
-
-/* The one-bit-per-INTID registers: word and bit of @intid */
-#define BITREG(base, intid)	((base) + ((intid) / 32) * 4)
-#define BIT32(intid)		(1U << ((intid) % 32))
+#include "gic_fake.h"
 
 FIXTURE(gic) {
 	struct fake *f;
@@ -258,16 +24,10 @@ FIXTURE(gic) {
 
 FIXTURE_SETUP(gic)
 {
-	unsigned int i;
-
 	self->f = fake_new(NR_CPUS, NR_IRQS);
 	ASSERT_NE(NULL, self->f);
-	for (i = 0; i < NR_CPUS; i++)
-		self->mpidr[i] = avm_mpidr(i);
-	self->gic = gic_create(NR_CPUS, self->mpidr, NR_IRQS, &fake_ops, self->f);
+	self->gic = fake_gic(self->f, self->mpidr);
 	ASSERT_NE(NULL, self->gic);
-	ASSERT_EQ(0, gic_reset(self->gic));
-	fake_clear_log(self->f);
 }
 
 FIXTURE_TEARDOWN(gic)

@@ -103,6 +103,7 @@ TEST(defaults)
 	EXPECT_EQ(0, p.o.nr_disks);
 	EXPECT_EQ(AVM_CONSOLE_SERIAL, p.o.console);
 	EXPECT_FALSE(p.o.no_reboot);
+	EXPECT_FALSE(p.o.no_fast_paths);
 	EXPECT_FALSE(p.o.net);
 	EXPECT_STREQ("", p.err);
 }
@@ -196,7 +197,8 @@ TEST(every_option)
 {
 	const char *const a[] = {
 		"run", "-k", "K", "-i", "I", "-p", "a b c", "-c", "4", "-m", "512",
-		"--rng", "--dtb", "D", "--dump-dtb", "O", "--disk", "x", "--no-reboot", NULL,
+		"--rng", "--dtb", "D", "--dump-dtb", "O", "--disk", "x", "--no-reboot",
+		"--no-fast-paths", NULL,
 	};
 	struct parsed p;
 
@@ -212,6 +214,7 @@ TEST(every_option)
 	EXPECT_STREQ("O", p.o.dump_dtb);
 	EXPECT_EQ(1, p.o.nr_disks);
 	EXPECT_TRUE(p.o.no_reboot);
+	EXPECT_TRUE(p.o.no_fast_paths);
 }
 
 /* Parsing twice starts over (getopt's state) */
@@ -255,6 +258,7 @@ TEST(bad_inputs)
 	REFUSED("six hex bytes", "run", "-k", "K", "--net", "tap,mac=2:2:3:4:5:6");
 	REFUSED("six hex bytes", "run", "-k", "K", "--net", "tap,mac=02:02:03:04:05:0g");
 	REFUSED("--no-reboot", "run", "-k", "K", "--no-reboot=1");
+	REFUSED("--no-fast-paths", "run", "-k", "K", "--no-fast-paths=0");
 	REFUSED("give a file name", "run", "-k", "K", "--disk", ",ro");
 	REFUSED("give a file name", "run", "-k", "K", "--disk", "");
 	REFUSED("--disk", "run", "-k", "K", "--disk");
@@ -278,7 +282,7 @@ TEST(help_covers_every_option)
 {
 	const char *const opts[] = {
 		"--kernel", "--initrd", "--params", "--cpus", "--mem", "--rng", "--disk",
-		"--console", "--net", "--no-reboot", "Ctrl-A x",
+		"--console", "--net", "--no-reboot", "--no-fast-paths", "Ctrl-A x",
 		"--dtb", "--dump-dtb", "--help", "--version", "Exit status",
 	};
 	const char *const a[] = { "--help", NULL };
