@@ -36,7 +36,7 @@ export CC_ARM64 UCFLAGS KSFT_DIR BUILD
 
 KMAKE		:= $(MAKE) -C $(KDIR) M=$(TOP)/kmod CROSS_COMPILE=$(CROSS_COMPILE)
 
-.PHONY: all deps module modules selftests tools avm-unit lint dkms-test run check clean distclean help
+.PHONY: all deps module modules selftests tools avm-unit lint dkms-test run bench check clean distclean help
 
 all: module selftests tools
 
@@ -84,6 +84,11 @@ dkms-test:
 run: all modules
 	python3 scripts/rig.py run
 
+# Counts, not times: exits, instructions per round trip, memory, I/O rates
+# under QEMU's -icount (scripts/bench.py).
+bench: all modules
+	python3 scripts/bench.py
+
 check: all modules lint dkms-test avm-unit
 	python3 scripts/rig_test.py
 	python3 scripts/rig.py check
@@ -108,5 +113,6 @@ help:
 	@echo "make lint       checkpatch --strict, W=1 and sparse on kmod/ (every kernel)"
 	@echo "make dkms-test  dkms build of dkms.conf against the 6.12 headers"
 	@echo "make avm-unit   avm's unit tests (GIC, PL011, loader, device tree)"
+	@echo "make bench      exits, IPI cost, memory and I/O of avm under -icount"
 	@echo "make KDIR=DIR   build the module against another kernel tree"
 	@echo "make distclean  also drop build/ (downloaded dependencies)"

@@ -324,6 +324,8 @@ struct avcpu_vcpu {
 	int in_guest;
 	struct task_struct *run_task;
 	struct rcuwait wait;
+	/* bumped by every kick: what a vCPU polling in WFI watches */
+	unsigned int kick_seq;
 	struct hrtimer vtimer;
 	struct hrtimer ptimer;
 	struct avcpu_vcpu_stats stats;

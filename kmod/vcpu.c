@@ -15,6 +15,7 @@
 #include <linux/rcupdate.h>
 #include <linux/fs.h>
 #include <linux/mm.h>
+#include <linux/moduleparam.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
@@ -175,6 +176,9 @@ void avcpu_vcpu_kick(struct avcpu_vcpu *vcpu)
 {
 	struct task_struct *task;
 
+	/* the state change before it; a polling WFI reads it (see there) */
+	smp_wmb();
+	WRITE_ONCE(vcpu->kick_seq, READ_ONCE(vcpu->kick_seq) + 1);
 	/*
 	 * Safe from hard-IRQ context on PREEMPT_RT too (the timers' hrtimers
 	 * call this). Its full barrier also orders the state change before
@@ -190,6 +194,40 @@ void avcpu_vcpu_kick(struct avcpu_vcpu *vcpu)
 	if (task)
 		kick_process(task);
 	rcu_read_unlock();
+}
+
+static unsigned int halt_poll_ns = 50000;
+module_param(halt_poll_ns, uint, 0644);
+MODULE_PARM_DESC(halt_poll_ns,
+		 "ns a vCPU in WFI waits for an interrupt on its CPU before it sleeps (0: sleeps at once)");
+
+/*
+ * Halt polling, as KVM does it: an interrupt that comes within
+ * halt_poll_ns (an IPI answered by another vCPU, a device completing)
+ * costs no sleep, wake-up and context switch. Only the kick sequence is
+ * read while waiting; the vGIC is looked at when it moves. The guest's
+ * timers are armed: their expiry kicks too.
+ */
+static bool avcpu_wfi_poll(struct avcpu_vcpu *vcpu)
+{
+	unsigned int ns = READ_ONCE(halt_poll_ns), seq;
+	u64 stop;
+
+	if (!ns)
+		return false;
+	stop = ktime_get_ns() + ns;
+	seq = READ_ONCE(vcpu->kick_seq);
+	do {
+		if (READ_ONCE(vcpu->kick_seq) != seq) {
+			smp_rmb();	/* pairs with avcpu_vcpu_kick() */
+			if (avcpu_vgic_wfi_pending(vcpu))
+				return true;
+			seq = READ_ONCE(vcpu->kick_seq);
+		}
+		cpu_relax();
+	} while (ktime_get_ns() < stop && !need_resched() &&
+		 !signal_pending(current));
+	return false;
 }
 
 /*
@@ -210,6 +248,10 @@ int avcpu_vcpu_wfi(struct avcpu_vcpu *vcpu)
 	}
 
 	avcpu_timer_wfi_arm(vcpu);
+	if (avcpu_wfi_poll(vcpu)) {
+		avcpu_timer_wfi_disarm(vcpu);
+		return 1;
+	}
 	atomic64_inc(&vcpu->stats.wfi_sleeps);
 	WRITE_ONCE(vcpu->state, AVCPU_STATE_BLOCKED);
 	/* a signal ends the wait; the RUN loop then returns EINTR */

@@ -272,10 +272,11 @@ def module_path(kernel):
 GUEST_KERNELS = {"Image": "6.1", "Image-6.12": "6.12"}
 
 
-def build_initramfs(env, kernel):
+def build_initramfs(env, kernel, extra=(), tag=""):
     """The host's initramfs for lanes running @kernel: uncompressed (the
     guests' kernels are most of it, and the host then unpacks it at memcpy
-    speed instead of inflating it under emulation)."""
+    speed instead of inflating it under emulation). @extra: more files,
+    (name, bytes, mode); @tag: a suffix to its file name."""
     c = Cpio()
     for d in ["bin", "sbin", "usr", "usr/bin", "usr/sbin", "proc", "sys",
               "dev", "tmp", "lib", "lib/avcpu", "selftests"]:
@@ -297,7 +298,9 @@ def build_initramfs(env, kernel):
     c.data("lib/avcpu/guest/initrd.cpio.gz", build_guest_initramfs(env), 0o644)
     for t in picked_tests() or FULL_SUITE:
         c.file("selftests/" + t, os.path.join(BUILD, "selftests", t))
-    path = os.path.join(rig_dir(), "initramfs-%s.cpio" % kernel)
+    for name, data, mode in extra:
+        c.data(name, data, mode)
+    path = os.path.join(rig_dir(), "initramfs-%s%s.cpio" % (kernel, tag))
     os.makedirs(rig_dir(), exist_ok=True)
     with open(path + ".tmp", "wb") as f:
         f.write(c.finish())

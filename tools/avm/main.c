@@ -387,7 +387,12 @@ static int load_images(struct avm *vm, const struct avm_opts *o, struct boot *b)
  */
 static int load_dtb(struct avm *vm, const struct avm_opts *o, const struct boot *b)
 {
-	static uint8_t fdt[AVM_FDT_MAX_SIZE];
+	/*
+	 * Built in place, in its slot of guest RAM: a buffer of avm's own
+	 * would stay resident beside it (libfdt's sequential writer touches
+	 * the whole buffer it is given).
+	 */
+	uint8_t *fdt = vm->ram + (b->l.dtb - vm->ram_base);
 	struct avm_fdt_cfg fcfg = {
 		.ram_base = vm->ram_base, .ram_size = vm->ram_size,
 		.nr_cpus = o->cpus, .mpidr = vm->mpidr,
@@ -413,7 +418,7 @@ static int load_dtb(struct avm *vm, const struct avm_opts *o, const struct boot 
 			avm_err("--dtb %s", err);
 			return -1;
 		}
-		ret = avm_fdt_adopt(fdt, sizeof(fdt), user, user_len, &fcfg);
+		ret = avm_fdt_adopt(fdt, AVM_FDT_MAX_SIZE, user, user_len, &fcfg);
 		free(user);
 		if (ret) {
 			avm_err("--dtb %s: not a usable device tree: %s", o->dtb,
@@ -421,7 +426,7 @@ static int load_dtb(struct avm *vm, const struct avm_opts *o, const struct boot 
 			return -1;
 		}
 	} else {
-		ret = avm_fdt_build(fdt, sizeof(fdt), &fcfg);
+		ret = avm_fdt_build(fdt, AVM_FDT_MAX_SIZE, &fcfg);
 		if (ret) {
 			avm_err("device tree: %s", fdt_strerror(ret));
 			return -1;
@@ -434,7 +439,6 @@ static int load_dtb(struct avm *vm, const struct avm_opts *o, const struct boot 
 		}
 		return 0;
 	}
-	memcpy(vm->ram + (b->l.dtb - vm->ram_base), fdt, fdt_totalsize(fdt));
 	return 0;
 }
 

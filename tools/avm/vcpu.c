@@ -467,7 +467,7 @@ void avm_vm_print_kernel_stats(struct avm *vm)
 			 (unsigned long long)st.kernel_sgis,
 			 (unsigned long long)st.injections);
 	}
-	rss = avm_rss_outside(vm->ram);
+	rss = avm_rss_outside(vm->ram, 64);
 	if (rss >= 0)
 		avm_warn("memory outside guest RAM: %ld kB resident", rss);
 }

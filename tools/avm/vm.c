@@ -203,22 +203,27 @@ void avm_vm_destroy(struct avm *vm)
 		munmap(vm->ram, vm->ram_size);
 }
 
-long avm_rss_outside(const void *skip)
+long avm_rss_outside(const void *skip, unsigned long report_kb)
 {
 	FILE *f = fopen("/proc/self/smaps", "r");
 	unsigned long start, end, kb;
 	bool skipping = false;
-	char line[512];
+	char line[512], map[512] = "";
 	long total = 0;
 
 	if (!f)
 		return -1;
 	while (fgets(line, sizeof(line), f)) {
 		/* a mapping's first line: "start-end perms offset dev inode path" */
-		if (sscanf(line, "%lx-%lx ", &start, &end) == 2)
+		if (sscanf(line, "%lx-%lx ", &start, &end) == 2) {
 			skipping = start == (uintptr_t)skip;
-		else if (!skipping && sscanf(line, "Rss: %lu kB", &kb) == 1)
+			snprintf(map, sizeof(map), "%s", line);
+			map[strcspn(map, "\n")] = 0;
+		} else if (!skipping && sscanf(line, "Rss: %lu kB", &kb) == 1) {
 			total += kb;
+			if (report_kb && kb >= report_kb)
+				avm_warn("memory: %lu kB in %s", kb, map);
+		}
 	}
 	fclose(f);
 	return total;

@@ -114,8 +114,9 @@ void avm_vm_print_stats(struct avm *vm, double seconds);
 void avm_vm_print_kernel_stats(struct avm *vm);
 /*
  * kB of this process resident outside the mapping that starts at @skip
- * (guest RAM), from /proc/self/smaps; -1 when it cannot be read.
+ * (guest RAM), from /proc/self/smaps; -1 when it cannot be read. Mappings
+ * with @report_kb or more (0: none) are named on stderr.
  */
-long avm_rss_outside(const void *skip);
+long avm_rss_outside(const void *skip, unsigned long report_kb);
 
 #endif /* AVM_VM_H */

@@ -83,9 +83,9 @@ TEST_F(gic, typer)
 {
 	uint64_t v = dread(self->gic, GICD_TYPER, 4);
 
-	/* ITLinesNumber: 32 * (N + 1) INTIDs, 288 -> 8 */
-	EXPECT_EQ(8, v & 0x1f);
-	/* IDbits: 10 bits of INTID (9), enough for 288 */
+	/* ITLinesNumber: 32 * (N + 1) INTIDs, 96 -> 2 */
+	EXPECT_EQ(2, v & 0x1f);
+	/* IDbits: 10 bits of INTID (9), enough for 96 */
 	EXPECT_EQ(9, (v >> 19) & 0x1f);
 	/* no LPIs (bit 17), No1N (bit 25) */
 	EXPECT_EQ(0, v & (1U << 17));
@@ -595,7 +595,7 @@ TEST_F(gic, irouter_edge_pending_moves)
 
 TEST_F(gic, irouter_halves_irm_unknown)
 {
-	const uint32_t spi = 100;
+	const uint32_t spi = 90;
 	uint64_t reg = GICD_IROUTER + 8 * spi;
 
 	/* 32-bit halves: Aff2.Aff1.Aff0 low, Aff3 high */
@@ -768,28 +768,28 @@ TEST_F(gic, out_of_range_ignored)
 
 	dwrite(self->gic, GICD_CTLR, 4, CTLR_G1);
 	fake_clear_log(f);
-	/* INTIDs 288-319 do not exist */
-	dwrite(self->gic, BITREG(GICD_ISENABLER, 288), 4, 0xffffffff);
-	dwrite(self->gic, BITREG(GICD_IGROUPR, 288), 4, 0);
-	dwrite(self->gic, BITREG(GICD_ISPENDR, 288), 4, 0xffffffff);
-	dwrite(self->gic, BITREG(GICD_ISACTIVER, 288), 4, 0xffffffff);
-	dwrite(self->gic, GICD_IPRIORITYR + 288, 1, 0x10);
+	/* INTIDs 96-127 do not exist */
+	dwrite(self->gic, BITREG(GICD_ISENABLER, 96), 4, 0xffffffff);
+	dwrite(self->gic, BITREG(GICD_IGROUPR, 96), 4, 0);
+	dwrite(self->gic, BITREG(GICD_ISPENDR, 96), 4, 0xffffffff);
+	dwrite(self->gic, BITREG(GICD_ISACTIVER, 96), 4, 0xffffffff);
+	dwrite(self->gic, GICD_IPRIORITYR + 96, 1, 0x10);
 	dwrite(self->gic, GICD_IPRIORITYR + 1019, 4, 0x10101010);
-	dwrite(self->gic, GICD_ICFGR + 4 * (288 / 16), 4, 0xffffffff);
-	dwrite(self->gic, GICD_IROUTER + 8 * 288, 8, self->mpidr[1]);
+	dwrite(self->gic, GICD_ICFGR + 4 * (96 / 16), 4, 0xffffffff);
+	dwrite(self->gic, GICD_IROUTER + 8 * 96, 8, self->mpidr[1]);
 	dwrite(self->gic, GICD_IROUTER + 8 * 1019, 8, self->mpidr[1]);
 	EXPECT_EQ(0, f->nr_set);
 	EXPECT_EQ(0, f->errors);
-	EXPECT_EQ(0, dread(self->gic, BITREG(GICD_IGROUPR, 288), 4));
-	EXPECT_EQ(0, dread(self->gic, GICD_IPRIORITYR + 288, 1));
-	EXPECT_EQ(0, dread(self->gic, GICD_IROUTER + 8 * 288, 8));
+	EXPECT_EQ(0, dread(self->gic, BITREG(GICD_IGROUPR, 96), 4));
+	EXPECT_EQ(0, dread(self->gic, GICD_IPRIORITYR + 96, 1));
+	EXPECT_EQ(0, dread(self->gic, GICD_IROUTER + 8 * 96, 8));
 	/* and the lines */
-	gic_spi_line(self->gic, 288, 1);
+	gic_spi_line(self->gic, 96, 1);
 	gic_spi_line(self->gic, 5000, 1);
 	gic_spi_line(self->gic, 27, 1);		/* a PPI is not an SPI */
 	gic_spi_line(self->gic, 3, 1);
 	EXPECT_EQ(0, f->nr_line);
-	EXPECT_EQ(0, gic_spi_target(self->gic, 288));
+	EXPECT_EQ(0, gic_spi_target(self->gic, 96));
 	/* the distributor has no SGIs/PPIs: GICD_ISENABLER0 is RAZ/WI */
 	dwrite(self->gic, GICD_ISENABLER, 4, 0xffffffff);
 	EXPECT_EQ(0, f->nr_set);

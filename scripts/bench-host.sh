@@ -1,0 +1,45 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# The QEMU host's side of `make bench` (scripts/bench.py), run by
+# rig-init.sh for avcpu_job=bench: avm boots the bench guest once per
+# measurement, with avcpu's fast paths and without (--no-fast-paths).
+# Lines starting with "bench:" and avm's AVM_DEBUG lines are what
+# bench.py reads.
+
+guest=/lib/avcpu/guest
+avm_bench() {
+	what=$1
+	shift
+	echo "bench: begin $what"
+	AVM_DEBUG=1 avm run --kernel $guest/Image --initrd $guest/bench.cpio.gz \
+		--mem 128 --no-reboot "$@" 2>&1
+	echo "bench: end $what status $?"
+}
+
+for mode in fast slow; do
+	flag=
+	[ $mode = slow ] && flag=--no-fast-paths
+	# a quiet boot to init and straight to SYSTEM_OFF, 1 vCPU
+	avm_bench "boot-$mode" --cpus 1 --params "quiet panic=-1 bench=boot" $flag
+	avm_bench "pingpong-$mode" --cpus 2 --params "quiet panic=-1 bench=pingpong" $flag
+	dd if=/dev/zero of=/tmp/bench.img bs=1M count=16 2>/dev/null
+	avm_bench "blk-$mode" --cpus 1 --disk /tmp/bench.img \
+		--params "quiet panic=-1 bench=blk" $flag
+	rm -f /tmp/bench.img
+	# the guest streams to a listener on the host's end of the tap
+	(
+		i=0
+		while [ ! -e /sys/class/net/avmb0 ] && [ $i -lt 600 ]; do
+			sleep 0.1
+			i=$((i + 1))
+		done
+		ip addr add 169.254.7.1/16 dev avmb0
+		ip link set avmb0 up
+	) &
+	nc -l -p 5001 >/dev/null &
+	avm_bench "net-$mode" --cpus 1 --net tap=avmb0 \
+		--params "quiet panic=-1 bench=net" $flag
+	kill %2 2>/dev/null
+	wait
+done
