@@ -10,6 +10,7 @@
 #include <linux/cpumask.h>
 #include <linux/kref.h>
 #include <linux/list.h>
+#include <linux/mm.h>
 #include <linux/mutex.h>
 #include <linux/rcuwait.h>
 #include <linux/types.h>
@@ -254,6 +255,7 @@ struct avcpu_vcpu_stats {
 	atomic64_t irqfd_injections;
 	atomic64_t kernel_sgis;
 	atomic64_t injections;
+	atomic64_t coalesced_mmio;
 };
 
 /* Who raised an interrupt (the avcpu_inject tracepoint's source). */
@@ -385,8 +387,21 @@ struct avcpu_pgtable {
  * @ioeventfds: doorbells (eventfd.c); read under RCU by the vCPUs.
  * @irqfds: interrupt eventfds (eventfd.c).
  * @kernel_sgi: AVCPU_VM_CAP_KERNEL_SGI is on.
+ * @cmmio_lock: the coalesced MMIO zones and ring, against the vCPUs.
+ * @czones: coalesced MMIO zones (coalesced.c); changed under @fd_lock too.
+ * @nr_czones: how many.
+ * @cring: the coalesced MMIO ring page, once needed.
+ * @cring_last: where the kernel writes the ring's next entry.
  * @gone: the counters of vCPUs already closed, for the VM's GET_STATS.
  */
+/* A coalesced MMIO zone (AVCPU_COALESCED_MMIO) */
+struct avcpu_czone {
+	u64 addr;
+	u32 size;
+};
+
+#define AVCPU_MAX_CZONES	16
+
 struct avcpu_vm {
 	struct kref kref;
 	struct mm_struct *mm;
@@ -405,6 +420,11 @@ struct avcpu_vm {
 	struct list_head ioeventfds;
 	struct list_head irqfds;
 	bool kernel_sgi;
+	spinlock_t cmmio_lock;	/* czones[] and the ring, against the vCPUs */
+	struct avcpu_czone czones[AVCPU_MAX_CZONES];
+	unsigned int nr_czones;
+	struct avcpu_coalesced_ring *cring;
+	u32 cring_last;
 	struct avcpu_vcpu_stats gone;
 };
 
@@ -419,6 +439,27 @@ struct avcpu_slot *avcpu_find_slot(struct avcpu_vm *vm, u64 gpa);
 
 /* vcpu.c */
 int avcpu_create_vcpu(struct avcpu_vm *vm, struct avcpu_vcpu_init *init);
+
+/*
+ * Linux 6.3 made vma->vm_flags read-only, to be changed through
+ * vm_flags_set() (kmod/Kbuild's feature test sets AVCPU_HAVE_VM_FLAGS_SET).
+ */
+static inline void avcpu_vm_flags_set(struct vm_area_struct *vma,
+				      vm_flags_t flags)
+{
+#ifdef AVCPU_HAVE_VM_FLAGS_SET
+	vm_flags_set(vma, flags);
+#else
+	vma->vm_flags |= flags;
+#endif
+}
+
+/* coalesced.c */
+int avcpu_coalesced_mmio(struct avcpu_vm *vm, void __user *argp);
+bool avcpu_coalesced_write(struct avcpu_vcpu *vcpu, u64 addr, unsigned int len,
+			   u64 data);
+int avcpu_coalesced_mmap(struct avcpu_vm *vm, struct vm_area_struct *vma);
+void avcpu_coalesced_release(struct avcpu_vm *vm);
 
 /* eventfd.c */
 int avcpu_ioeventfd(struct avcpu_vm *vm, void __user *argp);

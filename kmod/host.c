@@ -329,7 +329,8 @@ static void avcpu_probe_features(void)
 	if (avcpu_host.nr_lrs)
 		avcpu_host.flags |= AVCPU_CAP_F_NR_LRS;
 	/* VHE: the kernel's EL2; nVHE: avcpu's own, taken at load */
-	avcpu_host.flags |= AVCPU_CAP_F_RUN | AVCPU_CAP_F_FAST_PATHS;
+	avcpu_host.flags |= AVCPU_CAP_F_RUN | AVCPU_CAP_F_FAST_PATHS |
+			    AVCPU_CAP_F_COALESCED_MMIO;
 	/* interrupts go through the GICv3 virtual CPU interface */
 	if (avcpu_host.nr_lrs)
 		avcpu_host.flags |= AVCPU_CAP_F_IRQ;

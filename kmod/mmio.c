@@ -52,6 +52,12 @@ int avcpu_handle_mmio(struct avcpu_vcpu *vcpu, u64 ipa)
 			vcpu->ctx.pc += 4;
 			return 1;
 		}
+		/* a store the VMM takes from the coalesced ring later */
+		if (avcpu_coalesced_write(vcpu, ipa, width, data)) {
+			atomic64_inc(&vcpu->stats.coalesced_mmio);
+			vcpu->ctx.pc += 4;
+			return 1;
+		}
 		avcpu_set_exit(vcpu, AVCPU_EXIT_MMIO_WRITE);
 		run->mmio.data = data;
 		run->mmio.sign_ext = 0;

@@ -23,6 +23,7 @@ static void stats_fill(struct avcpu_stats *u, struct avcpu_vcpu_stats *k)
 	u->irqfd_injections += atomic64_read(&k->irqfd_injections);
 	u->kernel_sgis += atomic64_read(&k->kernel_sgis);
 	u->injections += atomic64_read(&k->injections);
+	u->coalesced_mmio += atomic64_read(&k->coalesced_mmio);
 }
 
 /* A closing vCPU's counters go to its VM's total. */
@@ -39,6 +40,7 @@ void avcpu_stats_add(struct avcpu_vcpu_stats *to, struct avcpu_vcpu_stats *from)
 	atomic64_add(atomic64_read(&from->irqfd_injections), &to->irqfd_injections);
 	atomic64_add(atomic64_read(&from->kernel_sgis), &to->kernel_sgis);
 	atomic64_add(atomic64_read(&from->injections), &to->injections);
+	atomic64_add(atomic64_read(&from->coalesced_mmio), &to->coalesced_mmio);
 }
 
 int avcpu_stats_copy(struct avcpu_vcpu_stats *k, void __user *argp)

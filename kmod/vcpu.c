@@ -522,19 +522,6 @@ out:
 	return ret;
 }
 
-/*
- * Linux 6.3 made vma->vm_flags read-only, to be changed through
- * vm_flags_set() (kmod/Kbuild's feature test sets AVCPU_HAVE_VM_FLAGS_SET).
- */
-static void avcpu_vm_flags_set(struct vm_area_struct *vma, vm_flags_t flags)
-{
-#ifdef AVCPU_HAVE_VM_FLAGS_SET
-	vm_flags_set(vma, flags);
-#else
-	vma->vm_flags |= flags;
-#endif
-}
-
 static int avcpu_vcpu_mmap(struct file *filp, struct vm_area_struct *vma)
 {
 	struct avcpu_vcpu *vcpu = filp->private_data;

@@ -24,6 +24,7 @@ static void avcpu_vm_free(struct kref *kref)
 	struct avcpu_vm *vm = container_of(kref, struct avcpu_vm, kref);
 
 	avcpu_eventfd_release(vm);
+	avcpu_coalesced_release(vm);
 	mutex_lock(&vm->mmu_lock);
 	avcpu_stage2_destroy(vm);
 	mutex_unlock(&vm->mmu_lock);
@@ -198,9 +199,20 @@ static long avcpu_vm_ioctl(struct file *filp, unsigned int cmd,
 		return avcpu_vm_enable_cap(vm, argp);
 	case AVCPU_GET_STATS:
 		return avcpu_vm_get_stats(vm, argp);
+	case AVCPU_COALESCED_MMIO:
+		return avcpu_coalesced_mmio(vm, argp);
 	default:
 		return -ENOTTY;
 	}
+}
+
+static int avcpu_vm_mmap(struct file *filp, struct vm_area_struct *vma)
+{
+	struct avcpu_vm *vm = filp->private_data;
+
+	if (vm->mm != current->mm)
+		return -EIO;
+	return avcpu_coalesced_mmap(vm, vma);
 }
 
 static int avcpu_vm_release(struct inode *inode, struct file *filp)
@@ -214,6 +226,7 @@ const struct file_operations avcpu_vm_fops = {
 	.release	= avcpu_vm_release,
 	.unlocked_ioctl	= avcpu_vm_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
+	.mmap		= avcpu_vm_mmap,
 	.llseek		= noop_llseek,
 };
 
@@ -229,6 +242,7 @@ int avcpu_create_vm(void)
 	mutex_init(&vm->lock);
 	mutex_init(&vm->mmu_lock);
 	mutex_init(&vm->fd_lock);
+	spin_lock_init(&vm->cmmio_lock);
 	INIT_LIST_HEAD(&vm->ioeventfds);
 	INIT_LIST_HEAD(&vm->irqfds);
 	mmgrab(current->mm);

@@ -43,3 +43,18 @@ for mode in fast slow; do
 	kill %2 2>/dev/null
 	wait
 done
+
+# What the guest exits for during the ping-pong (fast paths on): avcpu's
+# avcpu_exit tracepoint, counted by exception class and ESR. Tracing
+# costs instructions, so this run's own figure is not the one above.
+t=/sys/kernel/tracing
+if mount -t tracefs nodev $t 2>/dev/null && [ -d $t/events/avcpu ]; then
+	echo 16384 >$t/buffer_size_kb
+	echo 1 >$t/events/avcpu/avcpu_exit/enable
+	avm_bench pingpong-trace --cpus 2 --params "quiet panic=-1 bench=pingpong"
+	echo 0 >$t/events/avcpu/avcpu_exit/enable
+	echo "bench: trace begin"
+	grep -o 'code [0-9]* esr 0x[0-9a-f]*' $t/trace | sort | uniq -c | sort -rn |
+		head -20 | sed 's/^/bench: trace /'
+	echo "bench: trace end"
+fi

@@ -57,6 +57,15 @@ def parse(text):
     out, cur = {}, None
     for line in text.splitlines():
         line = re.sub(r"^\[[^]]*\] ", "", line.rstrip("\r"))
+        m = re.match(r"^bench: trace (begin|end)$", line)
+        if m:
+            cur = out.setdefault("trace", {"lines": []}) if m.group(1) == "begin" else None
+            continue
+        if cur is not None and "lines" in cur:
+            m = re.match(r"^bench: trace (.*)", line)
+            if m:
+                cur["lines"].append(m.group(1))
+            continue
         m = re.match(r"^bench: begin (\S+)", line)
         if m:
             cur = out.setdefault(m.group(1), {})
@@ -114,8 +123,20 @@ def report(res):
                             ("virtio-net send, MiB per 1e9 instructions", "net", "send")]:
         print("%-42s %10s %10s" % (what, fmt(get(name + "-fast", key)),
                                     fmt(get(name + "-slow", key))))
+    trace = res.get("trace", {}).get("lines")
+    if trace:
+        print()
+        print("Exits during the ping-pong (fast paths, traced; EC = ESR_EL2[31:26]):")
+        for t in trace:
+            m = re.match(r"\s*(\d+) code (\d+) esr 0x([0-9a-f]+)", t)
+            if m:
+                esr = int(m.group(3), 16)
+                kind = {0: "sync", 1: "irq", 2: "fiq", 3: "serror"}.get(int(m.group(2)), "?")
+                print("  %8s  %-6s EC 0x%02x ESR 0x%08x" % (m.group(1), kind, esr >> 26, esr))
     print()
     for name in sorted(res):
+        if name == "trace":
+            continue
         r = res[name]
         print("%-14s status %s; exits to avm %s (%s); in the kernel: %s exits, %s ioeventfd, "
               "%s irqfd, %s SGIs" % (name, fmt(r.get("status")), fmt(r.get("exits")),

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -497,6 +498,44 @@ static int read_sector(const char *path, int n, char *buf)
 	return ok ? 0 : -1;
 }
 
+/*
+ * A module with the fast paths (AVCPU_CAP_F_FAST_PATHS): the guest's
+ * virtio doorbells rang ioeventfds, the devices' interrupts came through
+ * irqfds and its IPIs stayed in the kernel; avm took no SEND_IPI exit.
+ */
+static void check_fast_paths(struct __test_metadata *_metadata,
+			     const struct avm_result *r)
+{
+	unsigned long long ioev = 0, irqfd = 0, sgis = 0;
+	struct avcpu_caps caps;
+	const char *k;
+	int fd;
+
+	fd = open("/dev/avcpu", O_RDWR);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ioctl(fd, AVCPU_GET_CAPS, &caps));
+	close(fd);
+	if (!(caps.flags & AVCPU_CAP_F_FAST_PATHS)) {
+		printf("# no fast paths in this module: not checked\n");
+		return;
+	}
+	k = strstr(r->err, "avm: kernel: ");
+	ASSERT_NE(NULL, k) TH_LOG("no kernel counters in avm's stderr");
+	k = strstr(k, "ioeventfd");
+	ASSERT_NE(NULL, k);
+	/* "..., N ioeventfd signals, N irqfd injections, N in-kernel SGIs" */
+	while (k > r->err && k[-1] != ',')
+		k--;
+	ASSERT_EQ(3, sscanf(k, " %llu ioeventfd signals, %llu irqfd injections, %llu in-kernel SGIs",
+			    &ioev, &irqfd, &sgis));
+	printf("# fast paths: %llu ioeventfd signals, %llu irqfd injections, %llu in-kernel SGIs\n",
+	       ioev, irqfd, sgis);
+	EXPECT_LT(0, ioev);
+	EXPECT_LT(0, irqfd);
+	EXPECT_LT(0, sgis);
+	EXPECT_EQ(NULL, strstr(r->err, "send-ipi")) TH_LOG("SEND_IPI exits with KERNEL_SGI on");
+}
+
 TEST_F_TIMEOUT(avm, linux_virtio_devices, BOOT_TIMEOUT_S + 30)
 {
 	const char *rw = "/tmp/avm-disk-rw.img", *ro = "/tmp/avm-disk-ro.img";
@@ -515,14 +554,17 @@ TEST_F_TIMEOUT(avm, linux_virtio_devices, BOOT_TIMEOUT_S + 30)
 		const char *argv[] = {
 			"run", "--kernel", guest_file("Image"),
 			"--initrd", guest_file("initrd.cpio.gz"),
-			"--cpus", "1", "--mem", "256",
+			"--cpus", "2", "--mem", "256",
 			"--disk", disk_rw, "--disk", disk_ro, "--rng",
 			"--console", "virtio",
 			"--params", "console=ttyAMA0 panic=-1 avm_devices=1",
 			"--no-reboot", NULL,
 		};
 
+		/* avm's counters and the kernel's, on stderr (vmm.rst) */
+		setenv("AVM_DEBUG", "1", 1);
 		run_avm(argv, BOOT_TIMEOUT_S, "avm-guest: powering off", true, &r);
+		unsetenv("AVM_DEBUG");
 	}
 	if (r.err_len)
 		printf("# avm's stderr: %s", r.err);
@@ -558,6 +600,7 @@ TEST_F_TIMEOUT(avm, linux_virtio_devices, BOOT_TIMEOUT_S + 30)
 	EXPECT_EQ(0, memcmp(sector, "GUEST-WROTE-SECTOR1", 19));
 	ASSERT_EQ(0, read_sector(ro, 1, sector));
 	EXPECT_EQ(0, sector[0]);
+	check_fast_paths(_metadata, &r);
 	free_result(&r);
 	unlink(rw);
 	unlink(ro);

@@ -15,7 +15,8 @@
 #include "avcpu_test.h"
 
 #define KNOWN_FLAGS	(AVCPU_CAP_F_GIC_SYSREG | AVCPU_CAP_F_NR_LRS | \
-			 AVCPU_CAP_F_RUN | AVCPU_CAP_F_IRQ | AVCPU_CAP_F_FAST_PATHS)
+			 AVCPU_CAP_F_RUN | AVCPU_CAP_F_IRQ | AVCPU_CAP_F_FAST_PATHS | \
+			 AVCPU_CAP_F_COALESCED_MMIO)
 
 static void get_caps(struct __test_metadata *_metadata, struct avcpu_caps *caps)
 {

@@ -63,5 +63,7 @@ int main(int argc, char **argv)
 	       "not on this host yet");
 	printf("fast paths:    %s\n", c.flags & AVCPU_CAP_F_FAST_PATHS ?
 	       "ioeventfd, irqfd, in-kernel SGIs, statistics" : "no");
+	printf("coalesced MMIO: %s\n", c.flags & AVCPU_CAP_F_COALESCED_MMIO ?
+	       "yes" : "no");
 	return 0;
 }

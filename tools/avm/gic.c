@@ -761,6 +761,21 @@ unsigned int gic_spi_target(struct gic *gic, uint32_t intid)
 	return t;
 }
 
+/*
+ * An enable (ISENABLER), a read of any register and GICD_CTLR always exit,
+ * and avm applies the posted writes before it handles any exit, so every
+ * configuration write is in place before the interrupt it configures can
+ * be delivered, and a read sees it.
+ */
+const struct gic_range gic_dist_posted[] = {
+	{ GICD_IGROUPR, 0x80 },
+	{ GICD_IPRIORITYR, 0x400 },
+	{ GICD_ICFGR, 0x100 },
+	{ GICD_IROUTER, 0x2000 },
+};
+const unsigned int gic_nr_dist_posted =
+	sizeof(gic_dist_posted) / sizeof(gic_dist_posted[0]);
+
 static int gic_fdt_node(struct avm_dev *dev, void *fdt)
 {
 	struct gic *gic = dev->priv;

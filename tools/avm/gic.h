@@ -36,6 +36,19 @@ void gic_spi_line(struct gic *gic, uint32_t intid, int level);
  */
 int gic_spi_irqfd(struct gic *gic, uint32_t intid);
 
+/*
+ * Distributor registers whose writes may take effect late, at the next
+ * exit to avm (coalesced MMIO): the configuration of SPIs (group,
+ * priority, trigger, routing), which Linux writes for every SPI at boot
+ * before it enables any. Offsets from the distributor's base.
+ */
+struct gic_range {
+	uint64_t off;
+	uint64_t len;
+};
+extern const struct gic_range gic_dist_posted[];
+extern const unsigned int gic_nr_dist_posted;
+
 /* The vCPU an SPI is routed to now (its GICD_IROUTER). */
 unsigned int gic_spi_target(struct gic *gic, uint32_t intid);
 

@@ -157,9 +157,19 @@ static void use_fast_paths(struct avm *vm, const struct avm_opts *o)
 			avm_warn("%s: no irqfd (%s): interrupts take INJECT_IRQ",
 				 vd->name, strerror(-ret));
 	}
+	/* the GIC's configuration registers, written at boot: posted */
+	for (i = 0; i < gic_nr_dist_posted; i++) {
+		ret = avm_vm_coalesce(vm, AVM_GICD_BASE + gic_dist_posted[i].off,
+				      gic_dist_posted[i].len);
+		if (ret) {
+			if (debug)
+				avm_warn("coalesced MMIO: not used (%s)", strerror(-ret));
+			break;
+		}
+	}
 	if (debug)
-		avm_warn("fast paths: in-kernel SGIs, ioeventfd and irqfd for %u virtio device(s)",
-			 vm->nr_virtio);
+		avm_warn("fast paths: in-kernel SGIs, ioeventfd and irqfd for %u virtio device(s)%s",
+			 vm->nr_virtio, ret ? "" : ", coalesced GIC configuration writes");
 }
 
 static void stop_virtio_devices(struct avm *vm)
@@ -452,6 +462,8 @@ static int reboot(struct avm *vm, const struct avm_opts *o, struct boot *b)
 {
 	unsigned int i;
 
+	/* what the guest wrote before it asked, then the reset */
+	avm_vm_drain(vm);
 	/* devices first: no device thread writes guest RAM after this */
 	for (i = 0; i < vm->nr_virtio; i++)
 		virtio_reset(vm->virtio[i]);
@@ -554,6 +566,7 @@ int main(int argc, char **argv)
 		if (ret != AVM_EXIT_RESET)
 			break;
 	}
+	avm_vm_drain(&vm);
 	if (getenv("AVM_DEBUG")) {
 		avm_warn("guest ended with status %d", ret);
 		avm_vm_print_stats(&vm, now() - t0);

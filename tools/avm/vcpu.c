@@ -137,8 +137,12 @@ static int vcpu_loop(struct avm_vcpu *v)
 	struct avcpu_run *run = v->run;
 
 	for (;;) {
-		if (ioctl(v->fd, AVCPU_RUN, 0)) {
-			if (errno == EINTR || errno == EAGAIN) {
+		int rc = ioctl(v->fd, AVCPU_RUN, 0), err = errno;
+
+		/* stores that did not exit come first (vm.h) */
+		avm_vm_drain(vm);
+		if (rc) {
+			if (err == EINTR || err == EAGAIN) {
 				bool ended;
 
 				pthread_mutex_lock(&vm->lock);
@@ -148,7 +152,7 @@ static int vcpu_loop(struct avm_vcpu *v)
 					return -1;
 				continue;
 			}
-			avm_err("vCPU %u: RUN: %s", v->id, strerror(errno));
+			avm_err("vCPU %u: RUN: %s", v->id, strerror(err));
 			avm_vm_end(vm, AVM_EXIT_ERROR);
 			return -1;
 		}
@@ -429,6 +433,10 @@ void avm_vm_print_stats(struct avm *vm, double seconds)
 		if (n)
 			len += snprintf(line + len, sizeof(line) - len, " mmio-%s %lu",
 					i < vm->nr_devs ? vm->devs[i]->name : "none", n);
+		/* stores that came through the coalesced ring, not exits */
+		if (vm->coalesced[d] && len < sizeof(line))
+			len += snprintf(line + len, sizeof(line) - len, " (+%lu coalesced)",
+					vm->coalesced[d]);
 	}
 	for (r = 0; r <= AVCPU_EXIT_SEND_IPI && len < sizeof(line); r++) {
 		if (r < sizeof(names) / sizeof(names[0]) && !names[r])
@@ -458,14 +466,15 @@ void avm_vm_print_kernel_stats(struct avm *vm)
 	if (!avm_vm_stats(vm, &st)) {
 		for (r = 0; r < AVCPU_STATS_EXIT_REASONS; r++)
 			exits += st.exits[r];
-		avm_warn("kernel: %llu entries, %llu exits to avm, %llu exits handled in the kernel, %llu WFI sleeps, %llu ioeventfd signals, %llu irqfd injections, %llu in-kernel SGIs, %llu injections",
+		avm_warn("kernel: %llu entries, %llu exits to avm, %llu exits handled in the kernel, %llu WFI sleeps, %llu ioeventfd signals, %llu irqfd injections, %llu in-kernel SGIs, %llu injections, %llu coalesced stores",
 			 (unsigned long long)st.entries, (unsigned long long)exits,
 			 (unsigned long long)st.kernel_exits,
 			 (unsigned long long)st.wfi_sleeps,
 			 (unsigned long long)st.ioeventfd_signals,
 			 (unsigned long long)st.irqfd_injections,
 			 (unsigned long long)st.kernel_sgis,
-			 (unsigned long long)st.injections);
+			 (unsigned long long)st.injections,
+			 (unsigned long long)st.coalesced_mmio);
 	}
 	rss = avm_rss_outside(vm->ram, 64);
 	if (rss >= 0)

@@ -75,6 +75,55 @@ int avm_vm_ioeventfd(struct avm *vm, uint64_t addr, unsigned int len, int fd)
 	return ioctl(vm->vm_fd, AVCPU_IOEVENTFD, &a) ? -errno : 0;
 }
 
+int avm_vm_coalesce(struct avm *vm, uint64_t addr, uint32_t size)
+{
+	struct avcpu_coalesced_zone z = { .addr = addr, .size = size };
+	void *p;
+
+	if (!(vm->caps.flags & AVCPU_CAP_F_COALESCED_MMIO))
+		return -EOPNOTSUPP;
+	if (!vm->cring) {
+		p = mmap(NULL, sysconf(_SC_PAGESIZE), PROT_READ | PROT_WRITE,
+			 MAP_SHARED, vm->vm_fd, 0);
+		if (p == MAP_FAILED)
+			return -errno;
+		vm->cring = p;
+		if (!vm->cring->nr) {
+			munmap(p, sysconf(_SC_PAGESIZE));
+			vm->cring = NULL;
+			return -EINVAL;
+		}
+	}
+	return ioctl(vm->vm_fd, AVCPU_COALESCED_MMIO, &z) ? -errno : 0;
+}
+
+void avm_vm_drain(struct avm *vm)
+{
+	struct avcpu_coalesced_ring *r = vm->cring;
+	uint32_t first, last;
+
+	if (!r || __atomic_load_n(&r->first, __ATOMIC_RELAXED) ==
+		  __atomic_load_n(&r->last, __ATOMIC_ACQUIRE))
+		return;
+	pthread_mutex_lock(&vm->cring_lock);
+	first = r->first;
+	/* the entries before "last", written before it (release, acquire) */
+	last = __atomic_load_n(&r->last, __ATOMIC_ACQUIRE);
+	while (first != last && first < r->nr) {
+		struct avcpu_coalesced_entry e = r->entries[first];
+		int i = avm_find_device(vm, e.addr, e.len);
+
+		vm->coalesced[i < 0 ? AVM_MAX_DEVS : i]++;
+		if (i >= 0 && e.vcpu_id < vm->nr_cpus)
+			vm->devs[i]->write(vm->devs[i], e.vcpu_id,
+					   e.addr - vm->devs[i]->base, e.len, e.data);
+		first = first + 1 == r->nr ? 0 : first + 1;
+	}
+	/* the kernel may reuse them now */
+	__atomic_store_n(&r->first, first, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&vm->cring_lock);
+}
+
 int avm_vm_stats(struct avm *vm, struct avcpu_stats *st)
 {
 	return ioctl(vm->vm_fd, AVCPU_GET_STATS, st) ? -errno : 0;
@@ -143,6 +192,7 @@ int avm_vm_create(struct avm *vm, unsigned int nr_cpus)
 	}
 	pthread_mutex_init(&vm->lock, NULL);
 	pthread_cond_init(&vm->cond, NULL);
+	pthread_mutex_init(&vm->cring_lock, NULL);
 	if (ioctl(vm->vm_fd, AVCPU_SET_NR_IRQS, AVM_NR_IRQS)) {
 		avm_err("SET_NR_IRQS: %s", strerror(errno));
 		return -1;
@@ -195,6 +245,8 @@ void avm_vm_destroy(struct avm *vm)
 		if (vm->vcpus[i].fd >= 0)
 			close(vm->vcpus[i].fd);
 	}
+	if (vm->cring)
+		munmap(vm->cring, sysconf(_SC_PAGESIZE));
 	if (vm->vm_fd >= 0)
 		close(vm->vm_fd);
 	if (vm->dev_fd >= 0)

@@ -39,6 +39,9 @@ struct avm {
 	struct avcpu_caps caps;
 	int run_size;
 	bool fast_paths;		/* IOEVENTFD, IRQFD and KERNEL_SGI in use */
+	struct avcpu_coalesced_ring *cring;	/* coalesced MMIO, if used */
+	pthread_mutex_t cring_lock;
+	unsigned long coalesced[AVM_MAX_DEVS + 1];	/* cring_lock: by device */
 
 	uint8_t *ram;
 	uint64_t ram_base;
@@ -86,6 +89,16 @@ int avm_find_device(struct avm *vm, uint64_t addr, unsigned int len);
  * them (everything takes the exits to avm then).
  */
 int avm_vm_fast_paths(struct avm *vm);
+/*
+ * Guest stores in [@addr, @addr + @size) go to the coalesced MMIO ring
+ * (mapped at the first call): 0 or -errno.
+ */
+int avm_vm_coalesce(struct avm *vm, uint64_t addr, uint32_t size);
+/*
+ * Apply the stores waiting in the coalesced ring, in order (any thread;
+ * every vCPU thread calls it each time RUN returns, before anything else).
+ */
+void avm_vm_drain(struct avm *vm);
 /* A guest store of @len bytes at @addr signals eventfd @fd: 0 or -errno */
 int avm_vm_ioeventfd(struct avm *vm, uint64_t addr, unsigned int len, int fd);
 /* The VM's counters (AVCPU_GET_STATS): 0 or -errno */

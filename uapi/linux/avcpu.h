@@ -35,6 +35,8 @@
 #define AVCPU_CAP_F_IRQ		_BITULL(3)
 /* IOEVENTFD, IRQFD, ENABLE_CAP (KERNEL_SGI), GET_STATS, the tracepoints */
 #define AVCPU_CAP_F_FAST_PATHS	_BITULL(4)
+/* COALESCED_MMIO and the VM fd's ring page */
+#define AVCPU_CAP_F_COALESCED_MMIO _BITULL(5)
 
 /**
  * struct avcpu_caps - what this host and module can do (AVCPU_GET_CAPS)
@@ -247,6 +249,7 @@ struct avcpu_enable_cap {
  * @kernel_sgis: SGIs delivered in the kernel (AVCPU_VM_CAP_KERNEL_SGI),
  *	counted at the sender.
  * @injections: INJECT_IRQ raises, from any source.
+ * @coalesced_mmio: guest stores put in the coalesced MMIO ring.
  * @reserved: zero.
  */
 struct avcpu_stats {
@@ -258,7 +261,8 @@ struct avcpu_stats {
 	__u64 irqfd_injections;
 	__u64 kernel_sgis;
 	__u64 injections;
-	__u64 reserved[9];
+	__u64 coalesced_mmio;
+	__u64 reserved[8];
 };
 
 #define AVCPU_IOEVENTFD		_IOW(AVCPUIO, 0x95, struct avcpu_ioeventfd)
@@ -266,6 +270,64 @@ struct avcpu_stats {
 #define AVCPU_ENABLE_CAP	_IOW(AVCPUIO, 0x97, struct avcpu_enable_cap)
 /* on the VM fd and on a vCPU fd */
 #define AVCPU_GET_STATS		_IOR(AVCPUIO, 0x98, struct avcpu_stats)
+
+/**
+ * struct avcpu_coalesced_zone - stores the VMM may see later (COALESCED_MMIO)
+ * @addr: guest-physical start of the zone (in).
+ * @size: its length in bytes, not zero (in).
+ * @flags: AVCPU_COALESCED_* (in).
+ * @reserved: zero.
+ *
+ * A guest store of 1, 2, 4 or 8 bytes that lies wholly in a zone does not
+ * exit: the kernel appends it to the VM's ring (the page the VM fd maps at
+ * offset 0) and the guest goes on. Loads exit as before. When the ring is
+ * full the store exits as MMIO_WRITE. The VMM must apply the ring's
+ * entries, in order, whenever RUN returns, before it handles the exit (so
+ * that an exit for a register that depends on earlier stores sees them).
+ * Zones may not overlap (EEXIST); at most 16 (ENOSPC). Released with the VM.
+ */
+struct avcpu_coalesced_zone {
+	__u64 addr;
+	__u32 size;
+	__u32 flags;
+	__u64 reserved[2];
+};
+
+#define AVCPU_COALESCED_DEASSIGN	_BITULL(0)	/* remove the zone */
+
+/**
+ * struct avcpu_coalesced_entry - one store in the ring
+ * @addr: guest-physical address.
+ * @len: 1, 2, 4 or 8.
+ * @vcpu_id: the vCPU that made it.
+ * @data: the value, zero-extended.
+ */
+struct avcpu_coalesced_entry {
+	__u64 addr;
+	__u32 len;
+	__u32 vcpu_id;
+	__u64 data;
+};
+
+/**
+ * struct avcpu_coalesced_ring - the VM fd's page at offset 0 (mmap, shared)
+ * @first: the next entry the VMM will read; the VMM writes it (release)
+ *	after it has used the entries before it.
+ * @last: the next entry the kernel will write; the kernel writes it
+ *	(release) after the entry.
+ * @nr: entries in @entries; the ring holds at most @nr - 1.
+ * @reserved: zero.
+ * @entries: the stores, from @first up to (not including) @last, modulo @nr.
+ */
+struct avcpu_coalesced_ring {
+	__u32 first;
+	__u32 last;
+	__u32 nr;
+	__u32 reserved;
+	struct avcpu_coalesced_entry entries[];
+};
+
+#define AVCPU_COALESCED_MMIO	_IOW(AVCPUIO, 0x99, struct avcpu_coalesced_zone)
 
 /*
  * vCPU fd
