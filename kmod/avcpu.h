@@ -15,6 +15,7 @@
 #include <linux/rcuwait.h>
 #include <linux/types.h>
 #include <linux/hrtimer.h>
+#include <linux/interrupt.h>
 #include <linux/spinlock.h>
 #include <linux/wait.h>
 #include <linux/avcpu.h>
@@ -498,7 +499,26 @@ int avcpu_handle_sysreg(struct avcpu_vcpu *vcpu);
 int avcpu_sysreg_index(u32 encoding);
 void avcpu_reset_sysregs(struct avcpu_vcpu *vcpu);
 
+/* hostirq.c: the host's per-CPU interrupts avcpu takes */
+enum avcpu_host_irq {
+	AVCPU_HIRQ_VTIMER,	/* EL1 virtual timer, PPI 27 on Arm boards */
+	AVCPU_HIRQ_PTIMER,	/* EL1 physical timer: VHE hosts only */
+	AVCPU_HIRQ_MAINT,	/* GIC maintenance interrupt */
+	AVCPU_NR_HIRQS,
+};
+
+int avcpu_hirq_init(void);
+void avcpu_hirq_request(enum avcpu_host_irq i, int irq, irq_handler_t fn,
+			const char *name);
+int avcpu_hirq_start(void);
+void avcpu_hirq_exit(void);
+void avcpu_hirq_mask(enum avcpu_host_irq i, bool mask);
+bool avcpu_hirq_is(enum avcpu_host_irq i, int irq);
+/* Linux's number for interrupt @index of the first node that matches */
+int avcpu_of_irq(const char *const *compat, int index);
+
 /* vgic.c */
+void avcpu_vgic_module_init(void);
 int avcpu_vgic_init(struct avcpu_vcpu *vcpu);
 void avcpu_vgic_destroy(struct avcpu_vcpu *vcpu);
 void avcpu_vgic_flush(struct avcpu_vcpu *vcpu);
@@ -516,7 +536,6 @@ int avcpu_sgi_exit(struct avcpu_vcpu *vcpu, u64 val, u64 flags);
 #define AVCPU_INTID_VTIMER	27
 #define AVCPU_INTID_PTIMER	30
 int avcpu_timer_module_init(void);
-void avcpu_timer_module_exit(void);
 void avcpu_timer_vcpu_init(struct avcpu_vcpu *vcpu);
 void avcpu_timer_vcpu_destroy(struct avcpu_vcpu *vcpu);
 void avcpu_timer_load(struct avcpu_vcpu *vcpu);

@@ -73,9 +73,17 @@ static int __init avcpu_init(void)
 		return err;
 
 	if (avcpu_host.flags & AVCPU_CAP_F_IRQ) {
-		err = avcpu_timer_module_init();
+		/* the host interrupts the timers and the vGIC take */
+		err = avcpu_hirq_init();
+		if (!err)
+			err = avcpu_timer_module_init();
+		if (!err) {
+			avcpu_vgic_module_init();
+			err = avcpu_hirq_start();
+		}
 		if (err) {
-			pr_err("cannot set up the guest timers: %d\n", err);
+			pr_err("cannot set up the guest timers and interrupts: %d\n", err);
+			avcpu_hirq_exit();
 			avcpu_host_exit();
 			return err;
 		}
@@ -84,7 +92,7 @@ static int __init avcpu_init(void)
 	err = misc_register(&avcpu_misc);
 	if (err) {
 		pr_err("cannot register /dev/avcpu: %d\n", err);
-		avcpu_timer_module_exit();
+		avcpu_hirq_exit();
 		avcpu_host_exit();
 		return err;
 	}
@@ -94,7 +102,7 @@ static int __init avcpu_init(void)
 static void __exit avcpu_exit(void)
 {
 	misc_deregister(&avcpu_misc);
-	avcpu_timer_module_exit();
+	avcpu_hirq_exit();
 	avcpu_host_exit();
 	avcpu_vmid_exit();
 }

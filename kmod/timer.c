@@ -24,14 +24,9 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <linux/cpuhotplug.h>
 #include <linux/hrtimer.h>
 #include <linux/interrupt.h>
-#include <linux/irq.h>
 #include <linux/math64.h>
-#include <linux/of.h>
-#include <linux/of_irq.h>
-#include <linux/percpu.h>
 #include <linux/sched.h>
 #include <linux/wait.h>
 #include <asm/arch_timer.h>
@@ -44,23 +39,6 @@
 #define AVCPU_CNT_IMASK		BIT(1)
 #define AVCPU_CNT_ISTATUS	BIT(2)
 
-/* The Linux interrupts avcpu takes from the host for its guests. */
-enum avcpu_host_irq {
-	AVCPU_HIRQ_VTIMER,	/* EL1 virtual timer, PPI 27 on Arm boards */
-	AVCPU_HIRQ_PTIMER,	/* EL1 physical timer: VHE hosts only */
-	AVCPU_HIRQ_MAINT,	/* GIC maintenance interrupt */
-	AVCPU_NR_HIRQS,
-};
-
-static const char * const avcpu_hirq_name[AVCPU_NR_HIRQS] = {
-	"avcpu-vtimer", "avcpu-ptimer", "avcpu-maint",
-};
-
-static int avcpu_hirq[AVCPU_NR_HIRQS];
-static int __percpu *avcpu_hirq_cookie;
-static enum cpuhp_state avcpu_hirq_cpuhp;
-/* per CPU: which timer interrupts are masked at the host GIC (BIT(hirq)) */
-static DEFINE_PER_CPU(u32, avcpu_hirq_masked);
 static u32 avcpu_cntfrq;
 
 static bool avcpu_passthrough(struct avcpu_vcpu *vcpu)
@@ -84,132 +62,43 @@ static bool avcpu_timer_fires(u64 ctl, u64 cval, u64 now)
 /*
  * A guest timer's interrupt taken by the host. The exit that it caused has
  * sampled the guest's timer and put the host's values back; only a stale
- * host-side setting could keep it asserted, so it is cleared, and the
- * maintenance interrupt is gone with ICH_HCR_EL2.EN = 0 after the exit.
+ * host-side setting could keep it asserted, so it is cleared.
  */
-static irqreturn_t avcpu_hirq_handler(int irq, void *cookie)
+static irqreturn_t avcpu_timer_hirq(int irq, void *cookie)
 {
 	if (avcpu_host.mode == AVCPU_HOST_MODE_VHE) {
-		if (irq == avcpu_hirq[AVCPU_HIRQ_VTIMER])
+		if (avcpu_hirq_is(AVCPU_HIRQ_VTIMER, irq))
 			write_sysreg_s(0, SYS_CNTV_CTL_EL02);
-		else if (irq == avcpu_hirq[AVCPU_HIRQ_PTIMER])
+		else if (avcpu_hirq_is(AVCPU_HIRQ_PTIMER, irq))
 			write_sysreg_s(0, SYS_CNTP_CTL_EL02);
-	} else if (irq == avcpu_hirq[AVCPU_HIRQ_VTIMER]) {
+	} else if (avcpu_hirq_is(AVCPU_HIRQ_VTIMER, irq)) {
 		/* nVHE: the host kernel does not use the EL1 virtual timer */
 		write_sysreg(0, cntv_ctl_el0);
 	}
 	return IRQ_HANDLED;
 }
 
-static int avcpu_hirq_cpu_up(unsigned int cpu)
-{
-	int i;
-
-	for (i = 0; i < AVCPU_NR_HIRQS; i++)
-		if (avcpu_hirq[i])
-			enable_percpu_irq(avcpu_hirq[i], IRQ_TYPE_NONE);
-	this_cpu_write(avcpu_hirq_masked, 0);
-	return 0;
-}
-
-static int avcpu_hirq_cpu_down(unsigned int cpu)
-{
-	int i;
-
-	for (i = 0; i < AVCPU_NR_HIRQS; i++)
-		if (avcpu_hirq[i])
-			disable_percpu_irq(avcpu_hirq[i]);
-	return 0;
-}
-
-/* Linux's number for interrupt @index of the first node that matches. */
-static int avcpu_of_irq(const char *const *compat, int index)
-{
-	struct device_node *np = NULL;
-	int irq;
-
-	for (; *compat && !np; compat++)
-		np = of_find_compatible_node(NULL, NULL, *compat);
-	if (!np)
-		return 0;
-	irq = of_irq_get(np, index);
-	of_node_put(np);
-	return irq > 0 ? irq : 0;
-}
-
-static void avcpu_hirq_free(void)
-{
-	int i;
-
-	for (i = 0; i < AVCPU_NR_HIRQS; i++) {
-		if (avcpu_hirq[i])
-			free_percpu_irq(avcpu_hirq[i], avcpu_hirq_cookie);
-		avcpu_hirq[i] = 0;
-	}
-	free_percpu(avcpu_hirq_cookie);
-	avcpu_hirq_cookie = NULL;
-}
-
 /*
- * Take the guest timers' and the GIC maintenance interrupt from the host's
- * device tree: the arch timer node lists the secure physical, non-secure
- * physical, virtual and hypervisor timer PPIs in that order (the kernel's
- * Documentation/devicetree/bindings/timer/arm,arch_timer.yaml); the GICv3
- * node's first interrupt is its maintenance interrupt. A missing one only
- * delays what it would have signalled to the next exit, so it is reported,
- * not fatal.
+ * Take the guest timers' interrupts from the host's device tree: the arch
+ * timer node lists the secure physical, non-secure physical, virtual and
+ * hypervisor timer PPIs in that order (the kernel's
+ * Documentation/devicetree/bindings/timer/arm,arch_timer.yaml).
  */
 int avcpu_timer_module_init(void)
 {
 	static const char *const timer_compat[] = {
 		"arm,armv8-timer", "arm,armv7-timer", NULL
 	};
-	static const char *const gic_compat[] = { "arm,gic-v3", NULL };
-	int i, err;
 
 	avcpu_cntfrq = read_sysreg(cntfrq_el0);
 	if (!avcpu_cntfrq)
 		return -ENODEV;
-	avcpu_hirq_cookie = alloc_percpu(int);
-	if (!avcpu_hirq_cookie)
-		return -ENOMEM;
-
-	avcpu_hirq[AVCPU_HIRQ_VTIMER] = avcpu_of_irq(timer_compat, 2);
+	avcpu_hirq_request(AVCPU_HIRQ_VTIMER, avcpu_of_irq(timer_compat, 2),
+			   avcpu_timer_hirq, "avcpu-vtimer");
 	if (avcpu_host.mode == AVCPU_HOST_MODE_VHE)
-		avcpu_hirq[AVCPU_HIRQ_PTIMER] = avcpu_of_irq(timer_compat, 1);
-	avcpu_hirq[AVCPU_HIRQ_MAINT] = avcpu_of_irq(gic_compat, 0);
-
-	for (i = 0; i < AVCPU_NR_HIRQS; i++) {
-		if (!avcpu_hirq[i]) {
-			pr_info("no %s interrupt: delivery waits for exits\n",
-				avcpu_hirq_name[i]);
-			continue;
-		}
-		err = __request_percpu_irq(avcpu_hirq[i], avcpu_hirq_handler, 0,
-					   avcpu_hirq_name[i], avcpu_hirq_cookie);
-		if (err) {
-			pr_info("cannot take the %s interrupt (%d): delivery waits for exits\n",
-				avcpu_hirq_name[i], err);
-			avcpu_hirq[i] = 0;
-		}
-	}
-
-	err = cpuhp_setup_state(CPUHP_AP_ONLINE_DYN, "avcpu/hirq:online",
-				avcpu_hirq_cpu_up, avcpu_hirq_cpu_down);
-	if (err < 0) {
-		avcpu_hirq_free();
-		return err;
-	}
-	avcpu_hirq_cpuhp = err;
+		avcpu_hirq_request(AVCPU_HIRQ_PTIMER, avcpu_of_irq(timer_compat, 1),
+				   avcpu_timer_hirq, "avcpu-ptimer");
 	return 0;
-}
-
-void avcpu_timer_module_exit(void)
-{
-	if (!avcpu_hirq_cookie)
-		return;
-	cpuhp_remove_state(avcpu_hirq_cpuhp);
-	avcpu_hirq_free();
 }
 
 /* The guest's view of one timer: its registers and its counter's now. */
@@ -367,20 +256,6 @@ bool avcpu_ptimer_access(struct avcpu_vcpu *vcpu, u32 enc, bool read,
 	}
 	avcpu_ptimer_program(vcpu);
 	return true;
-}
-
-/* Mask or unmask one of the guest timers' interrupts at the host GIC. */
-static void avcpu_hirq_mask(enum avcpu_host_irq i, bool mask)
-{
-	u32 masked = this_cpu_read(avcpu_hirq_masked);
-
-	if (!avcpu_hirq[i] || !!(masked & BIT(i)) == mask)
-		return;
-	if (mask)
-		disable_percpu_irq(avcpu_hirq[i]);
-	else
-		enable_percpu_irq(avcpu_hirq[i], IRQ_TYPE_NONE);
-	this_cpu_write(avcpu_hirq_masked, masked ^ BIT(i));
 }
 
 /*

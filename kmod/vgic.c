@@ -56,6 +56,25 @@ void avcpu_vgic_host_init(u64 vtr)
 	avcpu_host.pri_mask = GENMASK(7, 8 - pri_bits);
 }
 
+/*
+ * The GIC maintenance interrupt (NPIE, LRENPIE, EOI of a level-sensitive
+ * interrupt) ends the guest: that exit is the point, and the condition is
+ * gone with ICH_HCR_EL2.EN = 0 after it, so the handler has nothing to do.
+ */
+static irqreturn_t avcpu_vgic_maint(int irq, void *cookie)
+{
+	return IRQ_HANDLED;
+}
+
+/* The GICv3 node's first interrupt is its maintenance interrupt. */
+void avcpu_vgic_module_init(void)
+{
+	static const char *const gic_compat[] = { "arm,gic-v3", NULL };
+
+	avcpu_hirq_request(AVCPU_HIRQ_MAINT, avcpu_of_irq(gic_compat, 0),
+			   avcpu_vgic_maint, "avcpu-maint");
+}
+
 int avcpu_vgic_init(struct avcpu_vcpu *vcpu)
 {
 	struct avcpu_vgic *v = &vcpu->vgic;
