@@ -542,6 +542,7 @@ void avcpu_timer_load(struct avcpu_vcpu *vcpu);
 void avcpu_timer_sync(struct avcpu_vcpu *vcpu);
 void avcpu_ptimer_program(struct avcpu_vcpu *vcpu);
 void avcpu_timer_wfi_arm(struct avcpu_vcpu *vcpu);
+bool avcpu_timer_wfi_due(struct avcpu_vcpu *vcpu);
 void avcpu_timer_wfi_disarm(struct avcpu_vcpu *vcpu);
 bool avcpu_ptimer_access(struct avcpu_vcpu *vcpu, u32 enc, bool read,
 			 u64 *val);

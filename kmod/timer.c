@@ -287,6 +287,36 @@ void avcpu_timer_sync(struct avcpu_vcpu *vcpu)
 			     avcpu_timer_fires(t.ctl, t.cval, t.now));
 }
 
+/* One hardware timer the guest owns, in WFI: raise its line if it is due. */
+static bool avcpu_timer_wfi_one(struct avcpu_vcpu *vcpu, struct hrtimer *hrt,
+				u32 intid, const struct avcpu_tview *t, bool arm)
+{
+	bool due = arm ? avcpu_timer_arm(hrt, t) :
+			 avcpu_timer_fires(t->ctl, t->cval, t->now);
+
+	if (due)
+		avcpu_vgic_set_tline(vcpu, intid, true);
+	return due;
+}
+
+static bool avcpu_timer_wfi(struct avcpu_vcpu *vcpu, bool arm)
+{
+	u64 cntpct = avcpu_cntpct();
+	struct avcpu_tview t;
+	bool due;
+
+	/* the offset the next entry loads (SET_COUNTER_OFFSET may change it) */
+	vcpu->ctx.cntvoff = READ_ONCE(vcpu->vm->cntvoff);
+	avcpu_vtimer_view(vcpu, &t, cntpct);
+	due = avcpu_timer_wfi_one(vcpu, &vcpu->vtimer, AVCPU_INTID_VTIMER, &t, arm);
+	if (avcpu_passthrough(vcpu)) {
+		avcpu_ptimer_view(vcpu, &t, cntpct);
+		due |= avcpu_timer_wfi_one(vcpu, &vcpu->ptimer, AVCPU_INTID_PTIMER,
+					   &t, arm);
+	}
+	return due;
+}
+
 /*
  * A WFI is about to sleep (vcpu.c): the hardware timers the guest owns
  * cannot wake a sleeping thread, so hrtimers stand in for them until
@@ -294,19 +324,16 @@ void avcpu_timer_sync(struct avcpu_vcpu *vcpu)
  */
 void avcpu_timer_wfi_arm(struct avcpu_vcpu *vcpu)
 {
-	u64 cntpct = avcpu_cntpct();
-	struct avcpu_tview t;
+	avcpu_timer_wfi(vcpu, true);
+}
 
-	/* the offset the next entry loads (SET_COUNTER_OFFSET may change it) */
-	vcpu->ctx.cntvoff = READ_ONCE(vcpu->vm->cntvoff);
-	avcpu_vtimer_view(vcpu, &t, cntpct);
-	if (avcpu_timer_arm(&vcpu->vtimer, &t))
-		avcpu_vgic_set_tline(vcpu, AVCPU_INTID_VTIMER, true);
-	if (avcpu_passthrough(vcpu)) {
-		avcpu_ptimer_view(vcpu, &t, cntpct);
-		if (avcpu_timer_arm(&vcpu->ptimer, &t))
-			avcpu_vgic_set_tline(vcpu, AVCPU_INTID_PTIMER, true);
-	}
+/*
+ * A WFI polls (vcpu.c): whether a hardware timer the guest owns is due,
+ * its line raised then; no hrtimer is started for a wait this short.
+ */
+bool avcpu_timer_wfi_due(struct avcpu_vcpu *vcpu)
+{
+	return avcpu_timer_wfi(vcpu, false);
 }
 
 void avcpu_timer_wfi_disarm(struct avcpu_vcpu *vcpu)

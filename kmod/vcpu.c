@@ -205,8 +205,9 @@ MODULE_PARM_DESC(halt_poll_ns,
  * Halt polling, as KVM does it: an interrupt that comes within
  * halt_poll_ns (an IPI answered by another vCPU, a device completing)
  * costs no sleep, wake-up and context switch. Only the kick sequence is
- * read while waiting; the vGIC is looked at when it moves. The guest's
- * timers are armed: their expiry kicks too.
+ * read while waiting, and whether a timer the guest owns is due; the vGIC
+ * is looked at when either moves. No hrtimer is started for the guest's
+ * timers until the vCPU really sleeps.
  */
 static bool avcpu_wfi_poll(struct avcpu_vcpu *vcpu)
 {
@@ -218,7 +219,7 @@ static bool avcpu_wfi_poll(struct avcpu_vcpu *vcpu)
 	stop = ktime_get_ns() + ns;
 	seq = READ_ONCE(vcpu->kick_seq);
 	do {
-		if (READ_ONCE(vcpu->kick_seq) != seq) {
+		if (READ_ONCE(vcpu->kick_seq) != seq || avcpu_timer_wfi_due(vcpu)) {
 			smp_rmb();	/* pairs with avcpu_vcpu_kick() */
 			if (avcpu_vgic_wfi_pending(vcpu))
 				return true;
@@ -247,11 +248,9 @@ int avcpu_vcpu_wfi(struct avcpu_vcpu *vcpu)
 		return 0;
 	}
 
-	avcpu_timer_wfi_arm(vcpu);
-	if (avcpu_wfi_poll(vcpu)) {
-		avcpu_timer_wfi_disarm(vcpu);
+	if (avcpu_wfi_poll(vcpu))
 		return 1;
-	}
+	avcpu_timer_wfi_arm(vcpu);
 	atomic64_inc(&vcpu->stats.wfi_sleeps);
 	WRITE_ONCE(vcpu->state, AVCPU_STATE_BLOCKED);
 	/* a signal ends the wait; the RUN loop then returns EINTR */
