@@ -278,7 +278,7 @@ def build_initramfs(env, kernel):
     speed instead of inflating it under emulation)."""
     c = Cpio()
     for d in ["bin", "sbin", "usr", "usr/bin", "usr/sbin", "proc", "sys",
-              "dev", "tmp", "lib", "lib/avcpu", "selftests"]:
+              "dev", "tmp", "lib", "lib/avcpu", "lib/modules", "selftests"]:
         c.dir(d)
     c.chardev("dev/console", 5, 1)
     c.chardev("dev/null", 1, 3, 0o666)
