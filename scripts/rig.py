@@ -256,6 +256,9 @@ def build_guest_initramfs(env):
 # image is sparse; its size is what the guest sees.
 ROOT_IMAGE_MB = 6
 ROOT_DIRS = ["bin", "sbin", "dev", "proc", "sys", "tmp", "etc", "root"]
+# root_owner: / owned by root whoever builds it; -L and -U name it
+ROOT_MKFS = ["-q", "-F", "-t", "ext4", "-L", "avm-root",
+             "-U", "a76d0000-0000-4000-8000-000000000001", "-E", "root_owner=0:0"]
 
 
 def busybox_applets(busybox):
@@ -286,7 +289,7 @@ def build_root_image(env):
     of). Returns its path."""
     busybox = env["DEB_BUSYBOX"]
     init = os.path.join(TOP, "scripts", "avm-guest-init.sh")
-    h = hashlib.sha256(repr((ROOT_IMAGE_MB, ROOT_DIRS)).encode())
+    h = hashlib.sha256(repr((ROOT_IMAGE_MB, ROOT_DIRS, ROOT_MKFS)).encode())
     for p in (busybox, init):
         with open(p, "rb") as f:
             h.update(f.read())
@@ -314,11 +317,9 @@ def build_root_image(env):
         os.unlink(img + ".key")
     if os.path.exists(img):
         os.unlink(img)
-    # root_owner: / owned by root whoever builds it; -U and -L name it
-    subprocess.run([mkfs_ext4(), "-q", "-F", "-t", "ext4", "-L", "avm-root",
-                    "-U", "a76d0000-0000-4000-8000-000000000001",
-                    "-E", "root_owner=0:0", "-d", tree, img, "%dM" % ROOT_IMAGE_MB],
-                   check=True)
+    subprocess.run([mkfs_ext4()] + ROOT_MKFS +
+                   ["-d", tree, img, "%dM" % ROOT_IMAGE_MB], check=True,
+                   stdout=subprocess.DEVNULL)      # "Creating regular file"
     shutil.rmtree(tree)
     with open(img + ".key", "w") as f:
         f.write(key + "\n")
