@@ -41,12 +41,31 @@ run)
 		echo "avcpu-rig: a guest on the $lane host (smoke_test):"
 		AVCPU_LANE="$lane" AVCPU_EXPECT="$avcpu_expect" AVCPU_MODULE=/lib/avcpu/avcpu.ko \
 			/selftests/smoke_test
-		# The main event: avm boots Debian's kernel with 2 vCPUs.
-		echo "avcpu-rig: avm boots Linux on the $lane host, 2 vCPUs:"
+		# The main event: avm boots Debian's kernel with 2 vCPUs, its
+		# root file system on a virtio disk (the initramfs loads the
+		# virtio and ext4 modules and switches to it), and a virtio
+		# network card on a tap, avm0, whose host end is 169.254.0.1.
+		# The tap is made (persistent) and configured before avm
+		# attaches to it, so the host's address is there before the
+		# guest can ping it; it goes when avm is done.
+		echo "avcpu-rig: avm boots Linux on the $lane host, 2 vCPUs, root on a virtio disk, network on a tap:"
+		net=
+		guest_net=
+		if tunctl -t avm0 >/dev/null && ip addr add 169.254.0.1/16 dev avm0 &&
+			ip link set avm0 up; then
+			echo "avcpu-rig: tap avm0 is the host's 169.254.0.1/16"
+			net="--net tap=avm0"
+			guest_net="avm_ip=169.254.0.2/16 avm_ping=169.254.0.1"
+		else
+			echo "avcpu-rig: no tap avm0: the guest runs without a network"
+		fi
 		AVM_DEBUG=1 avm run --kernel /lib/avcpu/guest/Image \
 			--initrd /lib/avcpu/guest/initrd.cpio.gz --cpus 2 --mem 256 \
-			--params "console=ttyAMA0 panic=-1" --no-reboot
+			--disk /lib/avcpu/guest/root.ext4,ro $net \
+			--params "console=ttyAMA0 panic=-1 avm_root=/dev/vda $guest_net" \
+			--no-reboot
 		echo "avcpu-rig: avm exit status $?"
+		[ -n "$net" ] && tunctl -d avm0 >/dev/null
 	fi
 	;;
 bench)

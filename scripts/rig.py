@@ -13,6 +13,7 @@ Documentation/testing.rst describes the lanes and how to read a failure.
 import argparse
 import fnmatch
 import gzip
+import hashlib
 import lzma
 import os
 import re
@@ -173,10 +174,12 @@ def picked_tests():
 
 # Modules a kernel of the rig loads from its initramfs, with whatever they
 # depend on: the host's tap device (avm's virtio-net back end), and the
-# guests' virtio transport and devices and the ext4 of a root disk.
+# guests' virtio transport and devices and the ext4 of a root disk (with
+# the crc32c its metadata checksums ask the crypto API for, a dependency
+# modinfo does not name).
 HOST_MODULES = ["tun"]
 GUEST_MODULES = ["virtio_mmio", "virtio_blk", "virtio_net", "virtio_console",
-                 "virtio-rng", "ext4"]
+                 "virtio-rng", "ext4", "crc32c_generic"]
 
 
 def kernel_modules(env, kernel, names):
@@ -246,6 +249,83 @@ def build_guest_initramfs(env):
     return gzip.compress(c.finish(), compresslevel=6, mtime=0)
 
 
+# The guests' root disk (make run, avm_test's linux_virtio_root): an ext4
+# image made by e2fsprogs' mkfs.ext4 -d from a tree holding busybox with
+# its links and scripts/avm-guest-init.sh as /sbin/init. The guest
+# initramfs mounts it (avm_root=/dev/vda) and switch_roots to it. The
+# image is sparse; its size is what the guest sees.
+ROOT_IMAGE_MB = 6
+ROOT_DIRS = ["bin", "sbin", "dev", "proc", "sys", "tmp", "etc", "root"]
+# root_owner: / owned by root whoever builds it; -L and -U name it
+ROOT_MKFS = ["-q", "-F", "-t", "ext4", "-L", "avm-root",
+             "-U", "a76d0000-0000-4000-8000-000000000001", "-E", "root_owner=0:0"]
+
+
+def busybox_applets(busybox):
+    """The applets of @busybox (an arm64 binary: run under qemu-user on
+    other machines, the qemu-aarch64 that make avm-unit uses too)."""
+    cmd = [busybox, "--list"]
+    if os.uname().machine != "aarch64":
+        cmd.insert(0, "qemu-aarch64")
+    try:
+        out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+    except (OSError, subprocess.CalledProcessError) as e:
+        sys.exit("rig: cannot list busybox's applets (%s): run 'make deps'" % e)
+    return [a for a in out.split() if re.match(r"^[\w.\[-]+$", a) and a != "busybox"]
+
+
+def mkfs_ext4():
+    """e2fsprogs' mkfs.ext4, which lives in /sbin outside root's PATH."""
+    path = os.environ.get("PATH", "") + ":/usr/sbin:/sbin"
+    found = shutil.which("mkfs.ext4", path=path)
+    if not found:
+        sys.exit("rig: mkfs.ext4 missing: run 'make deps' (e2fsprogs)")
+    return found
+
+
+def build_root_image(env):
+    """The guests' root disk image, rebuilt only when busybox, the init
+    script or the layout change (a key beside it says what it was made
+    of). Returns its path."""
+    busybox = env["DEB_BUSYBOX"]
+    init = os.path.join(TOP, "scripts", "avm-guest-init.sh")
+    h = hashlib.sha256(repr((ROOT_IMAGE_MB, ROOT_DIRS, ROOT_MKFS)).encode())
+    for p in (busybox, init):
+        with open(p, "rb") as f:
+            h.update(f.read())
+    key = h.hexdigest()
+    img = os.path.join(rig_dir(), "root.ext4")
+    try:
+        with open(img + ".key") as f:
+            if f.read().strip() == key and os.path.exists(img):
+                return img
+    except OSError:
+        pass
+    os.makedirs(rig_dir(), exist_ok=True)
+    tree = os.path.join(rig_dir(), "root-tree")
+    shutil.rmtree(tree, ignore_errors=True)
+    for d in ROOT_DIRS:
+        os.makedirs(os.path.join(tree, d), mode=0o755)
+    shutil.copyfile(busybox, os.path.join(tree, "bin", "busybox"))
+    os.chmod(os.path.join(tree, "bin", "busybox"), 0o755)
+    for a in busybox_applets(busybox):
+        os.symlink("busybox", os.path.join(tree, "bin", a))
+    shutil.copyfile(init, os.path.join(tree, "sbin", "init"))
+    os.chmod(os.path.join(tree, "sbin", "init"), 0o755)
+    os.chmod(os.path.join(tree, "tmp"), 0o1777)
+    if os.path.exists(img + ".key"):
+        os.unlink(img + ".key")
+    if os.path.exists(img):
+        os.unlink(img)
+    subprocess.run([mkfs_ext4()] + ROOT_MKFS +
+                   ["-d", tree, img, "%dM" % ROOT_IMAGE_MB], check=True,
+                   stdout=subprocess.DEVNULL)      # "Creating regular file"
+    shutil.rmtree(tree)
+    with open(img + ".key", "w") as f:
+        f.write(key + "\n")
+    return img
+
+
 def gzipped_image(env):
     """The guest kernel gzip'd, as some distributions ship it (Debian's
     arm64 vmlinuz is a raw Image): avm_test boots it too. Cached."""
@@ -279,7 +359,7 @@ def build_initramfs(env, kernel, extra=(), tag=""):
     (name, bytes, mode); @tag: a suffix to its file name."""
     c = Cpio()
     for d in ["bin", "sbin", "usr", "usr/bin", "usr/sbin", "proc", "sys",
-              "dev", "tmp", "lib", "lib/avcpu", "selftests"]:
+              "dev", "tmp", "lib", "lib/avcpu", "lib/modules", "selftests"]:
         c.dir(d)
     c.chardev("dev/console", 5, 1)
     c.chardev("dev/null", 1, 3, 0o666)
@@ -296,6 +376,7 @@ def build_initramfs(env, kernel, extra=(), tag=""):
         c.file("lib/avcpu/guest/" + name, kvar(env, "KIMAGE", k), 0o644)
     c.data("lib/avcpu/guest/Image.gz", gzipped_image(env), 0o644)
     c.data("lib/avcpu/guest/initrd.cpio.gz", build_guest_initramfs(env), 0o644)
+    c.file("lib/avcpu/guest/root.ext4", build_root_image(env), 0o644)
     for t in picked_tests() or FULL_SUITE:
         c.file("selftests/" + t, os.path.join(BUILD, "selftests", t))
     for name, data, mode in extra:
@@ -386,10 +467,15 @@ class Lane:
             self.parse_tests(lines)
         if self.job == "run" and "avcpu-rig: insmod ok" not in text:
             self.problems.append("avcpu did not load")
-        # make run's main event: avm boots Linux to its init on 2 vCPUs
+        # make run's main event: avm boots Linux on 2 vCPUs with its root
+        # on a virtio disk, and it pings the host through virtio-net
         if self.job == "run":
             if "avm-guest: cpus online 0-1" not in text:
                 self.problems.append("avm's Linux guest did not bring 2 CPUs online")
+            if not re.search(r"^avm-guest: root /dev/vda ext4 ", text, re.M):
+                self.problems.append("avm's Linux guest is not on its virtio root disk")
+            if "avm-guest: ping 169.254.0.1 ok (3/3)" not in text:
+                self.problems.append("avm's Linux guest did not ping the host 3 times")
             if "avcpu-rig: avm exit status 0" not in text:
                 self.problems.append("avm's Linux guest did not power off cleanly")
 

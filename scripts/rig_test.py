@@ -98,6 +98,48 @@ class Judge(unittest.TestCase):
         self.assertEqual(["t:dev_test (did not run to its end)"], lane.failed)
 
 
+GOOD_RUN = """avcpu-rig: insmod ok
+avm-guest: init reached, kernel 6.1.0-57-arm64
+avm-guest: switching to the root on /dev/vda
+avm-guest: root /dev/vda ext4 ro,relatime
+avm-guest: cpus online 0-1
+avm-guest: ping 169.254.0.1 ok (3/3)
+avm-guest: powering off
+avcpu-rig: avm exit status 0
+"""
+
+
+class JudgeRun(unittest.TestCase):
+    """make run passes only when the guest is on its virtio root disk,
+    pinged the host and brought both CPUs online."""
+
+    def run_judge(self, body):
+        lane = judge(wrap(body), tests=())
+        lane.job = "run"
+        lane.problems = []
+        lane.judge(0, False)
+        return lane
+
+    def test_good(self):
+        self.assertEqual([], self.run_judge(GOOD_RUN).problems)
+
+    def test_each_line_needed(self):
+        for line, why in [("avm-guest: root /dev/vda ext4 ro,relatime\n", "root disk"),
+                          ("avm-guest: ping 169.254.0.1 ok (3/3)\n", "ping"),
+                          ("avm-guest: cpus online 0-1\n", "2 CPUs"),
+                          ("avcpu-rig: avm exit status 0\n", "power off")]:
+            lane = self.run_judge(GOOD_RUN.replace(line, ""))
+            self.assertTrue(any(why in p for p in lane.problems), (line, lane.problems))
+
+    def test_ping_failed(self):
+        lane = self.run_judge(GOOD_RUN.replace("ok (3/3)", "failed (2/3)"))
+        self.assertTrue(any("ping" in p for p in lane.problems))
+
+    def test_root_still_initramfs(self):
+        lane = self.run_judge(GOOD_RUN.replace("/dev/vda ext4", "rootfs rootfs"))
+        self.assertTrue(any("root disk" in p for p in lane.problems))
+
+
 class Matrix(unittest.TestCase):
     """The lane table agrees with deps.sh's kernels and the selftests'
     expectations, and lanes can be picked by name or glob."""

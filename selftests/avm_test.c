@@ -2,22 +2,32 @@
 /*
  * avm, the VMM, end to end on this host: it boots Debian's arm64 kernel
  * (raw and gzip'd Image) with an initramfs to userspace on 2 vCPUs and
- * powers it off; it refuses every bad input with one line before a guest
- * runs; and small raw-binary guests check PSCI CPU_ON races, unclaimed
- * MMIO and the documented exit codes (Documentation/vmm.rst).
+ * powers it off, also with its root file system on a virtio disk and a
+ * virtio network card on a tap that carries pings both ways; it refuses
+ * every bad input with one line before a guest runs; and small raw-binary
+ * guests check PSCI CPU_ON races, unclaimed MMIO and the documented exit
+ * codes (Documentation/vmm.rst).
  *
- * The rig puts avm at /bin/avm and the guest's kernel and initramfs in
- * /lib/avcpu/guest (scripts/rig.py); AVM_BIN and AVM_GUEST_DIR override.
+ * The rig puts avm at /bin/avm and the guest's kernel, initramfs and root
+ * disk image in /lib/avcpu/guest (scripts/rig.py); AVM_BIN and
+ * AVM_GUEST_DIR override.
  */
 #define _GNU_SOURCE
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/if_tun.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <netinet/ip.h>
+#include <netinet/ip_icmp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -209,11 +219,14 @@ static void append(char **buf, size_t *len, const char *data, size_t n)
 
 /*
  * Run avm with @argv (NULL-terminated, without argv[0]); stdin is
- * /dev/null. With @echo, each console line is also printed as a TAP
- * comment, so the guest's log lands in the serial log the rig scans.
+ * /dev/null, or a pipe that gets @input once @marker is on the console
+ * (after @at_marker(@arg) ran, if given). With @echo, each console line is
+ * also printed as a TAP comment, so the guest's log lands in the serial
+ * log the rig scans.
  */
 static void run_avm_input(const char *const *argv, int timeout_s,
 			  const char *marker, bool echo, const char *input,
+			  void (*at_marker)(void *arg), void *arg,
 			  struct avm_result *r)
 {
 	int out[2], err[2], in[2] = { -1, -1 }, n = 0, status;
@@ -285,6 +298,8 @@ static void run_avm_input(const char *const *argv, int timeout_s,
 				append(&r->out, &r->out_len, buf, len);
 				if (marker && r->marker_s < 0 && strstr(r->out, marker)) {
 					r->marker_s = now_s() - t0;
+					if (at_marker)
+						at_marker(arg);
 					/* the guest is ready for its input now */
 					if (in[1] >= 0) {
 						if (write(in[1], input, strlen(input)) < 0)
@@ -322,7 +337,7 @@ static void run_avm_input(const char *const *argv, int timeout_s,
 static void run_avm(const char *const *argv, int timeout_s, const char *marker,
 		    bool echo, struct avm_result *r)
 {
-	run_avm_input(argv, timeout_s, marker, echo, NULL, r);
+	run_avm_input(argv, timeout_s, marker, echo, NULL, NULL, NULL, r);
 }
 
 static void free_result(struct avm_result *r)
@@ -606,6 +621,355 @@ TEST_F_TIMEOUT(avm, linux_virtio_devices, BOOT_TIMEOUT_S + 30)
 	unlink(ro);
 }
 
+/*
+ * The guest as make run boots it: its root file system on the ext4 image
+ * the rig builds (root.ext4, given read-only as vda; the initramfs loads
+ * the virtio and ext4 modules, mounts it and switch_roots to it, with
+ * avm_root=/dev/vda), and a virtio network card on a tap in this host
+ * whose address is 169.254.0.1. The guest (scripts/avm-guest-init.sh)
+ * configures eth0 as 169.254.0.2, pings this host, then waits on its
+ * console while this host pings it, and says how many echo replies it
+ * sent.
+ *
+ * One boot serves linux_virtio_root and linux_virtio_net, each asserting
+ * its own part: the first leaves the result in a file for the second,
+ * keyed by the pid of the harness's main process (each test runs in a
+ * process of its own, a fixture's in a grandchild); run alone,
+ * linux_virtio_net boots by itself.
+ */
+#define TAP_NAME	"avmtest0"
+#define HOST_IP		"169.254.0.1"
+#define GUEST_IP	"169.254.0.2"
+#define PINGS		3
+#define PINGBACK_MARK	"avm-guest: waiting for the host's ping"
+
+struct root_net {
+	struct avm_result r;
+	char tap_why[160];	/* why the guest has no network, or "" */
+	int host_replies;	/* echo replies this host got from the guest */
+};
+
+/* The tap @name, made (IFF_PERSIST) or deleted as avm opens it */
+static int tap_persist(const char *name, int on, char *why, size_t len)
+{
+	struct ifreq ifr = { .ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR };
+	int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+
+	if (fd < 0) {
+		snprintf(why, len, "no tap: /dev/net/tun: %s (the tun module?)",
+			 strerror(errno));
+		return -1;
+	}
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+	if (ioctl(fd, TUNSETIFF, &ifr) || ioctl(fd, TUNSETPERSIST, on)) {
+		snprintf(why, len, "cannot make the tap %s: %s", name, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+static int set_addr(int s, struct ifreq *ifr, unsigned long req, const char *ip)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+
+	inet_pton(AF_INET, ip, &sin.sin_addr);
+	memcpy(&ifr->ifr_addr, &sin, sizeof(sin));
+	return ioctl(s, req, ifr);
+}
+
+/*
+ * A tap with this host's address, up, before avm attaches to it: the
+ * address is there before the guest can send anything.
+ */
+static int tap_create(const char *name, char *why, size_t len)
+{
+	struct ifreq ifr = { 0 };
+	int s;
+
+	if (tap_persist(name, 1, why, len))
+		return -1;
+	s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+	if (s < 0 || set_addr(s, &ifr, SIOCSIFADDR, HOST_IP) ||
+	    set_addr(s, &ifr, SIOCSIFNETMASK, "255.255.0.0") ||
+	    ioctl(s, SIOCGIFFLAGS, &ifr)) {
+		snprintf(why, len, "cannot configure the tap %s: %s", name, strerror(errno));
+		goto fail;
+	}
+	ifr.ifr_flags |= IFF_UP;
+	if (ioctl(s, SIOCSIFFLAGS, &ifr)) {
+		snprintf(why, len, "cannot bring the tap %s up: %s", name, strerror(errno));
+		goto fail;
+	}
+	close(s);
+	return 0;
+fail:
+	if (s >= 0)
+		close(s);
+	tap_persist(name, 0, (char[160]){ 0 }, 160);
+	return -1;
+}
+
+static uint16_t inet_csum(const void *data, size_t len)
+{
+	const uint8_t *p = data;
+	uint32_t sum = 0;
+
+	for (; len > 1; p += 2, len -= 2)
+		sum += (p[0] << 8) | p[1];
+	if (len)
+		sum += p[0] << 8;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return htons(~sum & 0xffff);
+}
+
+/*
+ * Ping @ip @count times from this host (a raw ICMP socket), one echo
+ * request at a time, each given 5 s for its reply. Returns the replies.
+ */
+static int host_ping(const char *ip, int count)
+{
+	int s = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_ICMP);
+	struct sockaddr_in to = { .sin_family = AF_INET };
+	uint16_t id = getpid() & 0xffff;
+	int seq, got = 0;
+
+	if (s < 0) {
+		printf("# host ping: socket: %s\n", strerror(errno));
+		return 0;
+	}
+	inet_pton(AF_INET, ip, &to.sin_addr);
+	for (seq = 1; seq <= count; seq++) {
+		struct {
+			struct icmphdr h;
+			char data[56];
+		} req = { 0 };
+		double end = now_s() + 5;
+
+		req.h.type = ICMP_ECHO;
+		req.h.un.echo.id = htons(id);
+		req.h.un.echo.sequence = htons(seq);
+		snprintf(req.data, sizeof(req.data), "avm_test ping %d", seq);
+		req.h.checksum = inet_csum(&req, sizeof(req));
+		if (sendto(s, &req, sizeof(req), 0, (struct sockaddr *)&to,
+			   sizeof(to)) != sizeof(req)) {
+			printf("# host ping: sendto: %s\n", strerror(errno));
+			continue;
+		}
+		while (now_s() < end) {
+			struct pollfd pfd = { s, POLLIN, 0 };
+			struct sockaddr_in from;
+			socklen_t fromlen = sizeof(from);
+			const struct icmphdr *h;
+			const struct iphdr *iph;
+			uint8_t buf[1500];
+			ssize_t n;
+
+			if (poll(&pfd, 1, (int)((end - now_s()) * 1000) + 1) <= 0)
+				break;
+			n = recvfrom(s, buf, sizeof(buf), 0, (struct sockaddr *)&from,
+				     &fromlen);
+			iph = (const void *)buf;
+			if (n < (ssize_t)sizeof(*iph) ||
+			    n < (ssize_t)(iph->ihl * 4 + sizeof(*h)))
+				continue;
+			h = (const void *)(buf + iph->ihl * 4);
+			if (from.sin_addr.s_addr == to.sin_addr.s_addr &&
+			    h->type == ICMP_ECHOREPLY && h->un.echo.id == htons(id) &&
+			    ntohs(h->un.echo.sequence) == seq) {
+				got++;
+				break;
+			}
+		}
+	}
+	close(s);
+	printf("# host ping %s: %d of %d answered\n", ip, got, count);
+	return got;
+}
+
+/* When the guest waits for it: this host pings the guest */
+static void ping_guest(void *arg)
+{
+	struct root_net *rn = arg;
+
+	rn->host_replies = host_ping(GUEST_IP, PINGS);
+}
+
+static void root_net_run(struct root_net *rn)
+{
+	bool net;
+
+	memset(rn, 0, sizeof(*rn));
+	net = !tap_create(TAP_NAME, rn->tap_why, sizeof(rn->tap_why));
+	{
+		const char *argv[] = {
+			"run", "--kernel", guest_file("Image"),
+			"--initrd", guest_file("initrd.cpio.gz"),
+			"--cpus", "2", "--mem", "256",
+			"--disk", "", "--net", "tap=" TAP_NAME,
+			/*
+			 * loglevel=5: the kernel's warnings and worse, not its
+			 * boot chatter (the console is most of a boot's exits)
+			 */
+			"--params", "console=ttyAMA0 panic=-1 loglevel=5 avm_root=/dev/vda "
+			"avm_ip=" GUEST_IP "/16 avm_ping=" HOST_IP " avm_pingback=1",
+			"--no-reboot", NULL,
+		};
+		char disk[300];
+
+		snprintf(disk, sizeof(disk), "%s,ro", guest_file("root.ext4"));
+		argv[10] = disk;
+		if (!net) {
+			/* no network: drop --net and the guest's network part */
+			argv[11] = "--params";
+			argv[12] = "console=ttyAMA0 panic=-1 loglevel=5 avm_root=/dev/vda";
+			argv[13] = "--no-reboot";
+			argv[14] = NULL;
+			printf("# %s: the guest boots without a network\n", rn->tap_why);
+		}
+		run_avm_input(argv, BOOT_TIMEOUT_S, net ? PINGBACK_MARK : NULL, true,
+			      net ? "pinged\n" : NULL, ping_guest, rn, &rn->r);
+	}
+	if (net)
+		tap_persist(TAP_NAME, 0, (char[160]){ 0 }, 160);
+	if (rn->r.err_len)
+		printf("# avm's stderr: %s", rn->r.err);
+	printf("# root disk and network boot: %.3f s to the power off\n", rn->r.total_s);
+}
+
+static pid_t harness_pid;
+
+static void __attribute__((constructor)) note_harness_pid(void)
+{
+	harness_pid = getpid();
+}
+
+static void root_net_path(char *path, size_t len)
+{
+	snprintf(path, len, "/tmp/avm-root-net.%d", (int)harness_pid);
+}
+
+/* The boot's result for the other test: status, replies, why, console */
+static void root_net_save(const struct root_net *rn)
+{
+	char path[64];
+	FILE *f;
+
+	root_net_path(path, sizeof(path));
+	f = fopen(path, "we");
+	if (!f)
+		return;
+	fprintf(f, "%d %d\nwhy:%s\n", rn->r.status, rn->host_replies, rn->tap_why);
+	fwrite(rn->r.out, 1, rn->r.out_len, f);
+	fclose(f);
+}
+
+static bool root_net_load(struct root_net *rn)
+{
+	char path[64], line[sizeof(rn->tap_why) + 4];
+	bool ok = false;
+	size_t n;
+	FILE *f;
+
+	root_net_path(path, sizeof(path));
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	memset(rn, 0, sizeof(*rn));
+	rn->r.out = calloc(1, 1);
+	rn->r.err = calloc(1, 1);
+	if (fgets(line, sizeof(line), f) &&
+	    sscanf(line, "%d %d", &rn->r.status, &rn->host_replies) == 2 &&
+	    fgets(line, sizeof(line), f) && !strncmp(line, "why:", 4)) {
+		char buf[4096];
+
+		line[strcspn(line, "\n")] = 0;
+		snprintf(rn->tap_why, sizeof(rn->tap_why), "%s", line + 4);
+		while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+			append(&rn->r.out, &rn->r.out_len, buf, n);
+		ok = true;
+		printf("# the guest's console is above, in linux_virtio_root\n");
+	}
+	fclose(f);
+	unlink(path);
+	if (!ok)
+		free_result(&rn->r);
+	return ok;
+}
+
+#define REQUIRE_ROOT_IMAGE() do {					\
+	REQUIRE_GUEST_FILES();						\
+	if (access(guest_file("root.ext4"), R_OK)) {			\
+		ASSERT_EQ(NULL, getenv("AVCPU_LANE"))			\
+			TH_LOG("the rig installs root.ext4 on every lane"); \
+		SKIP(return, "no root.ext4 guest root disk here");	\
+	}								\
+} while (0)
+
+/* The number after @prefix in @out (e.g. "... (N/3)"), or -1 */
+static int number_after(const char *out, const char *prefix, const char *fmt)
+{
+	const char *p = strstr(out, prefix);
+	int n = -1;
+
+	if (p && sscanf(p + strlen(prefix), fmt, &n) != 1)
+		n = -1;
+	return n;
+}
+
+TEST_F_TIMEOUT(avm, linux_virtio_root, BOOT_TIMEOUT_S + 60)
+{
+	struct root_net rn;
+	unsigned int i;
+
+	AVCPU_REQUIRE_RUN();
+	AVCPU_REQUIRE_IRQ();
+	REQUIRE_ROOT_IMAGE();
+	root_net_run(&rn);
+	root_net_save(&rn);
+	EXPECT_EQ(0, rn.r.status);
+	EXPECT_NE(NULL, strstr(rn.r.out, "avm-guest: switching to the root on /dev/vda"));
+	/* what /proc/mounts says of "/" once init runs from the disk */
+	EXPECT_NE(NULL, strstr(rn.r.out, "avm-guest: root /dev/vda ext4 ro,"))
+		TH_LOG("the guest's root is not the virtio disk");
+	EXPECT_EQ(NULL, strstr(rn.r.out, "avm-guest: cannot"));
+	EXPECT_NE(NULL, strstr(rn.r.out, "avm-guest: cpus online 0-1\r\n"));
+	EXPECT_NE(NULL, strstr(rn.r.out, "reboot: Power down"));
+	for (i = 0; i < sizeof(guest_bad) / sizeof(guest_bad[0]); i++)
+		EXPECT_EQ(NULL, strstr(rn.r.out, guest_bad[i]))
+			TH_LOG("the guest printed '%s'", guest_bad[i]);
+	free_result(&rn.r);
+}
+
+TEST_F_TIMEOUT(avm, linux_virtio_net, BOOT_TIMEOUT_S + 60)
+{
+	struct root_net rn;
+
+	AVCPU_REQUIRE_RUN();
+	AVCPU_REQUIRE_IRQ();
+	REQUIRE_ROOT_IMAGE();
+	if (!root_net_load(&rn))
+		root_net_run(&rn);
+	if (rn.tap_why[0]) {
+		free_result(&rn.r);
+		SKIP(return, "%s", rn.tap_why);
+	}
+	EXPECT_EQ(0, rn.r.status);
+	EXPECT_NE(NULL, strstr(rn.r.out, "avm-guest: eth0 " GUEST_IP "/16 up"));
+	/* the guest pinged this host: PINGS echo requests, all answered */
+	EXPECT_EQ(PINGS, number_after(rn.r.out, "avm-guest: ping " HOST_IP " ",
+				      "%*s (%d/"))
+		TH_LOG("the guest's pings of this host were not all answered");
+	/* this host pinged the guest; the guest counted the replies it sent */
+	EXPECT_EQ(PINGS, rn.host_replies)
+		TH_LOG("this host's pings of the guest were not all answered");
+	EXPECT_EQ(PINGS, number_after(rn.r.out, "avm-guest: echo replies sent ", "%d"));
+	free_result(&rn.r);
+}
+
 /* The console's input path: the PL011's receive FIFO and interrupt. */
 TEST_F_TIMEOUT(avm, linux_console_input, BOOT_TIMEOUT_S + 30)
 {
@@ -620,7 +984,7 @@ TEST_F_TIMEOUT(avm, linux_console_input, BOOT_TIMEOUT_S + 30)
 	AVCPU_REQUIRE_IRQ();
 	REQUIRE_GUEST_FILES();
 	run_avm_input(argv, BOOT_TIMEOUT_S, "avm-guest: waiting for a line", false,
-		      "hello from the host\n", &r);
+		      "hello from the host\n", NULL, NULL, &r);
 	EXPECT_EQ(r.status, 0) TH_LOG("stderr: %s", r.err);
 	ASSERT_GE(r.marker_s, 0) TH_LOG("the guest never asked for input");
 	EXPECT_NE(NULL, strstr(r.out, "avm-guest: read 'hello from the host'"))
