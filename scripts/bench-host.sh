@@ -27,21 +27,17 @@ for mode in fast slow; do
 	avm_bench "blk-$mode" --cpus 1 --disk /tmp/bench.img \
 		--params "quiet panic=-1 bench=blk" $flag
 	rm -f /tmp/bench.img
-	# the guest streams to a listener on the host's end of the tap
-	(
-		i=0
-		while [ ! -e /sys/class/net/avmb0 ] && [ $i -lt 600 ]; do
-			sleep 0.1
-			i=$((i + 1))
-		done
-		ip addr add 169.254.7.1/16 dev avmb0
-		ip link set avmb0 up
-	) &
+	# the guest streams to a listener on the host's end of a tap, made
+	# and addressed before avm attaches to it
+	tunctl -t avmb0 >/dev/null
+	ip addr add 169.254.7.1/16 dev avmb0
+	ip link set avmb0 up
 	nc -l -p 5001 >/dev/null &
 	avm_bench "net-$mode" --cpus 1 --net tap=avmb0 \
 		--params "quiet panic=-1 bench=net" $flag
-	kill %2 2>/dev/null
+	kill $! 2>/dev/null
 	wait
+	tunctl -d avmb0 >/dev/null
 done
 
 # What the guest exits for during the ping-pong (fast paths on): avcpu's
