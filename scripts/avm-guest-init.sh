@@ -5,8 +5,8 @@
 # in two places: /init of the guest's initramfs, and /sbin/init of the
 # root disk image scripts/rig.py builds (root.ext4). It proves the guest
 # reached userspace on every vCPU and powers off through PSCI SYSTEM_OFF.
-# Lines starting with "avm-guest:" are read by selftests/avm_test.c and
-# scripts/rig.py. init must never exit: that panics the guest.
+# Lines starting with "avm-guest:" are read by selftests/avm_test.c,
+# selftests/avm_virtio_test.c and scripts/rig.py. init must never exit: that panics the guest.
 #
 # What it does more comes from the kernel command line (unknown
 # "name=value" parameters are init's environment):
@@ -73,7 +73,7 @@ if [ -n "$avm_echo" ]; then
 	read -r line
 	echo "avm-guest: read '$line'"
 fi
-# avm_devices=1: exercise avm's virtio devices (selftests/avm_test.c's
+# avm_devices=1: exercise avm's virtio devices (selftests/avm_virtio_test.c's
 # linux_virtio_devices): the disk the test wrote (vda), a read-only one
 # (vdb), the entropy device and the virtio console.
 if [ -n "$avm_devices" ]; then
@@ -96,7 +96,7 @@ if [ -n "$avm_devices" ]; then
 	echo "avm-guest: hello on hvc0" >/dev/hvc0
 fi
 # avm_ip=, avm_ping=, avm_pingback=: the virtio network against a tap in
-# the host (make run, avm_test's linux_virtio_net).
+# the host (make run, avm_virtio_test's linux_virtio_net).
 if [ -n "$avm_ip" ]; then
 	i=0
 	while [ ! -e /sys/class/net/eth0 ] && [ $i -lt 50 ]; do

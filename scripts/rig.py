@@ -249,7 +249,7 @@ def build_guest_initramfs(env):
     return gzip.compress(c.finish(), compresslevel=6, mtime=0)
 
 
-# The guests' root disk (make run, avm_test's linux_virtio_root): an ext4
+# The guests' root disk (make run, avm_virtio_test's linux_virtio_root): an ext4
 # image made by e2fsprogs' mkfs.ext4 -d from a tree holding busybox with
 # its links and scripts/avm-guest-init.sh as /sbin/init. The guest
 # initramfs mounts it (avm_root=/dev/vda) and switch_roots to it. The
