@@ -7,6 +7,8 @@
 #                            against every kernel of the lanes (KERNELS)
 #   EL2 relocations          the nVHE EL2 C code only branches within
 #                            avcpu (no absolute address, no kernel call)
+#   EL2 instrumentation      no hyp object calls a sanitizer, coverage or
+#                            profiling hook, nor uses the shadow call stack
 #   scripts/doccheck.py      Documentation/*.rst parses without a warning
 # Usage: scripts/lint.sh   (after scripts/deps.sh; KERNELS="6.12" for one)
 set -euo pipefail
@@ -74,6 +76,33 @@ for k in $kernels; do
 		echo "lint: $k: $hyp_o not built"
 		fail=1
 	fi
+	# Nothing that runs with a guest's state loaded may call into the
+	# kernel's sanitizers, coverage or profiling (kmod/Kbuild's opt-outs),
+	# nor use the shadow call stack (x18) where the kernel has one.
+	kconfig=$(val "KCONFIG_$(echo "$k" | tr .- __)")
+	scs=$(grep -c '^CONFIG_SHADOW_CALL_STACK=y' "$kconfig" || true)
+	clean=1
+	for o in hyp/vhe/switch.o hyp/nvhe/switch.o; do
+		obj=$out/$k/kmod/$o
+		if [ ! -f "$obj" ] || [ ! -f "$kconfig" ]; then
+			echo "lint: $k: $o or the kernel's config ($kconfig) missing"
+			fail=1
+			clean=0
+			continue
+		fi
+		instr=$("${cross}nm" -u "$obj" |
+			grep -E '__(asan|hwasan|kasan|ubsan|sanitizer_cov|gcov|tsan|kcsan|msan)_' || true)
+		if [ "$scs" != 0 ] && "${cross}objdump" -d "$obj" | grep -qw 'x18'; then
+			instr="$instr shadow-call-stack (x18)"
+		fi
+		if [ -n "$instr" ]; then
+			echo "lint: $k: $o is instrumented:" $instr
+			fail=1
+			clean=0
+		fi
+	done
+	[ $clean = 1 ] &&
+		echo "lint: $k: EL2 objects: no sanitizer, coverage or profiling references"
 done
 if /usr/bin/python3 scripts/doccheck.py >"$out/doccheck.txt" 2>&1; then
 	echo "lint: Documentation/*.rst: clean"
