@@ -79,7 +79,11 @@ check)
 	export AVCPU_LANE="$lane" AVCPU_EXPECT="$avcpu_expect" AVCPU_MODULE=/lib/avcpu/avcpu.ko
 	for t in $(echo "$avcpu_tests" | tr ',' ' '); do
 		echo "avcpu-rig: begin $t"
-		"/selftests/$t" 2>&1
+		# "name_test:fixture.case" runs that one case
+		case "$t" in
+		*:*) "/selftests/${t%%:*}" -r "${t#*:}" 2>&1 ;;
+		*) "/selftests/$t" 2>&1 ;;
+		esac
 		echo "avcpu-rig: end $t rc=$?"
 	done
 	echo "avcpu-rig: dmesg begin"

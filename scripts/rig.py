@@ -95,9 +95,15 @@ def _lanes():
 LANES = _lanes()
 
 # Any of these in a serial log fails the lane, whatever the tests said.
-BAD = re.compile(r"WARNING:|BUG:|Oops|Call trace|KASAN|lockdep|"
-                 r"possible circular locking|soft lockup|"
-                 r"rcu_sched self-detected stall|Kernel panic")
+# Reports only: lockdep's start with "WARNING:" or "BUG:" or say it turned
+# itself off; a debug kernel's "RCU lockdep checking is enabled." at boot
+# is not one.
+BAD = re.compile(r"WARNING:|BUG:|Oops|Call trace|KASAN|"
+                 r"possible (circular|recursive) locking|"
+                 r"possible irq lock inversion|inconsistent lock state|"
+                 r"DEBUG_LOCKS_WARN_ON|INFO: lockdep is turned off|"
+                 r"turning off the locking correctness validator|"
+                 r"soft lockup|self-detected stall|Kernel panic")
 # "ok 3 global.name", "ok 3 global.name # SKIP why"; the 6.1 harness
 # prints a skip as "ok 3 # SKIP why", without the name, which then comes
 # from its "#  RUN  global.name ..." line.
@@ -389,6 +395,13 @@ def build_initramfs(env, kernel, extra=(), tag=""):
     return path
 
 
+# Test knobs handed from the developer's environment to the tests in the
+# QEMU host: the kernel passes unknown NAME=value boot parameters to init's
+# environment, and init hands its environment on to each test.
+TEST_ENV = ("AVCPU_IPI_ROUNDS", "AVCPU_FUZZ_SEED", "AVCPU_FUZZ_CALLS",
+            "AVCPU_FUZZ_SECONDS")
+
+
 # --- one lane ---
 
 class Lane:
@@ -405,6 +418,8 @@ class Lane:
         append = ("console=ttyAMA0 panic=-1 %s avcpu_lane=%s avcpu_expect=%s "
                   "avcpu_job=%s avcpu_tests=%s" %
                   (spec.kargs, name, spec.expect, job, ",".join(tests)))
+        append += "".join(" %s=%s" % (k, os.environ[k]) for k in TEST_ENV
+                          if os.environ.get(k))
         self.cmd = [
             "qemu-system-aarch64",
             "-M", "virt,virtualization=%s,gic-version=3" % ("on" if spec.virt else "off"),

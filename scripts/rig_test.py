@@ -69,9 +69,23 @@ class Judge(unittest.TestCase):
                     "Internal error: Oops: 96000004", "Call trace:",
                     "Kernel panic - not syncing", "watchdog: BUG: soft lockup",
                     "possible circular locking dependency detected",
-                    "rcu: INFO: rcu_sched self-detected stall on CPU"]:
+                    "rcu: INFO: rcu_sched self-detected stall on CPU",
+                    "rcu: INFO: rcu_preempt self-detected stall on CPU",
+                    "WARNING: possible recursive locking detected",
+                    "INFO: lockdep is turned off.",
+                    "DEBUG_LOCKS_WARN_ON(1)",
+                    "BUG: KASAN: slab-out-of-bounds in avcpu_run+0x10/0x20"]:
             lane = judge(wrap(GOOD_BIN + bad + "\n"))
             self.assertTrue(lane.problems, bad)
+
+    def test_debug_kernel_boot_lines_pass(self):
+        # what a lockdep/KASAN kernel says at boot when nothing is wrong
+        for fine in ["rcu: RCU lockdep checking is enabled.",
+                     "Lock dependency validator: Copyright (c) 2006 Red Hat, Inc., Ingo Molnar",
+                     "... MAX_LOCKDEP_SUBCLASSES:  8",
+                     "kasan: KernelAddressSanitizer initialized (generic)"]:
+            lane = judge(wrap(GOOD_BIN + fine + "\n"))
+            self.assertEqual([], lane.problems, fine)
 
     def test_never_booted(self):
         lane = judge("qemu: failed to start\n", rc=1)

@@ -17,7 +17,8 @@
 /* What a guest kernel must never print (as scripts/rig.py's BAD) */
 static const char *const guest_bad[] __attribute__((unused)) = {
 	"WARNING:", "BUG:", "Oops", "Call trace", "Kernel panic",
-	"KASAN", "lockdep", "soft lockup", "self-detected stall",
+	"KASAN", "possible circular locking", "possible recursive locking",
+	"INFO: lockdep is turned off", "soft lockup", "self-detected stall",
 	"GIC: PPI", "RWP timeout", "failed to come online", "failed to boot",
 };
 
