@@ -344,7 +344,12 @@ static int avcpu_vcpu_run(struct avcpu_vcpu *vcpu)
 		atomic64_inc(&vcpu->stats.exits[run->exit_reason]);
 
 	WRITE_ONCE(vcpu->run_task, NULL);
-	if ((ret < 0 && ret != -EINTR) || vcpu->state == AVCPU_STATE_INVALID)
+	/*
+	 * Out of locked memory (or memory) at a stage-2 fault: nothing was
+	 * done, the next RUN tries the access again.
+	 */
+	if ((ret < 0 && ret != -EINTR && ret != -ENOMEM) ||
+	    vcpu->state == AVCPU_STATE_INVALID)
 		WRITE_ONCE(vcpu->state, AVCPU_STATE_INVALID);
 	else
 		WRITE_ONCE(vcpu->state, AVCPU_STATE_READY);
@@ -479,7 +484,8 @@ static long avcpu_vcpu_ioctl(struct file *filp, unsigned int cmd,
 	    cmd == AVCPU_SET_IRQ)
 		return avcpu_vgic_ioctl(vcpu, cmd, argp);
 
-	if (mutex_lock_killable(&vcpu->mutex))
+	/* behind a RUN, maybe a guest asleep in WFI: any signal ends the wait */
+	if (mutex_lock_interruptible(&vcpu->mutex))
 		return -EINTR;
 	if (vcpu->state == AVCPU_STATE_INVALID) {
 		ret = -EIO;

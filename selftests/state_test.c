@@ -628,6 +628,82 @@ TEST(running_seen_from_other_thread)
 	vm_free(vm);
 }
 
+static void guest_wfi_forever(void)
+{
+	for (;;)
+		__asm__ __volatile__("wfi" ::: "memory");
+}
+
+static void *wfi_runner_fn(void *p)
+{
+	struct runner *r = p;
+
+	r->bind_ret = __vcpu_bind(r->vcpu, AVCPU_BIND_CURRENT_CPU);
+	r->bound = 1;
+	if (r->bind_ret)
+		return NULL;
+	r->run_ret = __vcpu_run(r->vcpu);
+	r->first_run_done = 1;
+	r->unbind_ret = __vcpu_unbind(r->vcpu);
+	return NULL;
+}
+
+/*
+ * An ioctl queued behind a RUN whose guest sleeps in WFI, with nothing to
+ * wake it, is not stuck: a signal to the waiting thread ends its wait with
+ * EINTR, and the guest sleeps on.
+ */
+TEST(waiting_ioctl_interrupted)
+{
+	struct async_ioctl a = { .ret = -12345 };
+	struct runner r = { 0 };
+	struct avcpu_regs regs;
+	struct avcpu_vcpu *vcpu;
+	struct avcpu_vm *vm;
+	pthread_t th, ath;
+	double t0;
+
+	AVCPU_REQUIRE_RUN();
+	AVCPU_REQUIRE_IRQ();
+	install_sigusr1();
+	vm = vm_create();
+	vcpu = vm_vcpu_create(vm, 0);
+	vcpu_setup(vcpu, guest_wfi_forever, 0);
+	r.vcpu = vcpu;
+	ASSERT_EQ(0, pthread_create(&th, NULL, wfi_runner_fn, &r));
+	ASSERT_EQ(AVCPU_STATE_BLOCKED,
+		  vcpu_wait_state(vcpu, AVCPU_STATE_BLOCKED, &r.bound, 10));
+
+	a.fd = vcpu->fd;
+	a.cmd = AVCPU_GET_REGS;
+	a.arg = (unsigned long)&regs;
+	ASSERT_EQ(0, pthread_create(&ath, NULL, async_ioctl_fn, &a));
+	usleep(200000);
+	EXPECT_FALSE(a.done) TH_LOG("GET_REGS returned %ld while RUN ran", a.ret);
+	t0 = avcpu_now();
+	while (!a.done && avcpu_now() - t0 < 10) {
+		pthread_kill(ath, SIGUSR1);
+		usleep(20000);
+	}
+	ASSERT_TRUE(a.done) TH_LOG("GET_REGS still waits after a signal");
+	pthread_join(ath, NULL);
+	EXPECT_EQ(-EINTR, a.ret) TH_LOG("GET_REGS: %ld", a.ret);
+	/* the guest was not disturbed */
+	EXPECT_EQ(AVCPU_STATE_BLOCKED, vcpu_get_state(vcpu));
+	EXPECT_FALSE(r.first_run_done);
+
+	t0 = avcpu_now();
+	while (!r.first_run_done && avcpu_now() - t0 < 10) {
+		pthread_kill(th, SIGUSR1);
+		usleep(20000);
+	}
+	ASSERT_TRUE(r.first_run_done);
+	pthread_join(th, NULL);
+	EXPECT_EQ(-EINTR, r.run_ret);
+	EXPECT_EQ(0, r.unbind_ret);
+	vm_free(vm);
+}
+
 /*
  * The owner left the CPU it bound to (its affinity changed behind BIND's
  * back): RUN reports FAIL_ENTRY/WRONG_CPU without entering the guest, and
