@@ -379,6 +379,7 @@ struct avcpu_pgtable {
  * @s2: stage-2 tables.
  * @vmid: the VM's VMID.
  * @vttbr: VTTBR_EL2 value.
+ * @s2_pinned: guest pages pinned (and charged to @mm's locked memory).
  * @vtcr: VTCR_EL2 value.
  * @vcpus: by vcpu_id.
  * @nr_irqs: INTIDs the VMM's interrupt controller implements.
@@ -413,6 +414,7 @@ struct avcpu_vm {
 	u32 vmid;
 	u64 vttbr;
 	u64 vtcr;
+	u64 s2_pinned;		/* mmu_lock */
 	struct avcpu_vcpu *vcpus[AVCPU_MAX_VCPUS];
 	u32 nr_irqs;
 	bool vcpu_created;

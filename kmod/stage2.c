@@ -102,9 +102,31 @@ static void s2_unpin(u64 pte)
 }
 
 /*
+ * Pinned guest pages are locked memory of the VMM's process, charged to
+ * its mm as VFIO charges its pins (account_locked_vm(): RLIMIT_MEMLOCK,
+ * unless the process has CAP_IPC_LOCK; /proc/PID/status "VmLck").
+ * @n pages were unpinned: give them back (vm->mmu_lock held).
+ */
+static void s2_unaccount(struct avcpu_vm *vm, u64 n)
+{
+	if (!n)
+		return;
+	account_locked_vm(vm->mm, n, false);
+	vm->s2_pinned -= n;
+}
+
+/* A page pinned and charged that the fault path does not map after all */
+static void s2_drop(struct avcpu_vm *vm, struct page *page)
+{
+	unpin_user_page(page);
+	account_locked_vm(vm->mm, 1, false);
+}
+
+/*
  * Map the page of @ipa (in a RAM slot) on a stage-2 fault. Sets *mapped
  * when done; returns -ENOENT if @ipa is not RAM (any more), -EFAULT if the
- * VMM's memory behind it is gone.
+ * VMM's memory behind it is gone, -ENOMEM if pinning it would take the
+ * VMM over its RLIMIT_MEMLOCK.
  */
 int avcpu_stage2_map_page(struct avcpu_vm *vm, u64 ipa, bool *mapped)
 {
@@ -141,11 +163,16 @@ int avcpu_stage2_map_page(struct avcpu_vm *vm, u64 ipa, bool *mapped)
 	 * copy the guest never sees. A mapping without write permission (a
 	 * ROM image mapped read-only) is pinned as it is.
 	 */
+	ret = account_locked_vm(vm->mm, 1, true);
+	if (ret)
+		return ret;
 	ret = pin_user_pages_fast(hva, 1, gup | FOLL_WRITE, &page);
 	if (ret != 1 && ro)
 		ret = pin_user_pages_fast(hva, 1, gup, &page);
-	if (ret != 1)
+	if (ret != 1) {
+		account_locked_vm(vm->mm, 1, false);
 		return ret < 0 ? ret : -EFAULT;
+	}
 
 	mutex_lock(&vm->mmu_lock);
 	/* the slot may have changed while the lock was dropped */
@@ -153,21 +180,22 @@ int avcpu_stage2_map_page(struct avcpu_vm *vm, u64 ipa, bool *mapped)
 	if (!slot || slot->uaddr + (ipa - slot->gpa) != hva ||
 	    !!(slot->flags & AVCPU_MEM_READONLY) != ro) {
 		mutex_unlock(&vm->mmu_lock);
-		unpin_user_page(page);
+		s2_drop(vm, page);
 		return -EAGAIN;
 	}
 	pte = avcpu_pgt_walk(&vm->s2, ipa, true);
 	if (!pte) {
 		mutex_unlock(&vm->mmu_lock);
-		unpin_user_page(page);
+		s2_drop(vm, page);
 		return -ENOMEM;
 	}
 	if (*pte & AVCPU_PTE_VALID) {
 		mutex_unlock(&vm->mmu_lock);
-		unpin_user_page(page);
+		s2_drop(vm, page);
 		*mapped = true;
 		return 0;
 	}
+	vm->s2_pinned++;
 	s2_clean_page(page);
 	dsb(ishst);
 	WRITE_ONCE(*pte, page_to_phys(page) | AVCPU_PTE_VALID | AVCPU_PTE_TABLE | S2_AF |
@@ -181,7 +209,7 @@ int avcpu_stage2_map_page(struct avcpu_vm *vm, u64 ipa, bool *mapped)
 /* Clear the leaves of [gpa, gpa + size), flush the VMID, unpin. */
 void avcpu_stage2_unmap(struct avcpu_vm *vm, u64 gpa, u64 size)
 {
-	u64 ipa, end = gpa + size;
+	u64 ipa, end = gpa + size, released;
 	u64 *ptes = NULL;
 	size_t n = 0, cap = 0;
 
@@ -211,6 +239,7 @@ void avcpu_stage2_unmap(struct avcpu_vm *vm, u64 gpa, u64 size)
 		WRITE_ONCE(*pte, 0);
 	}
 	s2_flush(vm);
+	released = n;
 	while (n)
 		s2_unpin(ptes[--n]);
 	kfree(ptes);
@@ -225,7 +254,9 @@ void avcpu_stage2_unmap(struct avcpu_vm *vm, u64 gpa, u64 size)
 			WRITE_ONCE(*pte, 0);
 			s2_flush(vm);
 			s2_unpin(old);
+			released++;
 		}
+	s2_unaccount(vm, released);
 }
 
 /* Last reference gone: no vCPU can run. */
@@ -235,5 +266,6 @@ void avcpu_stage2_destroy(struct avcpu_vm *vm)
 		return;
 	s2_flush(vm);
 	avcpu_pgt_destroy(&vm->s2, s2_unpin);
+	s2_unaccount(vm, vm->s2_pinned);
 	ida_free(&avcpu_vmid_ida, vm->vmid);
 }

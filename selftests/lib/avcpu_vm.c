@@ -52,17 +52,23 @@ static int ioctl_ret(int ret)
 	return ret < 0 ? -errno : ret;
 }
 
-static bool avcpu_has_cap(uint64_t flag)
+int avcpu_get_caps(struct avcpu_caps *caps)
 {
-	struct avcpu_caps caps;
 	int fd, ret;
 
 	fd = open(AVCPU_DEV, O_RDWR | O_CLOEXEC);
 	if (fd < 0)
-		return false;
-	ret = ioctl(fd, AVCPU_GET_CAPS, &caps);
+		return -errno;
+	ret = ioctl_ret(ioctl(fd, AVCPU_GET_CAPS, caps));
 	close(fd);
-	return !ret && (caps.flags & flag);
+	return ret;
+}
+
+static bool avcpu_has_cap(uint64_t flag)
+{
+	struct avcpu_caps caps;
+
+	return !avcpu_get_caps(&caps) && (caps.flags & flag);
 }
 
 bool avcpu_can_run(void)

@@ -57,6 +57,9 @@ struct avcpu_vcpu {
 	struct avcpu_run *run;
 };
 
+/* AVCPU_GET_CAPS of /dev/avcpu: 0, or -errno (-ENOENT if avcpu is absent) */
+int avcpu_get_caps(struct avcpu_caps *caps);
+
 /* Can this host run guests (AVCPU_CAP_F_RUN)? false if avcpu is absent. */
 bool avcpu_can_run(void);
 

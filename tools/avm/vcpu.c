@@ -152,7 +152,11 @@ static int vcpu_loop(struct avm_vcpu *v)
 					return -1;
 				continue;
 			}
-			avm_err("vCPU %u: RUN: %s", v->id, strerror(err));
+			if (err == ENOMEM)
+				avm_err("vCPU %u: no locked memory left for guest RAM: raise 'ulimit -l' (RLIMIT_MEMLOCK) to the guest's --mem, or run avm with CAP_IPC_LOCK",
+					v->id);
+			else
+				avm_err("vCPU %u: RUN: %s", v->id, strerror(err));
 			avm_vm_end(vm, AVM_EXIT_ERROR);
 			return -1;
 		}
