@@ -383,7 +383,7 @@ def build_initramfs(env, kernel, extra=(), tag=""):
     c.data("lib/avcpu/guest/Image.gz", gzipped_image(env), 0o644)
     c.data("lib/avcpu/guest/initrd.cpio.gz", build_guest_initramfs(env), 0o644)
     c.file("lib/avcpu/guest/root.ext4", build_root_image(env), 0o644)
-    for t in picked_tests() or FULL_SUITE:
+    for t in sorted({t.split(":")[0] for t in picked_tests() or FULL_SUITE}):
         c.file("selftests/" + t, os.path.join(BUILD, "selftests", t))
     for name, data, mode in extra:
         c.data(name, data, mode)
