@@ -480,7 +480,7 @@ int avcpu_pgt_init(struct avcpu_pgtable *pgt, unsigned int ia_bits,
 		   bool concat, gfp_t gfp);
 u64 *avcpu_pgt_walk(struct avcpu_pgtable *pgt, u64 addr, bool alloc);
 void avcpu_pgt_destroy(struct avcpu_pgtable *pgt, void (*leaf)(u64 desc));
-u64 avcpu_pgt_l3_span(void);
+u64 avcpu_pgt_skip(struct avcpu_pgtable *pgt, u64 addr);
 
 /* stage2.c */
 int avcpu_stage2_init(struct avcpu_vm *vm);

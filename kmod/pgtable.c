@@ -152,8 +152,31 @@ void avcpu_pgt_destroy(struct avcpu_pgtable *pgt, void (*leaf)(u64 desc))
 	pgt->root = NULL;
 }
 
-/* Bytes one level-3 table maps: where a walk that found no table skips to. */
-u64 avcpu_pgt_l3_span(void)
+/**
+ * avcpu_pgt_skip() - where a level-3 descriptor could next exist, from @addr
+ * @pgt: the table.
+ * @addr: input address, below 1 << @pgt->ia_bits, that has no level-3
+ *	descriptor (avcpu_pgt_walk() without @alloc returned NULL).
+ *
+ * A walk over a range skips, at once, all that the first missing table
+ * would have mapped: a whole 512 GiB of a sparse 48-bit space is one step,
+ * not 256K of them (so a huge memory region goes in no time).
+ *
+ * Return: the first address past what the missing table covers, or
+ * 1 << @pgt->ia_bits (callers compare with their end).
+ */
+u64 avcpu_pgt_skip(struct avcpu_pgtable *pgt, u64 addr)
 {
-	return 1ULL << pgt_shift(2);
+	u64 *table = pgt->root;
+	int level;
+
+	for (level = pgt->start_level; level < 3; level++) {
+		u64 desc = READ_ONCE(table[pgt_index(pgt, addr, level)]);
+
+		if (!(desc & AVCPU_PTE_VALID))
+			break;
+		table = phys_to_virt(desc & AVCPU_PTE_ADDR);
+	}
+	/* level 3 here means the leaf's table exists: the next page then */
+	return (addr | ((1ULL << pgt_shift(level)) - 1)) + 1;
 }

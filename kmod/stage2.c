@@ -218,8 +218,8 @@ void avcpu_stage2_unmap(struct avcpu_vm *vm, u64 gpa, u64 size)
 		u64 *pte = avcpu_pgt_walk(&vm->s2, ipa, false);
 
 		if (!pte) {
-			/* no level-3 table here: skip what one would map */
-			ipa = (ipa | (avcpu_pgt_l3_span() - 1)) + 1 - PAGE_SIZE;
+			/* no table here: skip all that it would map */
+			ipa = avcpu_pgt_skip(&vm->s2, ipa) - PAGE_SIZE;
 			continue;
 		}
 		if (!(*pte & AVCPU_PTE_VALID))
@@ -248,6 +248,8 @@ void avcpu_stage2_unmap(struct avcpu_vm *vm, u64 gpa, u64 size)
 			u64 *pte = avcpu_pgt_walk(&vm->s2, ipa, false);
 			u64 old;
 
+			if (!pte)
+				ipa = avcpu_pgt_skip(&vm->s2, ipa) - PAGE_SIZE;
 			if (!pte || !(*pte & AVCPU_PTE_VALID))
 				continue;
 			old = *pte;

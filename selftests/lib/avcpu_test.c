@@ -136,3 +136,33 @@ long avcpu_module_refcnt(void)
 	fclose(f);
 	return v;
 }
+
+/*
+ * /proc/vmstat: pages pinned (FOLL_PIN) now, system wide. The counters
+ * are per CPU, folded into the global ones in batches: vm.stat_refresh
+ * folds them all first, so that the difference is exact.
+ */
+long long avcpu_pinned_pages(void)
+{
+	long long acquired = -1, released = -1, v;
+	char name[64];
+	FILE *f = fopen("/proc/sys/vm/stat_refresh", "we");
+
+	if (f) {
+		fputs("1\n", f);
+		fclose(f);
+	}
+	f = fopen("/proc/vmstat", "re");
+	if (!f)
+		return -1;
+	while (fscanf(f, "%63s %lld", name, &v) == 2) {
+		if (!strcmp(name, "nr_foll_pin_acquired"))
+			acquired = v;
+		else if (!strcmp(name, "nr_foll_pin_released"))
+			released = v;
+	}
+	fclose(f);
+	if (acquired < 0 || released < 0)
+		return -1;
+	return acquired - released;
+}

@@ -52,6 +52,9 @@ int avcpu_kill_and_reap(int pid, double limit_s, int *status, double *waited);
 /* /sys/module/avcpu/refcnt, -1 if unreadable. */
 long avcpu_module_refcnt(void);
 
+/* Pages pinned (FOLL_PIN) system wide now, exact (/proc/vmstat); -1 if unknown */
+long long avcpu_pinned_pages(void);
+
 /* Does the kernel log hold a line containing @needle? -errno if unreadable. */
 int avcpu_klog_contains(const char *needle);
 
