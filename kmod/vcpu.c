@@ -20,6 +20,7 @@
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <asm/daifflags.h>
 #include <asm/neon.h>
 #include <asm/ptrace.h>
 #include <asm/sysreg.h>
@@ -288,10 +289,25 @@ static int avcpu_enter_guest(struct avcpu_vcpu *vcpu)
 		avcpu_vgic_flush(vcpu);
 		avcpu_timer_load(vcpu);
 	}
+	/*
+	 * A host masking interrupts with the GIC's priority mask (pseudo-NMIs)
+	 * would keep them masked in the guest too: the CPU interface signals
+	 * nothing below ICC_PMR_EL1, so no tick, kick or device interrupt
+	 * would end the guest's run, only its own traps. Mask them in PSTATE
+	 * and open the PMR instead, as KVM does, with a DSB SY so the GIC
+	 * sees the new mask before the guest runs (IHI 0069, "Observability
+	 * of the effects of accesses to the GIC registers").
+	 */
+	if (system_uses_irq_prio_masking()) {
+		local_daif_mask();
+		dsb(sy);
+	}
 	if (avcpu_host.mode == AVCPU_HOST_MODE_VHE)
 		code = avcpu_vhe_run(vcpu);
 	else
 		code = avcpu_nvhe_run(vcpu);
+	if (system_uses_irq_prio_masking())
+		local_daif_restore(DAIF_PROCCTX_NOIRQ);
 	WRITE_ONCE(vcpu->in_guest, AVCPU_OUTSIDE_GUEST);
 	if (avcpu_host.flags & AVCPU_CAP_F_IRQ) {
 		avcpu_timer_sync(vcpu);
