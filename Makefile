@@ -36,7 +36,7 @@ export CC_ARM64 UCFLAGS KSFT_DIR BUILD
 
 KMAKE		:= $(MAKE) -C $(KDIR) M=$(TOP)/kmod CROSS_COMPILE=$(CROSS_COMPILE)
 
-.PHONY: all deps module modules selftests tools avm-unit lint dkms-test run bench check clean distclean help
+.PHONY: all deps debug-kernel module modules selftests tools avm-unit lint dkms-test run bench check clean distclean help
 
 all: module selftests tools
 
@@ -46,13 +46,22 @@ $(DEPS)/env.mk:
 deps:
 	bash scripts/deps.sh $(DEPS)
 
+# The debug host kernel of the debug lanes (KASAN, lockdep, kmemleak, ...),
+# built from Debian's linux-source into the cache, once per source version
+# and debug.config; build/deps/debug.mk points into it. Only make check
+# needs it.
+debug-kernel: $(DEPS)/env.mk
+	bash scripts/debug-kernel.sh $(AVCPU_CACHE) 6.12 "$(KVER_6_12)" >$(DEPS)/debug.mk.tmp
+	mv $(DEPS)/debug.mk.tmp $(DEPS)/debug.mk
+
 module:
 	$(KMAKE) modules
 
-# avcpu.ko for every kernel of the host lanes (KERNELS, from deps.sh), each
-# in build/kmod/<kernel>/kmod/avcpu.ko: what the rig loads.
+# avcpu.ko for every kernel of the host lanes (KERNELS, from deps.sh, and
+# the debug kernel once built), each in build/kmod/<kernel>/kmod/avcpu.ko:
+# what the rig loads.
 modules:
-	@set -e; for k in $(KERNELS); do \
+	@set -e; for k in $(KERNELS) $$(sed -n 's/^DEBUG_KERNELS := //p' $(DEPS)/debug.mk 2>/dev/null); do \
 		echo "  KBUILD  avcpu.ko for $$k"; \
 		bash scripts/kbuild.sh $$k $(BUILD)/kmod/$$k; \
 	done
@@ -89,7 +98,7 @@ run: all modules
 bench: all modules
 	python3 scripts/bench.py
 
-check: all modules lint dkms-test avm-unit
+check: all debug-kernel modules lint dkms-test avm-unit
 	python3 scripts/rig_test.py
 	python3 scripts/rig.py check
 

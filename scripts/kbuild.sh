@@ -17,7 +17,8 @@ name=$1 out=$2
 shift 2
 [ -f "$env" ] || { echo "kbuild: run 'make deps' first" >&2; exit 1; }
 var=KDIR_${name//[.-]/_}
-kdir=$(sed -n "s/^$var := //p" "$env")
+# the lanes' kernels, and the debug kernel once built (debug-kernel.sh)
+kdir=$(sed -n "s/^$var := //p" "$env" $(ls "${env%/*}/debug.mk" 2>/dev/null))
 [ -n "$kdir" ] || { echo "kbuild: no kernel '$name' (env.mk: $(sed -n 's/^KERNELS := //p' "$env"))" >&2; exit 1; }
 cross=${CROSS_COMPILE-aarch64-linux-gnu-}
 [ "$(uname -m)" = aarch64 ] && cross=${CROSS_COMPILE-}
@@ -32,4 +33,4 @@ while read -r f; do
 done
 # A source that is gone from the tree leaves a dangling link: drop it.
 find "$out/kmod" "$out/uapi" -xtype l -delete
-exec make -s -C "$kdir" M="$out/kmod" CROSS_COMPILE="$cross" "$@" modules
+exec make -s -C "$kdir" M="$out/kmod" ARCH=arm64 CROSS_COMPILE="$cross" "$@" modules

@@ -16,8 +16,9 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 env=build/deps/env.mk
 [ -f "$env" ] || { echo "lint: run 'make deps' first" >&2; exit 1; }
-val() { sed -n "s/^$1 := //p" "$env"; }
-kernels=${KERNELS:-$(val KERNELS)}
+# env.mk, and debug-kernel.sh's debug.mk once the debug kernel is built
+val() { sed -n "s/^$1 := //p" "$env" $(ls build/deps/debug.mk 2>/dev/null); }
+kernels=${KERNELS:-$(val KERNELS) $(val DEBUG_KERNELS)}
 cross=${CROSS_COMPILE-aarch64-linux-gnu-}
 [ "$(uname -m)" = aarch64 ] && cross=${CROSS_COMPILE-}
 out=build/lint
@@ -91,7 +92,11 @@ for k in $kernels; do
 			continue
 		fi
 		instr=$("${cross}nm" -u "$obj" |
-			grep -E '__(asan|hwasan|kasan|ubsan|sanitizer_cov|gcov|tsan|kcsan|msan)_' || true)
+			grep -E '__(asan|hwasan|kasan|ubsan|sanitizer_cov|gcov|tsan|kcsan|msan)_|^ +U (_mcount|__fentry__)$' || true)
+		# ftrace's patch sites: the kernel would patch them into calls
+		if "${cross}objdump" -h "$obj" | grep -q __patchable_function_entries; then
+			instr="$instr ftrace patch sites (__patchable_function_entries)"
+		fi
 		if [ "$scs" != 0 ] && "${cross}objdump" -d "$obj" | grep -qw 'x18'; then
 			instr="$instr shadow-call-stack (x18)"
 		fi

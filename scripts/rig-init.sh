@@ -25,6 +25,25 @@ if [ -f /lib/modules/host/order ]; then
 	done </lib/modules/host/order
 fi
 
+# A kernel with kmemleak (the debug lanes): what it suspects at boot is the
+# kernel's own and is cleared, so a report after the tests is theirs.
+kmemleak=
+if mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null &&
+	[ -e /sys/kernel/debug/kmemleak ]; then
+	kmemleak=/sys/kernel/debug/kmemleak
+	echo scan >$kmemleak && echo clear >$kmemleak &&
+		echo "avcpu-rig: kmemleak on, boot's suspects cleared"
+fi
+# kmemleak_report WHEN: scan, and print what it suspects, one line each.
+# An object younger than 5 s is never reported: the last ones age first.
+kmemleak_report() {
+	[ -n "$kmemleak" ] || return 0
+	sleep 6
+	echo scan >$kmemleak
+	echo "avcpu-rig: kmemleak scanned $1: $(grep -c '^unreferenced object' $kmemleak) suspects"
+	sed "s/^/avcpu-rig: kmemleak-report: /" $kmemleak
+}
+
 if insmod /lib/avcpu/avcpu.ko; then
 	echo "avcpu-rig: insmod ok"
 else
@@ -79,13 +98,24 @@ check)
 	export AVCPU_LANE="$lane" AVCPU_EXPECT="$avcpu_expect" AVCPU_MODULE=/lib/avcpu/avcpu.ko
 	for t in $(echo "$avcpu_tests" | tr ',' ' '); do
 		echo "avcpu-rig: begin $t"
+		t0=$(cut -d. -f1 /proc/uptime)
 		# "name_test:fixture.case" runs that one case
 		case "$t" in
 		*:*) "/selftests/${t%%:*}" -r "${t#*:}" 2>&1 ;;
 		*) "/selftests/$t" 2>&1 ;;
 		esac
-		echo "avcpu-rig: end $t rc=$?"
+		rc=$?
+		echo "avcpu-rig: end $t rc=$rc in $(($(cut -d. -f1 /proc/uptime) - t0)) s"
 	done
+	kmemleak_report "after the tests"
+	if [ -n "$kmemleak" ]; then
+		if rmmod avcpu; then
+			echo "avcpu-rig: rmmod ok"
+		else
+			echo "avcpu-rig: rmmod failed"
+		fi
+		kmemleak_report "after rmmod"
+	fi
 	echo "avcpu-rig: dmesg begin"
 	dmesg
 	echo "avcpu-rig: dmesg end"

@@ -47,6 +47,17 @@ CPU_A72 = "cortex-a72"            # no VHE, no 16K granule, 44-bit PA
 # A VHE-capable CPU held in nVHE: the kernel's ID-register override.
 FORCE_NVHE = "id_aa64mmfr1.vh=0"
 NO_KVM = "kvm-arm.mode=none"
+# The debug kernel boots without KASLR, so that an address in a report or
+# from QEMU's monitor is the one in its System.map. Its pseudo-NMIs
+# (CONFIG_ARM64_PSEUDO_NMI) stay off: with irqchip.gicv3_pseudo_nmi=1 the
+# host's serial console stalls under QEMU early in the suite (testing.rst,
+# "Debug lanes").
+DEBUG_KARGS = "nokaslr"
+# Every exit is several times slower on the debug host: avm's Linux guests
+# print only warnings and worse there (their console's two exits a
+# character held one CPU for 26 s, which the guest's soft-lockup watchdog
+# reports).
+DEBUG_ENV = {"AVCPU_GUEST_LOGLEVEL": "4", "AVCPU_INSN_WORDS": "50000"}
 
 # CPUs of each lane's QEMU host (-smp): two, so tests can use a second CPU
 LANE_CPUS = 2
@@ -58,9 +69,17 @@ class LaneSpec:
     'make run' shows it, and what the tests expect of the host check (an
     entry of selftests/lib/avcpu_test.c's table)."""
 
-    def __init__(self, kernel, cpu, virt, kargs, tests, run, expect):
+    def __init__(self, kernel, cpu, virt, kargs, tests, run, expect, slow=1, env=None):
         self.kernel, self.cpu, self.virt, self.kargs = kernel, cpu, virt, kargs
         self.tests, self.run, self.expect = tests, run, expect
+        self.slow = slow        # the lane's timeout is this many times the rig's
+        self.env = env or {}    # TEST_ENV defaults of this lane
+
+
+# The random-instruction guest costs TCG a translation per word (about
+# 65 us): its full million words at each EL run on one lane per mode
+# (6.12-4k-vhe, 6.1-4k-nvhe), the other lanes run a shorter stream.
+SHORT = {"AVCPU_INSN_WORDS": "50000"}
 
 
 def _lanes():
@@ -71,16 +90,16 @@ def _lanes():
 
     # Lane names say kernel, page size and mode. Where avcpu must work,
     # the full suite and avm's Linux guests run.
-    add("6.1-4k-vhe", "6.1", CPU_MAX, True, NO_KVM, FULL_SUITE, True, "vhe")
+    add("6.1-4k-vhe", "6.1", CPU_MAX, True, NO_KVM, FULL_SUITE, True, "vhe", 1, SHORT)
     add("6.1-4k-nvhe", "6.1", CPU_A72, True, NO_KVM, FULL_SUITE, True, "nvhe")
     add("6.12-4k-vhe", "6.12", CPU_MAX, True, NO_KVM, FULL_SUITE, True, "vhe")
-    add("6.12-4k-nvhe", "6.12", CPU_A72, True, NO_KVM, FULL_SUITE, False, "nvhe")
+    add("6.12-4k-nvhe", "6.12", CPU_A72, True, NO_KVM, FULL_SUITE, False, "nvhe", 1, SHORT)
     add("6.12-4k-nvhe-max", "6.12", CPU_MAX, True,
-        " ".join([NO_KVM, FORCE_NVHE, NO_LVA]), FULL_SUITE, False, "nvhe-max")
-    add("6.12-16k-vhe", "6.12-16k", CPU_MAX, True, NO_KVM, FULL_SUITE, True, "vhe")
+        " ".join([NO_KVM, FORCE_NVHE, NO_LVA]), FULL_SUITE, False, "nvhe-max", 1, SHORT)
+    add("6.12-16k-vhe", "6.12-16k", CPU_MAX, True, NO_KVM, FULL_SUITE, True, "vhe", 1, SHORT)
     add("6.12-16k-nvhe", "6.12-16k", CPU_MAX, True,
-        " ".join([NO_KVM, FORCE_NVHE, NO_LVA]), FULL_SUITE, False, "nvhe-max")
-    add("6.12rt-4k-vhe", "6.12-rt", CPU_MAX, True, NO_KVM, FULL_SUITE, False, "vhe")
+        " ".join([NO_KVM, FORCE_NVHE, NO_LVA]), FULL_SUITE, False, "nvhe-max", 1, SHORT)
+    add("6.12rt-4k-vhe", "6.12-rt", CPU_MAX, True, NO_KVM, FULL_SUITE, False, "vhe", 1, SHORT)
     # Hosts avcpu must refuse, cleanly, on both kernel series: no EL2 at
     # all, KVM holding EL2, and (6.12) a 52-bit VA an nVHE EL2 cannot map.
     for k in ("6.1", "6.12"):
@@ -89,10 +108,19 @@ def _lanes():
         add(k + "-4k-vhe-kvm", k, CPU_MAX, True, "", HOST_ONLY, False, "vhe-kvm")
     add("6.12-4k-nvhe-lva52", "6.12", CPU_MAX, True, NO_KVM + " " + FORCE_NVHE,
         HOST_ONLY, False, "nvhe-lva52")
+    # The debug kernel (scripts/debug-kernel.sh: KASAN, lockdep, kmemleak,
+    # KFENCE, UBSAN, ...), VHE and nVHE, the full suite. Everything runs a
+    # few times slower under its checkers.
+    for mode, cpu, kargs in (("vhe", CPU_MAX, ""), ("nvhe", CPU_A72, "")):
+        add("6.12debug-4k-" + mode, "6.12-debug", cpu, True,
+            " ".join([NO_KVM, DEBUG_KARGS, kargs]), FULL_SUITE, False, mode, 4,
+            DEBUG_ENV)
     return lanes
 
 
 LANES = _lanes()
+# Kernels with kmemleak: their lanes fail unless it scanned
+KMEMLEAK_KERNELS = ("6.12-debug",)
 
 # Any of these in a serial log fails the lane, whatever the tests said.
 # Reports only: lockdep's start with "WARNING:" or "BUG:" or say it turned
@@ -117,13 +145,17 @@ def kvar(env, what, kernel):
 
 
 def read_env():
+    """deps.sh's env.mk, and debug-kernel.sh's debug.mk once it is built."""
     env = {}
-    path = os.path.join(BUILD, "deps", "env.mk")
-    with open(path) as f:
-        for line in f:
-            m = re.match(r"^([\w.-]+) := (.*)$", line.strip())
-            if m:
-                env[m.group(1)] = m.group(2)
+    for name in ("env.mk", "debug.mk"):
+        path = os.path.join(BUILD, "deps", name)
+        if name == "debug.mk" and not os.path.exists(path):
+            continue
+        with open(path) as f:
+            for line in f:
+                m = re.match(r"^([\w.-]+) := (.*)$", line.strip())
+                if m:
+                    env[m.group(1)] = m.group(2)
     return env
 
 
@@ -398,8 +430,8 @@ def build_initramfs(env, kernel, extra=(), tag=""):
 # Test knobs handed from the developer's environment to the tests in the
 # QEMU host: the kernel passes unknown NAME=value boot parameters to init's
 # environment, and init hands its environment on to each test.
-TEST_ENV = ("AVCPU_IPI_ROUNDS", "AVCPU_FUZZ_SEED", "AVCPU_FUZZ_CALLS",
-            "AVCPU_FUZZ_SECONDS")
+TEST_ENV = ("AVCPU_IPI_ROUNDS", "AVCPU_FUZZ_SEED", "AVCPU_FUZZ_CALLS", "AVCPU_INSN_WORDS",
+            "AVCPU_FUZZ_SECONDS", "AVCPU_GUEST_LOGLEVEL")
 
 
 # --- one lane ---
@@ -408,7 +440,7 @@ class Lane:
     def __init__(self, name, job, env, initrd, outdir, timeout):
         self.name = name
         self.job = job
-        spec = LANES[name]
+        spec = self.spec = LANES[name]
         tests = spec.tests
         if tests is FULL_SUITE and picked_tests():
             tests = picked_tests()
@@ -418,8 +450,9 @@ class Lane:
         append = ("console=ttyAMA0 panic=-1 %s avcpu_lane=%s avcpu_expect=%s "
                   "avcpu_job=%s avcpu_tests=%s" %
                   (spec.kargs, name, spec.expect, job, ",".join(tests)))
-        append += "".join(" %s=%s" % (k, os.environ[k]) for k in TEST_ENV
-                          if os.environ.get(k))
+        knobs = dict(spec.env)
+        knobs.update((k, os.environ[k]) for k in TEST_ENV if os.environ.get(k))
+        append += "".join(" %s=%s" % kv for kv in sorted(knobs.items()))
         self.cmd = [
             "qemu-system-aarch64",
             "-M", "virt,virtualization=%s,gic-version=3" % ("on" if spec.virt else "off"),
@@ -480,6 +513,7 @@ class Lane:
                 self.problems.append("log line %d: %s" % (i + 1, line.strip()))
         if self.job == "check":
             self.parse_tests(lines)
+            self.judge_kmemleak(text)
         if self.job == "run" and "avcpu-rig: insmod ok" not in text:
             self.problems.append("avcpu did not load")
         # make run's main event: avm boots Linux on 2 vCPUs with its root
@@ -494,6 +528,21 @@ class Lane:
             if "avcpu-rig: avm exit status 0" not in text:
                 self.problems.append("avm's Linux guest did not power off cleanly")
 
+    def judge_kmemleak(self, text):
+        """A kmemleak kernel scans after the tests and after rmmod: both
+        reports must be empty, and the module must unload."""
+        if "avcpu-rig: kmemleak on" not in text:
+            if self.spec.kernel in KMEMLEAK_KERNELS:
+                self.problems.append("kmemleak did not start")
+            return
+        for when in ("after the tests", "after rmmod"):
+            if not re.search(r"^avcpu-rig: kmemleak scanned %s: 0 suspects$" % when,
+                             text, re.M):
+                self.problems.append("kmemleak: suspects %s (the log's "
+                                     "avcpu-rig: kmemleak-report: lines)" % when)
+        if "avcpu-rig: rmmod ok" not in text:
+            self.problems.append("avcpu did not unload")
+
     def parse_tests(self, lines):
         cur, results, plan = None, [], None
         running = None
@@ -504,7 +553,7 @@ class Lane:
             if m:
                 cur, results, plan = m.group(1), [], None
                 continue
-            m = re.match(r"^avcpu-rig: end (\S+) rc=(\d+)$", line)
+            m = re.match(r"^avcpu-rig: end (\S+) rc=(\d+)(?: in \d+ s)?$", line)
             if m and cur == m.group(1):
                 self.close_binary(cur, int(m.group(2)), results, plan)
                 seen.add(cur)
@@ -584,13 +633,18 @@ def main():
         sys.exit("rig: qemu-system-aarch64 missing: run 'make deps'")
 
     env = read_env()
+    for n in lanes:
+        if "KIMAGE_" + re.sub(r"[.-]", "_", LANES[n].kernel) not in env:
+            sys.exit("rig: lane %s: kernel %s is not built (make debug-kernel)" %
+                     (n, LANES[n].kernel))
     initrds = {}
     for n in lanes:
         k = LANES[n].kernel
         if k not in initrds:
             initrds[k] = build_initramfs(env, k)
     outdir = os.path.join(rig_dir(), args.job)
-    objs = [Lane(n, args.job, env, initrds[LANES[n].kernel], outdir, args.timeout)
+    objs = [Lane(n, args.job, env, initrds[LANES[n].kernel], outdir,
+                 args.timeout * LANES[n].slow)
             for n in lanes]
 
     if args.job == "run":

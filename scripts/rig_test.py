@@ -19,14 +19,15 @@ TAP version 13
 ok 1 global.verdict
 ok 2 global.kernel_not_tainted_by_trouble # SKIP no reason
 # Totals: pass:1 fail:0 xfail:0 xpass:0 skip:1 error:0
-avcpu-rig: end host_test rc=0
+avcpu-rig: end host_test rc=0 in 3 s
 """
 
 
-def judge(body, rc=0, timed_out=False, tests=("host_test",)):
+def judge(body, rc=0, timed_out=False, tests=("host_test",), lane_name="6.12-4k-vhe"):
     d = tempfile.mkdtemp()
     lane = rig.Lane.__new__(rig.Lane)
     lane.name, lane.job, lane.tests = "t", "check", list(tests)
+    lane.spec = rig.LANES[lane_name]
     lane.log = os.path.join(d, "serial.log")
     lane.timeout = 1
     lane.passed, lane.failed, lane.skipped, lane.problems = [], [], [], []
@@ -86,6 +87,21 @@ class Judge(unittest.TestCase):
                      "kasan: KernelAddressSanitizer initialized (generic)"]:
             lane = judge(wrap(GOOD_BIN + fine + "\n"))
             self.assertEqual([], lane.problems, fine)
+
+    def test_kmemleak(self):
+        clean = ("avcpu-rig: kmemleak on, boot's suspects cleared\n" + GOOD_BIN +
+                 "avcpu-rig: kmemleak scanned after the tests: 0 suspects\n"
+                 "avcpu-rig: rmmod ok\n"
+                 "avcpu-rig: kmemleak scanned after rmmod: 0 suspects\n")
+        self.assertEqual([], judge(wrap(clean), lane_name="6.12debug-4k-vhe").problems)
+        leak = clean.replace("after rmmod: 0 suspects", "after rmmod: 1 suspects\n"
+                             "avcpu-rig: kmemleak-report: unreferenced object 0xffff0000c0a8 (size 64):")
+        self.assertTrue(judge(wrap(leak), lane_name="6.12debug-4k-vhe").problems)
+        stuck = clean.replace("rmmod ok", "rmmod failed")
+        self.assertTrue(judge(wrap(stuck), lane_name="6.12debug-4k-vhe").problems)
+        # a kmemleak kernel that never scanned fails; other kernels need not
+        self.assertTrue(judge(wrap(GOOD_BIN), lane_name="6.12debug-4k-nvhe").problems)
+        self.assertEqual([], judge(wrap(GOOD_BIN)).problems)
 
     def test_never_booted(self):
         lane = judge("qemu: failed to start\n", rc=1)
@@ -162,6 +178,11 @@ class Matrix(unittest.TestCase):
         with open(os.path.join(rig.TOP, "scripts", "deps.sh")) as f:
             kernels = set(re.findall(r'^\s+"([\w.-]+) linux-image-', f.read(), re.M))
         self.assertIn("6.12-16k", kernels)
+        # and the debug kernel(s) make debug-kernel builds
+        with open(os.path.join(rig.TOP, "Makefile")) as f:
+            kernels |= {s + "-debug" for s in
+                        re.findall(r"debug-kernel\.sh \$\(AVCPU_CACHE\) ([\d.]+) ", f.read())}
+        self.assertIn("6.12-debug", kernels)
         for name, spec in rig.LANES.items():
             self.assertIn(spec.kernel, kernels, name)
 
@@ -173,7 +194,8 @@ class Matrix(unittest.TestCase):
 
     def test_names_say_kernel_pages_mode(self):
         for name, spec in rig.LANES.items():
-            self.assertTrue(name.startswith(spec.kernel.replace("-rt", "rt")), name)
+            self.assertTrue(name.startswith(spec.kernel.replace("-rt", "rt")
+                                            .replace("-debug", "debug")), name)
             if spec.tests is rig.FULL_SUITE:
                 self.assertRegex(name, r"-(4k|16k)-n?vhe")
 

@@ -172,7 +172,7 @@ static void check_linux_boot(struct __test_metadata *_metadata,
 		"run", "--kernel", kernel, "--initrd", guest_file("initrd.cpio.gz"),
 		"--cpus", cpus, "--mem", "256",
 		/* a panic (panic=-1) fails at once instead of booting again */
-		"--params", "console=ttyAMA0 panic=-1", "--no-reboot", NULL,
+		"--params", guest_params("console=ttyAMA0 panic=-1"), "--no-reboot", NULL,
 	};
 	struct avm_result r;
 	char want[64];
@@ -249,7 +249,7 @@ TEST_F_TIMEOUT(avm, linux_console_input, BOOT_TIMEOUT_S + 30)
 	const char *argv[] = {
 		"run", "--kernel", guest_file("Image"),
 		"--initrd", guest_file("initrd.cpio.gz"), "--cpus", "2",
-		"--params", "console=ttyAMA0 panic=-1 quiet avm_echo=1", "--no-reboot", NULL,
+		"--params", guest_params("console=ttyAMA0 panic=-1 quiet avm_echo=1"), "--no-reboot", NULL,
 	};
 	struct avm_result r;
 

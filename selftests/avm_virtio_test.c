@@ -131,7 +131,7 @@ TEST_F_TIMEOUT(avm, linux_virtio_devices, BOOT_TIMEOUT_S + 30)
 			"--cpus", "2", "--mem", "256",
 			"--disk", disk_rw, "--disk", disk_ro, "--rng",
 			"--console", "virtio",
-			"--params", "console=ttyAMA0 panic=-1 avm_devices=1",
+			"--params", guest_params("console=ttyAMA0 panic=-1 avm_devices=1"),
 			"--no-reboot", NULL,
 		};
 
@@ -373,8 +373,9 @@ static void root_net_run(struct root_net *rn)
 			 * loglevel=5: the kernel's warnings and worse, not its
 			 * boot chatter (the console is most of a boot's exits)
 			 */
-			"--params", "console=ttyAMA0 panic=-1 loglevel=5 avm_root=/dev/vda "
-			"avm_ip=" GUEST_IP "/16 avm_ping=" HOST_IP " avm_pingback=1",
+			"--params", guest_params("console=ttyAMA0 panic=-1 loglevel=5 avm_root=/dev/vda "
+						 "avm_ip=" GUEST_IP "/16 avm_ping=" HOST_IP
+						 " avm_pingback=1"),
 			"--no-reboot", NULL,
 		};
 		char disk[300];
@@ -384,7 +385,7 @@ static void root_net_run(struct root_net *rn)
 		if (!net) {
 			/* no network: drop --net and the guest's network part */
 			argv[11] = "--params";
-			argv[12] = "console=ttyAMA0 panic=-1 loglevel=5 avm_root=/dev/vda";
+			argv[12] = guest_params("console=ttyAMA0 panic=-1 loglevel=5 avm_root=/dev/vda");
 			argv[13] = "--no-reboot";
 			argv[14] = NULL;
 			printf("# %s: the guest boots without a network\n", rn->tap_why);

@@ -34,6 +34,20 @@ const char *guest_file(const char *name)
 	return p;
 }
 
+const char *guest_params(const char *base)
+{
+	static char buf[4][512];
+	static int i;
+	char *p = buf[i++ % 4];
+	const char *level = getenv("AVCPU_GUEST_LOGLEVEL");
+
+	if (level && *level)
+		snprintf(p, sizeof(buf[0]), "%s loglevel=%s", base, level);
+	else
+		snprintf(p, sizeof(buf[0]), "%s", base);
+	return p;
+}
+
 double now_s(void)
 {
 	struct timespec ts;

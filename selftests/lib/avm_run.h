@@ -49,6 +49,13 @@ void run_avm_input(const char *const *argv, int timeout_s, const char *marker,
 void run_avm(const char *const *argv, int timeout_s, const char *marker,
 	     bool echo, struct avm_result *r);
 void free_result(struct avm_result *r);
+/*
+ * A guest kernel's command line: @base, and the lane's loglevel for its
+ * guests (AVCPU_GUEST_LOGLEVEL: a debug host, slow at every exit, takes
+ * far longer over a boot's console chatter than the guest's watchdogs
+ * allow). Four buffers in turn.
+ */
+const char *guest_params(const char *base);
 /* CLOCK_MONOTONIC in seconds */
 double now_s(void);
 /* @n bytes of @data to the NUL-terminated *@buf of *@len, up to OUT_MAX */
