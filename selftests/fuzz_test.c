@@ -572,37 +572,20 @@ static uint64_t fuzz_serial(uint64_t seed, uint64_t calls, double until)
 	return fuzz_st.calls - start;
 }
 
-
 FIXTURE(fuzz) {};
 FIXTURE_SETUP(fuzz) {}
 FIXTURE_TEARDOWN(fuzz) {}
 
 TEST_F_TIMEOUT(fuzz, ioctls, 600)
 {
-	uint64_t seed = fuzz_seed("fuzz_test");
-	uint64_t calls = fuzz_env("AVCPU_FUZZ_CALLS", FUZZ_CALLS), made;
-	double seconds = fuzz_env("AVCPU_FUZZ_SECONDS", FUZZ_SECONDS), t0;
-	struct fuzz_mark before, after;
+	struct fuzz_result res;
 
 	AVCPU_REQUIRE_RUN();
-	ksft_print_msg("at most %llu calls in %.0f s\n", (unsigned long long)calls, seconds);
-	fuzz_signals();
-	fuzz_mark(&before);
-	t0 = avcpu_now();
-	made = fuzz_serial(seed, calls, t0 + seconds);
-	ksft_print_msg("%llu calls in %.1f s; %lu RUNs, %lu exits; %lu succeeded\n",
-		       (unsigned long long)made, avcpu_now() - t0, (unsigned long)fuzz_st.runs,
-		       (unsigned long)fuzz_st.exits, (unsigned long)fuzz_st.ok);
-	fuzz_print_errnos();
-	EXPECT_EQ(0, fuzz_st.bad_errno);
-	EXPECT_LT(1000, made);
-
-	fuzz_guest_runs();
-	fuzz_mark(&after);
-	ksft_print_msg("pinned pages %lld -> %lld, module references %ld -> %ld\n",
-		       before.pins, after.pins, before.refs, after.refs);
-	EXPECT_EQ(before.pins, after.pins);
-	EXPECT_EQ(before.refs, after.refs);
+	fuzz_run("fuzz_test", FUZZ_CALLS, FUZZ_SECONDS, fuzz_serial, &res);
+	EXPECT_EQ(0, res.bad_errno);
+	EXPECT_LT(1000, res.made);
+	EXPECT_EQ(res.before.pins, res.after.pins);
+	EXPECT_EQ(res.before.refs, res.after.refs);
 }
 
 TEST_HARNESS_MAIN

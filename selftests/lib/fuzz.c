@@ -165,3 +165,29 @@ void fuzz_guest_runs(void)
 	vcpu_expect_ucall(vcpu, UCALL_DONE, NULL);
 	vm_free(vm);
 }
+
+void fuzz_run(const char *test, uint64_t calls, unsigned int seconds,
+	      uint64_t (*body)(uint64_t seed, uint64_t calls, double until),
+	      struct fuzz_result *res)
+{
+	uint64_t seed = fuzz_seed(test);
+	double t0;
+
+	calls = fuzz_env("AVCPU_FUZZ_CALLS", calls);
+	seconds = fuzz_env("AVCPU_FUZZ_SECONDS", seconds);
+	ksft_print_msg("at most %llu calls in %u s\n", (unsigned long long)calls, seconds);
+	fuzz_signals();
+	fuzz_mark(&res->before);
+	t0 = avcpu_now();
+	res->made = body(seed, calls, t0 + seconds);
+	ksft_print_msg("%llu calls in %.1f s; %lu RUNs, %lu exits; %lu succeeded\n",
+		       (unsigned long long)res->made, avcpu_now() - t0,
+		       (unsigned long)fuzz_st.runs, (unsigned long)fuzz_st.exits,
+		       (unsigned long)fuzz_st.ok);
+	fuzz_print_errnos();
+	res->bad_errno = fuzz_st.bad_errno;
+	fuzz_guest_runs();
+	fuzz_mark(&res->after);
+	ksft_print_msg("pinned pages %lld -> %lld, module references %ld -> %ld\n",
+		       res->before.pins, res->after.pins, res->before.refs, res->after.refs);
+}

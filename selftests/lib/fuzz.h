@@ -66,4 +66,20 @@ void fuzz_mark(struct fuzz_mark *m);
 /* A plain guest still runs, start to end (aborts the test otherwise) */
 void fuzz_guest_runs(void);
 
+struct fuzz_result {
+	uint64_t made;			/* calls made */
+	unsigned long bad_errno;	/* failures with an errno api.rst lacks */
+	struct fuzz_mark before, after;
+};
+
+/*
+ * One fuzzer's run: print the seed and bounds (AVCPU_FUZZ_CALLS and
+ * AVCPU_FUZZ_SECONDS over the defaults), call @body(seed, calls, until),
+ * print what it did, check that a plain guest still runs, and take the
+ * marks before and after for the test to compare.
+ */
+void fuzz_run(const char *test, uint64_t calls, unsigned int seconds,
+	      uint64_t (*body)(uint64_t seed, uint64_t calls, double until),
+	      struct fuzz_result *res);
+
 #endif
