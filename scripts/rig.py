@@ -57,7 +57,8 @@ DEBUG_KARGS = "nokaslr"
 # print only warnings and worse there (their console's two exits a
 # character held one CPU for 26 s, which the guest's soft-lockup watchdog
 # reports).
-DEBUG_ENV = {"AVCPU_GUEST_LOGLEVEL": "4", "AVCPU_INSN_WORDS": "50000"}
+DEBUG_ENV = {"AVCPU_GUEST_LOGLEVEL": "4", "AVCPU_INSN_WORDS": "50000",
+             "AVCPU_HOST_SLOWDOWN": "4"}
 
 # CPUs of each lane's QEMU host (-smp): two, so tests can use a second CPU
 LANE_CPUS = 2
@@ -431,7 +432,7 @@ def build_initramfs(env, kernel, extra=(), tag=""):
 # QEMU host: the kernel passes unknown NAME=value boot parameters to init's
 # environment, and init hands its environment on to each test.
 TEST_ENV = ("AVCPU_IPI_ROUNDS", "AVCPU_FUZZ_SEED", "AVCPU_FUZZ_CALLS", "AVCPU_INSN_WORDS",
-            "AVCPU_FUZZ_SECONDS", "AVCPU_GUEST_LOGLEVEL")
+            "AVCPU_FUZZ_SECONDS", "AVCPU_GUEST_LOGLEVEL", "AVCPU_HOST_SLOWDOWN")
 
 
 # --- one lane ---
