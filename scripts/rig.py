@@ -78,8 +78,8 @@ class LaneSpec:
 
 
 # The random-instruction guest costs TCG a translation per word (about
-# 65 us): its full million words at each EL run on one lane per mode
-# (6.12-4k-vhe, 6.1-4k-nvhe), the other lanes run a shorter stream.
+# 20 us, 40 s for a million at each EL): its full million words run on one
+# lane per mode (6.12-4k-vhe, 6.1-4k-nvhe), the other lanes a shorter stream.
 SHORT = {"AVCPU_INSN_WORDS": "50000"}
 
 
