@@ -48,6 +48,11 @@ struct race {
 	_Atomic(void *) run;
 	size_t run_size;
 	pthread_t owner[2];
+	/* each owner's argument: which vCPU is its own */
+	struct owner_arg {
+		struct race *rc;
+		int me;
+	} owner_arg[2];
 	atomic_bool stop;
 	atomic_int owners_done;
 	atomic_int chaos_done;
@@ -90,8 +95,9 @@ static int race_vcpu(struct race *rc, int id)
 /* An owner: binds, runs, answers exits by running again, rebinds when told */
 static void *owner_fn(void *arg)
 {
-	struct race *rc = arg;
-	int me = pthread_equal(pthread_self(), rc->owner[0]) ? 0 : 1;
+	struct owner_arg *oa = arg;
+	struct race *rc = oa->rc;
+	int me = oa->me;	/* not from rc->owner[]: the thread may run before it is set */
 	int fd = rc->vcpu[me];
 	struct avcpu_bind bind = { .cpu = me % sysconf(_SC_NPROCESSORS_ONLN) };
 	long ret;
@@ -269,8 +275,10 @@ static uint64_t fuzz_race(uint64_t seed, uint64_t calls, double until)
 			rc.vcpu[v] = race_vcpu(&rc, v);
 		if (rc.vcpu[0] < 0 || rc.vcpu[1] < 0)
 			return fuzz_st.calls - start;
-		for (v = 0; v < 2; v++)
-			pthread_create(&rc.owner[v], NULL, owner_fn, &rc);
+		for (v = 0; v < 2; v++) {
+			rc.owner_arg[v] = (struct owner_arg){ &rc, v };
+			pthread_create(&rc.owner[v], NULL, owner_fn, &rc.owner_arg[v]);
+		}
 		for (i = 0; i < RACE_THREADS; i++) {
 			c[i] = (struct chaos){ &rc, rnd(&r), per, until };
 			pthread_create(&t[i], NULL, chaos_fn, &c[i]);
