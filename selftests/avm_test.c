@@ -94,6 +94,12 @@ asm(
 "	stp	x1, x1, [x1]\n"
 "	b	.\n"
 "crash_guest_end:\n"
+/* One vCPU that spins with a mark in x5, for SIGQUIT's register dump */
+"	.globl	spin_guest_start, spin_guest_end\n"
+"spin_guest_start:\n"
+"	movz	x5, #0x5a5a\n"
+"	b	.\n"
+"spin_guest_end:\n"
 /*
  * Three vCPUs. vCPU 0 starts vCPU 1; then both race to start vCPU 2 and
  * print S (success) or A (ALREADY_ON); vCPU 2 prints T, sets a flag in
@@ -161,6 +167,7 @@ asm(
 extern const uint8_t mmio_guest_start[], mmio_guest_end[];
 extern const uint8_t reset_guest_start[], reset_guest_end[];
 extern const uint8_t crash_guest_start[], crash_guest_end[];
+extern const uint8_t spin_guest_start[], spin_guest_end[];
 extern const uint8_t cpu_on_guest_start[], cpu_on_guest_end[];
 
 /* A Linux boot: init reached, the CPUs online, clean power off. */
@@ -378,6 +385,35 @@ TEST(guest_crash_exit_status)
 	}
 	EXPECT_EQ(r.status, 3);
 	EXPECT_NE(NULL, strstr(r.err, "0xa000000")) TH_LOG("stderr: %s", r.err);
+	free_result(&r);
+	unlink(bin);
+}
+
+/*
+ * A guest that never ends: at the timeout, run_avm() sends SIGQUIT and
+ * each vCPU prints its registers (the spin's pc and its mark in x5)
+ * before avm is killed.
+ */
+TEST(stuck_guest_registers_on_sigquit)
+{
+	const char *bin;
+	struct avm_result r;
+
+	AVCPU_REQUIRE_RUN();
+	AVCPU_REQUIRE_IRQ();
+	REQUIRE_GUEST_FILES();
+	bin = raw_guest("spin", spin_guest_start, spin_guest_end);
+	ASSERT_NE(NULL, bin);
+	{
+		const char *argv[] = { "run", "--kernel", bin, NULL };
+
+		run_avm(argv, 2, NULL, false, &r);
+	}
+	EXPECT_EQ(-1000, r.status) TH_LOG("stderr: %s", r.err);
+	/* the guest is loaded at the RAM base: the spin is its second word */
+	EXPECT_NE(NULL, strstr(r.err, "avm: vCPU 0: pc 0x40000004 "))
+		TH_LOG("stderr: %s", r.err);
+	EXPECT_NE(NULL, strstr(r.err, " x5 0x5a5a ")) TH_LOG("stderr: %s", r.err);
 	free_result(&r);
 	unlink(bin);
 }

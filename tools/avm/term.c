@@ -24,9 +24,12 @@ static struct termios saved;
 static int saved_fd = -1;
 static int winch_pipe[2] = { -1, -1 };
 
-/* Signals whose default action ends the process (signal(7)) */
+/*
+ * Signals whose default action ends the process (signal(7)); not SIGQUIT,
+ * which makes the vCPUs print their registers (vcpu.c)
+ */
 static const int fatal_signals[] = {
-	SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGPIPE, SIGALRM, SIGUSR2,
+	SIGHUP, SIGINT, SIGTERM, SIGPIPE, SIGALRM, SIGUSR2,
 	SIGABRT, SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGSYS, SIGTRAP,
 	SIGXCPU, SIGXFSZ,
 };

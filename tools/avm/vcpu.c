@@ -6,9 +6,11 @@
  * discovery calls and AFFINITY_INFO, avm starts, stops and ends.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -129,15 +131,88 @@ static void vcpu_send_ipi(struct avm_vcpu *v)
 }
 
 /*
+ * SIGQUIT: every running vCPU prints its registers to stderr and goes on,
+ * as kvmtool's "lkvm debug --dump" does; a test whose guest stopped making
+ * progress sends it before it gives up (vmm.rst, "Signals"). The handler
+ * only counts the request and kicks the vCPU threads out of RUN; each
+ * thread prints its own state, since only a vCPU's thread may read it.
+ */
+static struct avm *dump_vm;
+static atomic_uint dump_requests;
+static atomic_int dump_in_handler;
+
+static void vcpu_dump_signal(int sig)
+{
+	int err = errno;
+	unsigned int i;
+
+	(void)sig;
+	atomic_fetch_add(&dump_in_handler, 1);
+	atomic_fetch_add(&dump_requests, 1);
+	for (i = 0; dump_vm && i < dump_vm->nr_cpus; i++)
+		if (atomic_load(&dump_vm->vcpus[i].kickable))
+			pthread_kill(dump_vm->vcpus[i].thread, SIGUSR1);
+	atomic_fetch_sub(&dump_in_handler, 1);
+	errno = err;
+}
+
+static uint64_t vcpu_sysreg(struct avm_vcpu *v, uint32_t enc)
+{
+	struct avcpu_sysreg r = { .encoding = enc };
+
+	return ioctl(v->fd, AVCPU_GET_SYSREG, &r) ? ~0ULL : r.value;
+}
+
+static void vcpu_dump(struct avm_vcpu *v)
+{
+	struct avcpu_regs r;
+	char line[1024];
+	int i, n;
+
+	if (ioctl(v->fd, AVCPU_GET_REGS, &r)) {
+		avm_warn("vCPU %u: GET_REGS: %s", v->id, strerror(errno));
+		return;
+	}
+	/* one write a line: the vCPUs print at once */
+	n = snprintf(line, sizeof(line),
+		     "avm: vCPU %u: pc 0x%" PRIx64 " pstate 0x%" PRIx64
+		     " sp_el0 0x%" PRIx64 " sp_el1 0x%" PRIx64 " elr_el1 0x%" PRIx64
+		     " spsr_el1 0x%" PRIx64 " esr_el1 0x%" PRIx64 " far_el1 0x%" PRIx64
+		     " vbar_el1 0x%" PRIx64 " (last exit %u)\n",
+		     v->id, (uint64_t)r.pc, (uint64_t)r.pstate, (uint64_t)r.sp_el0,
+		     (uint64_t)r.sp_el1, (uint64_t)r.elr_el1, (uint64_t)r.spsr_el1,
+		     vcpu_sysreg(v, AVCPU_SYSREG(3, 0, 5, 2, 0)),
+		     vcpu_sysreg(v, AVCPU_SYSREG(3, 0, 6, 0, 0)),
+		     vcpu_sysreg(v, AVCPU_SYSREG(3, 0, 12, 0, 0)),
+		     v->run->exit_reason);
+	for (i = 0; i < 31; i++) {
+		if (i % 8 == 0)
+			n += snprintf(line + n, sizeof(line) - n, "avm: vCPU %u:", v->id);
+		n += snprintf(line + n, sizeof(line) - n, " x%d 0x%" PRIx64, i,
+			      (uint64_t)r.x[i]);
+		if (i % 8 == 7 || i == 30)
+			n += snprintf(line + n, sizeof(line) - n, "\n");
+	}
+	fputs(line, stderr);
+	fflush(stderr);
+}
+
+/*
  * Run until the vCPU turns itself off (0) or the VM ends (-1).
  */
 static int vcpu_loop(struct avm_vcpu *v)
 {
 	struct avm *vm = v->vm;
 	struct avcpu_run *run = v->run;
+	unsigned int dumped = atomic_load(&dump_requests);
 
 	for (;;) {
 		int rc = ioctl(v->fd, AVCPU_RUN, 0), err = errno;
+
+		if (dumped != atomic_load(&dump_requests)) {
+			dumped = atomic_load(&dump_requests);
+			vcpu_dump(v);
+		}
 
 		/* stores that did not exit come first (vm.h) */
 		avm_vm_drain(vm);
@@ -235,6 +310,7 @@ static void *vcpu_thread(void *arg)
 	struct avm *vm = v->vm;
 	bool last;
 
+	atomic_store(&v->kickable, true);
 	for (;;) {
 		struct avcpu_bind bind = { .cpu = v->host_cpu };
 		int rc;
@@ -277,6 +353,7 @@ static void *vcpu_thread(void *arg)
 		if (last)
 			avm_vm_end(vm, AVM_EXIT_CPUS_OFF);
 	}
+	atomic_store(&v->kickable, false);
 	return NULL;
 }
 
@@ -347,13 +424,17 @@ int avm_vm_start(struct avm *vm, uint64_t entry, uint64_t x0)
 {
 	struct avcpu_setup setup = { .entry = entry, .x0 = x0 };
 	struct sigaction sa = { .sa_handler = vcpu_kick_signal };
+	struct sigaction dump = { .sa_handler = vcpu_dump_signal };
 	cpu_set_t allowed;
 	int cpus[CPU_SETSIZE], nr_host = 0, c;
 	unsigned int i;
 
 	/* no SA_RESTART: RUN must return EINTR */
 	sigemptyset(&sa.sa_mask);
-	if (sigaction(SIGUSR1, &sa, NULL)) {
+	sigemptyset(&dump.sa_mask);
+	dump.sa_flags = SA_RESTART;
+	dump_vm = vm;
+	if (sigaction(SIGUSR1, &sa, NULL) || sigaction(SIGQUIT, &dump, NULL)) {
 		avm_err("sigaction: %s", strerror(errno));
 		return -1;
 	}
@@ -399,6 +480,14 @@ int avm_vm_wait(struct avm *vm)
 	pthread_mutex_unlock(&vm->lock);
 	/* a thread started after avm_vm_end() saw it; signal again to be sure */
 	avm_vm_end(vm, code);
+	/*
+	 * No SIGQUIT handler may signal a thread once it is joined: none
+	 * starts from here (avm_vm_start() installs it again), and one
+	 * already running on another thread is waited for.
+	 */
+	signal(SIGQUIT, SIG_IGN);
+	while (atomic_load(&dump_in_handler))
+		sched_yield();
 	for (i = 0; i < vm->nr_cpus; i++)
 		if (vm->vcpus[i].thread_started)
 			pthread_join(vm->vcpus[i].thread, NULL);

@@ -7,6 +7,7 @@
 #define AVM_VM_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include "avm.h"
 
@@ -26,6 +27,7 @@ struct avm_vcpu {
 	int host_cpu;
 	pthread_t thread;
 	bool thread_started;
+	atomic_bool kickable;		/* the thread runs: SIGQUIT may signal it */
 	enum avm_power power;		/* vm->lock */
 	uint64_t entry, context;	/* vm->lock: set by CPU_ON */
 	/* exits by AVCPU_EXIT_*, and MMIO exits by device (last: none) */
