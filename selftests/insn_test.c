@@ -22,7 +22,16 @@
 #include "guests/insn_fuzz.h"
 
 #define INSN_WORDS	1000000
-#define INSN_TIMEOUT_S	1500
+/*
+ * The guest's time limit: a word costs TCG about 20 us to translate and
+ * run, 40 s for a million at each EL on the rig (testing.rst), so five
+ * times that per word plus a minute for the start, times the host's
+ * slowdown. A guest past it gets SIGQUIT (its registers in the log), not
+ * the lane's whole time.
+ */
+#define INSN_US_PER_WORD	100
+#define INSN_BASE_S		60
+#define INSN_MAX_WORDS		10000000
 
 asm(
 "	.pushsection .rodata.insn_fuzz, \"a\"\n"
@@ -50,7 +59,15 @@ FIXTURE(insn) {};
 FIXTURE_SETUP(insn) {}
 FIXTURE_TEARDOWN(insn) {}
 
-TEST_F_TIMEOUT(insn, random_words_at_el1_and_el0, INSN_TIMEOUT_S + 60)
+static int insn_timeout_s(uint64_t words)
+{
+	return (INSN_BASE_S + 2 * words * INSN_US_PER_WORD / 1000000) *
+	       avcpu_host_slowdown();
+}
+
+/* the harness's limit: the guest's at the most words, and a minute */
+TEST_F_TIMEOUT(insn, random_words_at_el1_and_el0,
+	       (INSN_BASE_S + 2 * INSN_MAX_WORDS * INSN_US_PER_WORD / 1000000) * 4 + 60)
 {
 	uint64_t seed = fuzz_seed("insn_test");
 	uint64_t words = fuzz_env("AVCPU_INSN_WORDS", INSN_WORDS);
@@ -59,6 +76,8 @@ TEST_F_TIMEOUT(insn, random_words_at_el1_and_el0, INSN_TIMEOUT_S + 60)
 	struct avm_result r;
 	uint8_t *bin;
 
+	ASSERT_GE(INSN_MAX_WORDS, words) TH_LOG("AVCPU_INSN_WORDS: at most %d", INSN_MAX_WORDS);
+	ASSERT_GE(4, avcpu_host_slowdown()) TH_LOG("AVCPU_HOST_SLOWDOWN: at most 4 here");
 	AVCPU_REQUIRE_RUN();
 	AVCPU_REQUIRE_IRQ();
 	REQUIRE_GUEST_FILES();
@@ -75,9 +94,11 @@ TEST_F_TIMEOUT(insn, random_words_at_el1_and_el0, INSN_TIMEOUT_S + 60)
 	ASSERT_EQ(0, write_bytes(path, bin, len));
 	free(bin);
 	{
-		const char *argv[] = { "run", "--kernel", path, "--mem", "16", NULL };
+		/* a harness fault resets the guest: the same words would run again */
+		const char *argv[] = { "run", "--kernel", path, "--mem", "16", "--no-reboot",
+				       NULL };
 
-		run_avm(argv, INSN_TIMEOUT_S, NULL, true, &r);
+		run_avm(argv, insn_timeout_s(words), NULL, true, &r);
 	}
 	ksft_print_msg("avm: status %d in %.1f s\n", r.status, r.total_s);
 	EXPECT_EQ(0, r.status) TH_LOG("stderr: %s", r.err);
