@@ -73,12 +73,18 @@
  */
 #define MIN_EXITS_HALF	500
 
-static uint64_t min_exits_half(void)
+static uint64_t min_exits_half(bool shared_cpu)
 {
-	const char *s = getenv("AVCPU_HOST_SLOWDOWN");
-	long slow = s ? atol(s) : 1;
+	long slow = avcpu_host_slowdown();
 
-	return MIN_EXITS_HALF / (slow > 1 ? slow : 1);
+	/*
+	 * A guest sharing its CPU with the 1 kHz measuring thread gets what
+	 * the thread's wake-ups leave, and on a slow host each wake-up costs
+	 * that much more: the debug vhe lane's guest made 122 exits a second
+	 * there (2021 on the other CPU). The floor still tells a guest that
+	 * ran all along from one that stalled.
+	 */
+	return MIN_EXITS_HALF / (shared_cpu ? slow * slow : slow);
 }
 
 /* Shared with the guest (the guest runs the test's own image) */
@@ -353,6 +359,7 @@ static void expect_samples(struct __test_metadata *_metadata,
 static void measure_with_guest(struct __test_metadata *_metadata, int cpu,
 			       int guest_cpu)
 {
+	uint64_t floor = min_exits_half(cpu == guest_cpu);
 	uint64_t first, second, exits, rate;
 	struct avcpu_vm *vm;
 	struct spinner s;
@@ -377,12 +384,12 @@ static void measure_with_guest(struct __test_metadata *_metadata, int cpu,
 	print_latency(what, &l, extra);
 
 	expect_samples(_metadata, what, &l);
-	EXPECT_GE(first, min_exits_half())
+	EXPECT_GE(first, floor)
 		TH_LOG("%s: %llu MMIO exits in the first half of the measurement; expected at least %llu",
-		       what, (unsigned long long)first, (unsigned long long)min_exits_half());
-	EXPECT_GE(second, min_exits_half())
+		       what, (unsigned long long)first, (unsigned long long)floor);
+	EXPECT_GE(second, floor)
 		TH_LOG("%s: %llu MMIO exits in the second half of the measurement; expected at least %llu",
-		       what, (unsigned long long)second, (unsigned long long)min_exits_half());
+		       what, (unsigned long long)second, (unsigned long long)floor);
 	EXPECT_LT(l.p99_ns, P99_BOUND_NS)
 		TH_LOG("%s: 1%% of the wake-ups %lld us late or more (the worst %lld us); expected the 99th percentile under %lld ms",
 		       what, (long long)(l.p99_ns / NSEC_PER_USEC),

@@ -107,6 +107,14 @@ double avcpu_now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+long avcpu_host_slowdown(void)
+{
+	const char *s = getenv("AVCPU_HOST_SLOWDOWN");
+	long slow = s ? atol(s) : 1;
+
+	return slow > 1 ? slow : 1;
+}
+
 int avcpu_kill_and_reap(int pid, double limit_s, int *status, double *waited)
 {
 	double t0;

@@ -43,6 +43,13 @@ int __avcpu_unload(bool nonblock);
 double avcpu_now(void);
 
 /*
+ * How many times slower than a production host this lane's host is
+ * (AVCPU_HOST_SLOWDOWN, set by the rig for the debug lanes; at least 1):
+ * rates and time limits scale by it.
+ */
+long avcpu_host_slowdown(void);
+
+/*
  * SIGKILL @pid and reap it, waiting at most @limit_s seconds; returns what
  * waitpid() last returned (@pid once reaped, 0 if it was not) and the
  * seconds it took in *@waited.
