@@ -8,7 +8,8 @@
  * Every round trip has a deadline: a lost or late SGI fails the test with
  * the round's number and both vCPUs' view of the SGI.
  *
- * AVCPU_IPI_ROUNDS sets the round trips per case (default IPI_ROUNDS).
+ * AVCPU_IPI_ROUNDS sets the round trips per case (default IPI_ROUNDS,
+ * divided by AVCPU_HOST_SLOWDOWN).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -169,7 +170,7 @@ static uint64_t rounds_wanted(void)
 {
 	const char *s = getenv("AVCPU_IPI_ROUNDS");
 
-	return s && atol(s) > 0 ? (uint64_t)atol(s) : IPI_ROUNDS;
+	return s && atol(s) > 0 ? (uint64_t)atol(s) : IPI_ROUNDS / (uint64_t)avcpu_host_slowdown();
 }
 
 static uint64_t cntfrq(void)

@@ -953,14 +953,16 @@ TEST(kick_latency)
  * 7. Stress: two host threads inject 50 000 times each, one INTID each,
  * each waiting for the guest to count its previous one before the next
  * (a handshake: no two raises of one edge interrupt can collapse). The
- * guest counts exactly 50 000 of each. Every handshake is also a latency
+ * guest counts exactly 50 000 of each (divided by AVCPU_HOST_SLOWDOWN). Every handshake is also a latency
  * sample as in kick_latency: a kick lost in some race would let the guest
  * spin on with the interrupt pending until its next exit. The wall time
  * depends mostly on how busy the machine running QEMU is.
  */
 #define STRESS_SPI_A		80
 #define STRESS_SPI_B		81
+/* each thread's injections, divided by a slow host's slowdown */
 #define STRESS_PER_THREAD	50000
+static volatile uint32_t stress_per_thread = STRESS_PER_THREAD;
 /*
  * A handshake is "slow" when the guest spun more than this between the
  * injection and its delivery: about 0.2 ms at the ~300 000 iterations/ms
@@ -980,8 +982,8 @@ static void guest_stress(void)
 	 * guest (kicked out by an IPI) and a sleeping one (woken), and the
 	 * idle guest leaves the QEMU host's CPUs to the injecting threads.
 	 */
-	while ((irq_done[STRESS_SPI_A] < STRESS_PER_THREAD ||
-		irq_done[STRESS_SPI_B] < STRESS_PER_THREAD) && !stress_abort) {
+	while ((irq_done[STRESS_SPI_A] < stress_per_thread ||
+		irq_done[STRESS_SPI_B] < stress_per_thread) && !stress_abort) {
 		spin_counter++;
 		if (!(spin_counter % 256))
 			wfi();
@@ -1020,7 +1022,7 @@ static void *stress_injector(void *arg)
 			goto out;
 		}
 	}
-	for (i = 1; i <= STRESS_PER_THREAD && !stress_abort; i++) {
+	for (i = 1; i <= stress_per_thread && !stress_abort; i++) {
 		uint64_t at_spin;
 		int64_t lat;
 
@@ -1100,7 +1102,8 @@ TEST_F_TIMEOUT(irq, stress_two_threads, 300)
 	AVCPU_REQUIRE_IRQ();
 	ASSERT_EQ(0, sched_getaffinity(0, sizeof(allowed), &allowed));
 	reset_guest_counters();
-	storm_limit = STRESS_PER_THREAD;
+	stress_per_thread = STRESS_PER_THREAD / avcpu_host_slowdown();
+	storm_limit = stress_per_thread;
 	stress_abort = 0;
 	vm = vm_create();
 	vcpu = vm_vcpu_add(vm, 0, guest_stress);
@@ -1126,21 +1129,21 @@ TEST_F_TIMEOUT(irq, stress_two_threads, 300)
 	t1 = avcpu_now();
 
 	TH_LOG("%u injections from two threads (CPU %d) into a vCPU on CPU %d: %.2f s, %.1f us per handshake",
-	       2 * STRESS_PER_THREAD, other, cpu, t1 - t0,
-	       (t1 - t0) * 1e6 / STRESS_PER_THREAD);
+	       2 * stress_per_thread, other, cpu, t1 - t0,
+	       (t1 - t0) * 1e6 / stress_per_thread);
 	for (i = 0; i < 2; i++)
 		TH_LOG("INTID %u: guest iterations from injection to delivery: max %lld; %u of %u handshakes above %u",
 		       ctx[i].intid, (long long)ctx[i].max_lat, ctx[i].slow,
-		       STRESS_PER_THREAD, STRESS_SLOW_ITERS);
+		       stress_per_thread, STRESS_SLOW_ITERS);
 	for (i = 0; i < 2; i++) {
 		EXPECT_EQ(0, ctx[i].err)
 			TH_LOG("INTID %u: injection %u: %s: %s (guest count %u)",
 			       ctx[i].intid, ctx[i].at, ctx[i].failed,
 			       strerror(-ctx[i].err), irq_count[ctx[i].intid]);
-		EXPECT_EQ(STRESS_PER_THREAD, irq_count[ctx[i].intid])
+		EXPECT_EQ(stress_per_thread, irq_count[ctx[i].intid])
 			TH_LOG("INTID %u: expected exactly one delivery per injection",
 			       ctx[i].intid);
-		EXPECT_EQ(STRESS_PER_THREAD, irq_done[ctx[i].intid])
+		EXPECT_EQ(stress_per_thread, irq_done[ctx[i].intid])
 			TH_LOG("INTID %u: expected every delivery completed",
 			       ctx[i].intid);
 		EXPECT_EQ(0, ctx[i].extra)

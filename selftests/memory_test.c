@@ -674,8 +674,17 @@ static void drop_caches(void)
 }
 
 #define WARMUP_CYCLES	50
-#define CYCLES		1000
-#define MEM_NOISE_KB	(3 * 1024)
+/*
+ * After the warm-up, MemAvailable moved by 0 to 8 kB over a thousand
+ * lives on the rig's production kernels, and by up to 916 kB on the debug
+ * kernel (KASAN's quarantine, kmemleak's own records). 250 lives against
+ * 256 kB catch a leak of a page in every fourth; on a debug host
+ * (AVCPU_HOST_SLOWDOWN), where kmemleak watches the slab and vmalloc
+ * allocations one by one, the noise allowed is 3 MB.
+ */
+#define CYCLES		250
+#define MEM_NOISE_KB	256
+#define MEM_NOISE_SLOW_KB	(3 * 1024)
 
 FIXTURE(leak) {
 };
@@ -689,16 +698,17 @@ FIXTURE_TEARDOWN(leak)
 }
 
 /*
- * 1000 times: a VM, a vCPU, a guest to GUEST_DONE, everything closed. No
+ * CYCLES times: a VM, a vCPU, a guest to GUEST_DONE, everything closed. No
  * pin may stay behind, nor memory (beyond the noise of per-CPU page lists
  * and slab caches), nor a module reference.
  */
 TEST_F_TIMEOUT(leak, vm_cycles, 150)
 {
 	long long pins0, pins1, mem0, mem1;
+	long long noise = avcpu_host_slowdown() > 1 ? MEM_NOISE_SLOW_KB : MEM_NOISE_KB;
+	int i, cycles = CYCLES;
 	long ref0, ref1;
 	double t0, t1;
-	int i;
 
 	AVCPU_REQUIRE_RUN();
 	for (i = 0; i < WARMUP_CYCLES; i++)
@@ -711,7 +721,7 @@ TEST_F_TIMEOUT(leak, vm_cycles, 150)
 	ASSERT_GE(pins0, 0);
 	ASSERT_GE(mem0, 0);
 	t0 = avcpu_now();
-	for (i = 0; i < CYCLES; i++)
+	for (i = 0; i < cycles; i++)
 		vm_life();
 	t1 = avcpu_now();
 	drop_caches();
@@ -719,13 +729,13 @@ TEST_F_TIMEOUT(leak, vm_cycles, 150)
 	mem1 = mem_available_kb();
 	ref1 = avcpu_module_refcnt();
 
-	ksft_print_msg("%d VM lives in %.1f s (%.2f ms each)\n", CYCLES,
-		       t1 - t0, (t1 - t0) * 1000 / CYCLES);
+	ksft_print_msg("%d VM lives in %.1f s (%.2f ms each)\n", cycles,
+		       t1 - t0, (t1 - t0) * 1000 / cycles);
 	ksft_print_msg("pinned pages %lld -> %lld; MemAvailable+per-CPU lists %lld -> %lld kB (%+lld kB); module refcnt %ld -> %ld\n",
 		       pins0, pins1, mem0, mem1, mem1 - mem0, ref0, ref1);
 	EXPECT_EQ(pins0, pins1);
-	EXPECT_LE(mem0 - mem1, MEM_NOISE_KB)
-		TH_LOG("%lld kB less available after %d VMs", mem0 - mem1, CYCLES);
+	EXPECT_LE(mem0 - mem1, noise)
+		TH_LOG("%lld kB less available after %d VMs", mem0 - mem1, cycles);
 	EXPECT_EQ(ref0, ref1);
 }
 

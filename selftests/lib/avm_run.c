@@ -43,10 +43,8 @@ const char *guest_params(const char *base)
 	char *p = buf[i++ % 4];
 	const char *level = getenv("AVCPU_GUEST_LOGLEVEL");
 
-	if (level && *level)
-		snprintf(p, sizeof(buf[0]), "%s loglevel=%s", base, level);
-	else
-		snprintf(p, sizeof(buf[0]), "%s", base);
+	snprintf(p, sizeof(buf[0]), "%s loglevel=%s", base,
+		 level && *level ? level : GUEST_LOGLEVEL);
 	return p;
 }
 

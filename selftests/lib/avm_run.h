@@ -50,11 +50,14 @@ void run_avm(const char *const *argv, int timeout_s, const char *marker,
 	     bool echo, struct avm_result *r);
 void free_result(struct avm_result *r);
 /*
- * A guest kernel's command line: @base, and the lane's loglevel for its
- * guests (AVCPU_GUEST_LOGLEVEL: a debug host, slow at every exit, takes
- * far longer over a boot's console chatter than the guest's watchdogs
- * allow). Four buffers in turn.
+ * A guest kernel's command line: @base, and the loglevel for its guests,
+ * AVCPU_GUEST_LOGLEVEL or GUEST_LOGLEVEL. Every character on the guest's
+ * console is two exits to avm, which a boot's informational messages
+ * make by the ten thousand (on a debug host for longer than the guest's
+ * watchdogs allow); warnings and worse, what guest_bad[] looks for, still
+ * print. Four buffers in turn.
  */
+#define GUEST_LOGLEVEL	"5"
 const char *guest_params(const char *base);
 /* CLOCK_MONOTONIC in seconds */
 double now_s(void);
