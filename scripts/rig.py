@@ -61,13 +61,6 @@ DEBUG_ENV = {"AVCPU_INSN_WORDS": "50000", "AVCPU_HOST_SLOWDOWN": "4"}
 
 # CPUs of each lane's QEMU host (-smp): two, so tests can use a second CPU
 LANE_CPUS = 2
-# One host thread runs both of a lane's CPUs, in turn (QEMU's round-robin
-# TCG), and lanes run one per host CPU: a lane keeps one core busy, where
-# a thread per emulated CPU kept 1.1 of two busy on average, and two such
-# lanes side by side turned every cross-CPU handshake into a wait for a
-# core. The whole matrix took 22 min of rig time this way against 32
-# (testing.rst, "Time").
-TCG_ACCEL = "tcg,thread=single"
 
 
 class LaneSpec:
@@ -463,7 +456,6 @@ class Lane:
         self.cmd = [
             "qemu-system-aarch64",
             "-M", "virt,virtualization=%s,gic-version=3" % ("on" if spec.virt else "off"),
-            "-accel", TCG_ACCEL,
             "-cpu", spec.cpu, "-smp", str(LANE_CPUS), "-m", "2048",
             "-display", "none", "-monitor", "none", "-serial", "stdio",
             "-no-reboot", "-nic", "none",
@@ -629,8 +621,11 @@ def main():
     ap.add_argument("job", choices=["run", "check"])
     ap.add_argument("lanes", nargs="*", help="default: every lane of the job")
     ap.add_argument("--timeout", type=int, default=int(os.environ.get("AVCPU_LANE_TIMEOUT", 600)))
-    # One lane per host CPU: each lane's QEMU is one thread (TCG_ACCEL)
-    ap.add_argument("-j", "--jobs", type=int, default=max(1, os.cpu_count() or 1))
+    # One lane per LANE_CPUS host CPUs: a QEMU whose emulated CPUs wait for
+    # a host CPU slows every cross-CPU handshake to the scheduler's time
+    # slice (irq_test's stress: 7 s alone, 165 s with two lanes on 2 CPUs).
+    ap.add_argument("-j", "--jobs", type=int,
+                    default=max(1, (os.cpu_count() or 1) // LANE_CPUS))
     args = ap.parse_args()
 
     lanes = pick_lanes(args.lanes, args.job)
