@@ -257,6 +257,7 @@ struct avcpu_vcpu_stats {
 	atomic64_t kernel_sgis;
 	atomic64_t injections;
 	atomic64_t coalesced_mmio;
+	atomic64_t stage2_faults;
 };
 
 /* Who raised an interrupt (the avcpu_inject tracepoint's source). */

@@ -130,6 +130,8 @@ static int avcpu_handle_abort(struct avcpu_vcpu *vcpu)
 
 	if ((fsc & ESR_ELx_FSC_TYPE) != ESR_ELx_FSC_PERM) {
 		ret = avcpu_stage2_map_page(vcpu->vm, ipa, &mapped);
+		if (!ret)
+			atomic64_inc(&vcpu->stats.stage2_faults);
 		if (!ret || ret == -EAGAIN)
 			return 1;	/* mapped, or the slot changed: retry */
 		if (ret != -ENOENT)

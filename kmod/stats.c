@@ -24,6 +24,7 @@ static void stats_fill(struct avcpu_stats *u, struct avcpu_vcpu_stats *k)
 	u->kernel_sgis += atomic64_read(&k->kernel_sgis);
 	u->injections += atomic64_read(&k->injections);
 	u->coalesced_mmio += atomic64_read(&k->coalesced_mmio);
+	u->stage2_faults += atomic64_read(&k->stage2_faults);
 }
 
 /* A closing vCPU's counters go to its VM's total. */
@@ -41,6 +42,7 @@ void avcpu_stats_add(struct avcpu_vcpu_stats *to, struct avcpu_vcpu_stats *from)
 	atomic64_add(atomic64_read(&from->kernel_sgis), &to->kernel_sgis);
 	atomic64_add(atomic64_read(&from->injections), &to->injections);
 	atomic64_add(atomic64_read(&from->coalesced_mmio), &to->coalesced_mmio);
+	atomic64_add(atomic64_read(&from->stage2_faults), &to->stage2_faults);
 }
 
 int avcpu_stats_copy(struct avcpu_vcpu_stats *k, void __user *argp)

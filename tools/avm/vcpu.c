@@ -559,7 +559,7 @@ void avm_vm_print_kernel_stats(struct avm *vm)
 	if (!avm_vm_stats(vm, &st)) {
 		for (r = 0; r < AVCPU_STATS_EXIT_REASONS; r++)
 			exits += st.exits[r];
-		avm_warn("kernel: %llu entries, %llu exits to avm, %llu exits handled in the kernel, %llu WFI sleeps, %llu ioeventfd signals, %llu irqfd injections, %llu in-kernel SGIs, %llu injections, %llu coalesced stores",
+		avm_warn("kernel: %llu entries, %llu exits to avm, %llu exits handled in the kernel, %llu WFI sleeps, %llu ioeventfd signals, %llu irqfd injections, %llu in-kernel SGIs, %llu injections, %llu coalesced stores, %llu stage-2 faults",
 			 (unsigned long long)st.entries, (unsigned long long)exits,
 			 (unsigned long long)st.kernel_exits,
 			 (unsigned long long)st.wfi_sleeps,
@@ -567,7 +567,8 @@ void avm_vm_print_kernel_stats(struct avm *vm)
 			 (unsigned long long)st.irqfd_injections,
 			 (unsigned long long)st.kernel_sgis,
 			 (unsigned long long)st.injections,
-			 (unsigned long long)st.coalesced_mmio);
+			 (unsigned long long)st.coalesced_mmio,
+			 (unsigned long long)st.stage2_faults);
 	}
 	rss = avm_rss_outside(vm->ram, 64);
 	if (rss >= 0)

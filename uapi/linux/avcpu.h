@@ -250,6 +250,7 @@ struct avcpu_enable_cap {
  *	counted at the sender.
  * @injections: INJECT_IRQ raises, from any source.
  * @coalesced_mmio: guest stores put in the coalesced MMIO ring.
+ * @stage2_faults: stage-2 faults on RAM that mapped guest pages.
  * @reserved: zero.
  */
 struct avcpu_stats {
@@ -262,7 +263,8 @@ struct avcpu_stats {
 	__u64 kernel_sgis;
 	__u64 injections;
 	__u64 coalesced_mmio;
-	__u64 reserved[8];
+	__u64 stage2_faults;
+	__u64 reserved[7];
 };
 
 #define AVCPU_IOEVENTFD		_IOW(AVCPUIO, 0x95, struct avcpu_ioeventfd)
