@@ -34,7 +34,11 @@ UCFLAGS		:= -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
 		   -static -I$(TOP)/uapi -I$(TOP)/selftests/lib
 export CC_ARM64 UCFLAGS KSFT_DIR BUILD
 
-KMAKE		:= $(MAKE) -C $(KDIR) M=$(TOP)/kmod CROSS_COMPILE=$(CROSS_COMPILE)
+# Sub-makes of the userspace builds use every host CPU (make check runs
+# its steps one after the other, so nothing else competes for them).
+NPROC		:= $(shell nproc)
+
+KMAKE		:= $(MAKE) -j$(NPROC) -C $(KDIR) M=$(TOP)/kmod CROSS_COMPILE=$(CROSS_COMPILE)
 
 .PHONY: all deps debug-kernel module modules selftests tools avm-unit lint dkms-test run bench check clean distclean help
 
@@ -67,10 +71,10 @@ modules:
 	done
 
 selftests:
-	$(MAKE) -C selftests
+	$(MAKE) -j$(NPROC) -C selftests
 
 tools:
-	$(MAKE) -C tools
+	$(MAKE) -j$(NPROC) -C tools
 
 # avm's unit tests (tools/avm/tests): static arm64 binaries, run under
 # qemu-aarch64 on x86_64; run.sh also has the build machine's dtc read
