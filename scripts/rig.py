@@ -364,11 +364,11 @@ def build_root_image(env):
     return img
 
 
-def gzipped_image(env):
-    """The guest kernel gzip'd, as some distributions ship it (Debian's
-    arm64 vmlinuz is a raw Image): avm_test boots it too. Cached."""
-    src = env["DEB_KIMAGE"]
-    dst = os.path.join(rig_dir(), "Image.gz")
+def gzipped_image(env, kernel):
+    """@kernel's Image gzip'd, as some distributions ship it (Debian's
+    arm64 vmlinuz is a raw Image): avm_test boots it so. Cached."""
+    src = kvar(env, "KIMAGE", kernel)
+    dst = os.path.join(rig_dir(), "Image-%s.gz" % kernel)
     if not os.path.exists(dst) or os.path.getmtime(dst) < os.path.getmtime(src):
         os.makedirs(rig_dir(), exist_ok=True)
         with open(src, "rb") as f:
@@ -386,8 +386,10 @@ def module_path(kernel):
 
 
 # Guests avm boots on every lane (avm_test): Debian 12's 6.1 kernel as
-# "Image" (and gzip'd), and the 6.12 kernel (4K pages) as "Image-6.12".
-GUEST_KERNELS = {"Image": "6.1", "Image-6.12": "6.12"}
+# "Image", and the 6.12 kernel (4K pages) gzip'd as "Image-6.12.gz" (one
+# boot tries both the newer kernel and avm's gzip loader).
+GUEST_KERNELS = {"Image": "6.1"}
+GUEST_GZIP_KERNELS = {"Image-6.12.gz": "6.12"}
 
 
 def build_initramfs(env, kernel, extra=(), tag=""):
@@ -412,7 +414,8 @@ def build_initramfs(env, kernel, extra=(), tag=""):
     c.dir("lib/avcpu/guest")
     for name, k in GUEST_KERNELS.items():
         c.file("lib/avcpu/guest/" + name, kvar(env, "KIMAGE", k), 0o644)
-    c.data("lib/avcpu/guest/Image.gz", gzipped_image(env), 0o644)
+    for name, k in GUEST_GZIP_KERNELS.items():
+        c.data("lib/avcpu/guest/" + name, gzipped_image(env, k), 0o644)
     c.data("lib/avcpu/guest/initrd.cpio.gz", build_guest_initramfs(env), 0o644)
     c.file("lib/avcpu/guest/root.ext4", build_root_image(env), 0o644)
     for t in sorted({t.split(":")[0] for t in picked_tests() or FULL_SUITE}):
