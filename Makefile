@@ -80,7 +80,7 @@ tools:
 # qemu-aarch64 on x86_64; run.sh also has the build machine's dtc read
 # the tree avm makes.
 avm-unit: tools
-	$(MAKE) -C tools/avm/tests
+	$(MAKE) -j$(NPROC) -C tools/avm/tests
 	bash tools/avm/tests/run.sh
 
 # checkpatch --strict, a W=1 build and sparse on the module; any finding

@@ -61,6 +61,19 @@ DEBUG_ENV = {"AVCPU_INSN_WORDS": "50000", "AVCPU_HOST_SLOWDOWN": "4"}
 
 # CPUs of each lane's QEMU host (-smp): two, so tests can use a second CPU
 LANE_CPUS = 2
+# How a lane's QEMU runs its CPUs. Most lanes: one host thread takes both
+# in turn (QEMU's round-robin TCG), so a lane keeps one host core busy and
+# lanes run one per core. A thread per emulated CPU kept 1.1 of two cores
+# busy on average, and two such lanes side by side turned every cross-CPU
+# handshake into a wait for a core (irq_test's stress: 7 s alone, 165 s
+# with two lanes on two cores). The debug lanes keep a thread per CPU and
+# run alone: on one thread, beside another lane, their checkers made them
+# take 499 and 1053 s, and the vhe one lost three tests to the slowness
+# (fuzz and race calls, leak noise), against 355 and 385 s (testing.rst,
+# "Time"). The tests learn it from AVCPU_HOST_ONE_THREAD: spinning on one
+# emulated CPU for another then holds the thread the other one needs.
+ACCEL_ONE_THREAD = "tcg,thread=single"
+ACCEL_THREAD_PER_CPU = "tcg,thread=multi"
 
 
 class LaneSpec:
@@ -69,11 +82,17 @@ class LaneSpec:
     'make run' shows it, and what the tests expect of the host check (an
     entry of selftests/lib/avcpu_test.c's table)."""
 
-    def __init__(self, kernel, cpu, virt, kargs, tests, run, expect, slow=1, env=None):
+    def __init__(self, kernel, cpu, virt, kargs, tests, run, expect, slow=1, env=None,
+                 thread_per_cpu=False):
         self.kernel, self.cpu, self.virt, self.kargs = kernel, cpu, virt, kargs
         self.tests, self.run, self.expect = tests, run, expect
         self.slow = slow        # the lane's timeout is this many times the rig's
-        self.env = env or {}    # TEST_ENV defaults of this lane
+        self.env = dict(env or {})  # TEST_ENV defaults of this lane
+        # host cores the lane keeps busy (ACCEL_*)
+        self.thread_per_cpu = thread_per_cpu
+        self.cores = LANE_CPUS if thread_per_cpu else 1
+        if not thread_per_cpu:
+            self.env["AVCPU_HOST_ONE_THREAD"] = "1"
 
 
 # The random-instruction guest costs TCG a translation per word (about
@@ -85,8 +104,8 @@ SHORT = {"AVCPU_INSN_WORDS": "50000"}
 def _lanes():
     lanes = {}
 
-    def add(name, *a):
-        lanes[name] = LaneSpec(*a)
+    def add(name, *a, **kw):
+        lanes[name] = LaneSpec(*a, **kw)
 
     # Lane names say kernel, page size and mode. Where avcpu must work,
     # the full suite and avm's Linux guests run.
@@ -114,7 +133,7 @@ def _lanes():
     for mode, cpu, kargs in (("vhe", CPU_MAX, ""), ("nvhe", CPU_A72, "")):
         add("6.12debug-4k-" + mode, "6.12-debug", cpu, True,
             " ".join([NO_KVM, DEBUG_KARGS, kargs]), FULL_SUITE, False, mode, 4,
-            DEBUG_ENV)
+            DEBUG_ENV, thread_per_cpu=True)
     return lanes
 
 
@@ -459,6 +478,7 @@ class Lane:
         self.cmd = [
             "qemu-system-aarch64",
             "-M", "virt,virtualization=%s,gic-version=3" % ("on" if spec.virt else "off"),
+            "-accel", ACCEL_THREAD_PER_CPU if spec.thread_per_cpu else ACCEL_ONE_THREAD,
             "-cpu", spec.cpu, "-smp", str(LANE_CPUS), "-m", "2048",
             "-display", "none", "-monitor", "none", "-serial", "stdio",
             "-no-reboot", "-nic", "none",
@@ -624,11 +644,9 @@ def main():
     ap.add_argument("job", choices=["run", "check"])
     ap.add_argument("lanes", nargs="*", help="default: every lane of the job")
     ap.add_argument("--timeout", type=int, default=int(os.environ.get("AVCPU_LANE_TIMEOUT", 600)))
-    # One lane per LANE_CPUS host CPUs: a QEMU whose emulated CPUs wait for
-    # a host CPU slows every cross-CPU handshake to the scheduler's time
-    # slice (irq_test's stress: 7 s alone, 165 s with two lanes on 2 CPUs).
-    ap.add_argument("-j", "--jobs", type=int,
-                    default=max(1, (os.cpu_count() or 1) // LANE_CPUS))
+    # Host cores to fill: lanes start, in order, while the cores they keep
+    # busy (LaneSpec.cores) fit; one whose cores never fit runs alone.
+    ap.add_argument("-j", "--jobs", type=int, default=max(1, os.cpu_count() or 1))
     args = ap.parse_args()
 
     lanes = pick_lanes(args.lanes, args.job)
@@ -655,11 +673,15 @@ def main():
             print("== lane %s: %s" % (lane.name, " ".join(lane.cmd)), flush=True)
             lane.run(stream=sys.stdout)
     else:
-        pending = list(objs)
+        # the lanes that need the whole machine first, then the rest by twos
+        pending = sorted(objs, key=lambda l: -l.spec.cores)
         running = []
         while pending or running:
-            while pending and len(running) < max(1, args.jobs):
-                lane = pending.pop(0)
+            for lane in list(pending):
+                busy = sum(l.spec.cores for l, _ in running)
+                if busy + lane.spec.cores > max(1, args.jobs) and running:
+                    continue
+                pending.remove(lane)
                 th = threading.Thread(target=lane.run)
                 th.start()
                 running.append((lane, th))

@@ -115,6 +115,13 @@ long avcpu_host_slowdown(void)
 	return slow > 1 ? slow : 1;
 }
 
+bool avcpu_host_one_thread(void)
+{
+	const char *s = getenv("AVCPU_HOST_ONE_THREAD");
+
+	return s && atoi(s) > 0;
+}
+
 int avcpu_kill_and_reap(int pid, double limit_s, int *status, double *waited)
 {
 	double t0;

@@ -50,6 +50,14 @@ double avcpu_now(void);
 long avcpu_host_slowdown(void);
 
 /*
+ * Whether this host's CPUs take turns on one thread of the machine below
+ * (AVCPU_HOST_ONE_THREAD, set by the rig where QEMU runs a lane's CPUs on
+ * one thread): a thread that spins for another CPU then holds the one the
+ * other CPU needs, so waiting sleeps at once.
+ */
+bool avcpu_host_one_thread(void);
+
+/*
  * SIGKILL @pid and reap it, waiting at most @limit_s seconds; returns what
  * waitpid() last returned (@pid once reaped, 0 if it was not) and the
  * seconds it took in *@waited.
