@@ -469,9 +469,12 @@ class Lane:
         self.tests = tests
         self.log = os.path.join(outdir, name, "serial.log")
         os.makedirs(os.path.dirname(self.log), exist_ok=True)
-        append = ("console=ttyAMA0 panic=-1 %s avcpu_lane=%s avcpu_expect=%s "
+        # AVCPU_KARGS: more kernel arguments for every lane picked (a
+        # developer trying one, e.g. irqchip.gicv3_pseudo_nmi=1)
+        append = ("console=ttyAMA0 panic=-1 %s %s avcpu_lane=%s avcpu_expect=%s "
                   "avcpu_job=%s avcpu_tests=%s" %
-                  (spec.kargs, name, spec.expect, job, ",".join(tests)))
+                  (spec.kargs, os.environ.get("AVCPU_KARGS", ""), name, spec.expect, job,
+                   ",".join(tests)))
         knobs = dict(spec.env)
         knobs.update((k, os.environ[k]) for k in TEST_ENV if os.environ.get(k))
         append += "".join(" %s=%s" % kv for kv in sorted(knobs.items()))
