@@ -45,7 +45,7 @@ common=(-m avcpu -v "$ver" -k "$kver" -a arm64 --kernelsourcedir "$kdir"
 	--dkmstree "$out/tree" --sourcetree "$out/src")
 log=$out/dkms.log
 if ! CROSS_COMPILE=$cross dkms add "${common[@]}" >"$log" 2>&1 ||
-   ! CROSS_COMPILE=$cross dkms build "${common[@]}" >>"$log" 2>&1; then
+   ! CROSS_COMPILE=$cross dkms build "${common[@]}" -j "${AVCPU_BUILD_JOBS:-$(nproc)}" >>"$log" 2>&1; then
 	cat "$log"
 	find "$out/tree" -name make.log -exec cat {} + 2>/dev/null || true
 	echo "dkms_test: FAIL: dkms build against $kver"

@@ -33,5 +33,5 @@ while read -r f; do
 done
 # A source that is gone from the tree leaves a dangling link: drop it.
 find "$out/kmod" "$out/uapi" -xtype l -delete
-# every host CPU (a later -j in the arguments wins)
-exec make -s -j"$(nproc)" -C "$kdir" M="$out/kmod" ARCH=arm64 CROSS_COMPILE="$cross" "$@" modules
+# every host CPU unless AVCPU_BUILD_JOBS says (a later -j in the arguments wins)
+exec make -s -j"${AVCPU_BUILD_JOBS:-$(nproc)}" -C "$kdir" M="$out/kmod" ARCH=arm64 CROSS_COMPILE="$cross" "$@" modules
