@@ -34,8 +34,8 @@ UCFLAGS		:= -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
 		   -static -I$(TOP)/uapi -I$(TOP)/selftests/lib
 export CC_ARM64 UCFLAGS KSFT_DIR BUILD
 
-# Sub-makes of the userspace builds use every host CPU (make check runs
-# its steps one after the other, so nothing else competes for them).
+# Builds use every host CPU; scripts/check.sh passes NPROC=1 (and
+# AVCPU_BUILD_JOBS=1) to the steps it runs beside the rig's lanes.
 NPROC		:= $(shell nproc)
 
 KMAKE		:= $(MAKE) -j$(NPROC) -C $(KDIR) M=$(TOP)/kmod CROSS_COMPILE=$(CROSS_COMPILE)
