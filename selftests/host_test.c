@@ -68,4 +68,24 @@ TEST(kernel_not_tainted_by_trouble)
 			      TAINT_SOFTLOCKUP)) TH_LOG("tainted = %#lx", taint);
 }
 
+/*
+ * A host booted with irqchip.gicv3_pseudo_nmi=1 (the debug lanes) is there
+ * to run every test with interrupts masked through the GIC's priority mask:
+ * a kernel that quietly fell back to PSTATE masking (no GICv3, or a kernel
+ * built without ARM64_PSEUDO_NMI) would pass the suite without trying that.
+ */
+TEST(pseudo_nmi_as_asked)
+{
+	char cmdline[4096] = "";
+	FILE *f = fopen("/proc/cmdline", "r");
+
+	ASSERT_NE(NULL, f);
+	ASSERT_NE(NULL, fgets(cmdline, sizeof(cmdline), f));
+	fclose(f);
+	if (!strstr(cmdline, "irqchip.gicv3_pseudo_nmi=1"))
+		SKIP(return, "host not booted with irqchip.gicv3_pseudo_nmi=1");
+	EXPECT_EQ(1, avcpu_klog_contains("Pseudo-NMIs enabled"))
+		TH_LOG("asked for pseudo-NMIs, the kernel log never says it enabled them");
+}
+
 TEST_HARNESS_MAIN
