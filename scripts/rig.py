@@ -88,10 +88,16 @@ class LaneSpec:
         self.tests, self.run, self.expect = tests, run, expect
         self.slow = slow        # the lane's timeout is this many times the rig's
         self.env = dict(env or {})  # TEST_ENV defaults of this lane
-        # host cores the lane keeps busy (ACCEL_*)
-        self.thread_per_cpu = thread_per_cpu
-        self.cores = LANE_CPUS if thread_per_cpu else 1
-        if not thread_per_cpu:
+        self.set_threads(thread_per_cpu)
+
+    def set_threads(self, per_cpu):
+        """A thread per emulated CPU, or one for both (ACCEL_*); the host
+        cores the lane keeps busy follow."""
+        self.thread_per_cpu = per_cpu
+        self.cores = LANE_CPUS if per_cpu else 1
+        if per_cpu:
+            self.env.pop("AVCPU_HOST_ONE_THREAD", None)
+        else:
             self.env["AVCPU_HOST_ONE_THREAD"] = "1"
 
 
@@ -452,7 +458,7 @@ def build_initramfs(env, kernel, extra=(), tag=""):
 # Test knobs handed from the developer's environment to the tests in the
 # QEMU host: the kernel passes unknown NAME=value boot parameters to init's
 # environment, and init hands its environment on to each test.
-TEST_ENV = ("AVCPU_IPI_ROUNDS", "AVCPU_FUZZ_SEED", "AVCPU_FUZZ_CALLS", "AVCPU_INSN_WORDS",
+TEST_ENV = ("AVCPU_IPI_ROUNDS", "AVCPU_IPI_WAIT", "AVCPU_FUZZ_SEED", "AVCPU_FUZZ_CALLS", "AVCPU_INSN_WORDS",
             "AVCPU_FUZZ_SECONDS", "AVCPU_GUEST_LOGLEVEL", "AVCPU_HOST_SLOWDOWN")
 
 
@@ -653,6 +659,11 @@ def main():
     args = ap.parse_args()
 
     lanes = pick_lanes(args.lanes, args.job)
+    # AVCPU_THREAD_PER_CPU=1: truly parallel CPUs in every lane picked, for
+    # a race hunt (each lane then keeps two host cores busy)
+    if os.environ.get("AVCPU_THREAD_PER_CPU") == "1":
+        for n in lanes:
+            LANES[n].set_threads(True)
     if not shutil.which("qemu-system-aarch64"):
         sys.exit("rig: qemu-system-aarch64 missing: run 'make deps'")
 

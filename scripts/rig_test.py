@@ -213,6 +213,22 @@ class Matrix(unittest.TestCase):
             rig.pick_lanes(["no-such-lane"], "check")
 
 
+    def test_threads(self):
+        """A lane's accelerator, the cores it keeps busy and what the tests
+        are told move together, both ways."""
+        spec = rig.LaneSpec("6.12", rig.CPU_MAX, True, "", rig.FULL_SUITE, False, "vhe")
+        self.assertEqual((False, 1, "1"), (spec.thread_per_cpu, spec.cores,
+                                           spec.env.get("AVCPU_HOST_ONE_THREAD")))
+        spec.set_threads(True)
+        self.assertEqual((True, rig.LANE_CPUS, None),
+                         (spec.thread_per_cpu, spec.cores,
+                          spec.env.get("AVCPU_HOST_ONE_THREAD")))
+        spec.set_threads(False)
+        self.assertEqual("1", spec.env.get("AVCPU_HOST_ONE_THREAD"))
+        for name, spec in rig.LANES.items():
+            self.assertEqual("debug" in name, spec.thread_per_cpu, name)
+
+
 class Cpio(unittest.TestCase):
     def test_newc_layout(self):
         c = rig.Cpio()
