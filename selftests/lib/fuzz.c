@@ -107,10 +107,17 @@ void fuzz_signals(void)
 	sigaction(SIGUSR1, &sa, NULL);
 }
 
+/*
+ * Signal the thread's process every @usec until disarmed (0): a call that
+ * blocks (RUN) cannot outlive it. Periodic, because the first signal can
+ * come before the call has started (a host tick between setitimer() and
+ * the ioctl is enough at the fuzzer's RUN lengths), and a one-shot timer
+ * would then leave that call nothing to end it.
+ */
 void fuzz_arm(long usec)
 {
-	struct itimerval t = { .it_value = { .tv_sec = usec / 1000000,
-					     .tv_usec = usec % 1000000 } };
+	struct timeval tv = { .tv_sec = usec / 1000000, .tv_usec = usec % 1000000 };
+	struct itimerval t = { .it_value = tv, .it_interval = tv };
 
 	setitimer(ITIMER_REAL, &t, NULL);
 }

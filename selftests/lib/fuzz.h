@@ -46,7 +46,7 @@ long judged(int fd, unsigned long cmd, unsigned long arg, const char *what);
 /*
  * Blocking ioctls (a RUN, or anything waiting behind one) end with EINTR:
  * the calling thread has SIGALRM and SIGUSR1 handlers without SA_RESTART,
- * and fuzz_arm() arms a one-shot timer of @usec for the next call.
+ * and fuzz_arm() signals every @usec until fuzz_arm(0).
  */
 void fuzz_signals(void);
 void fuzz_arm(long usec);
