@@ -9,7 +9,10 @@
  * the round's number and both vCPUs' view of the SGI.
  *
  * AVCPU_IPI_ROUNDS sets the round trips per case (default IPI_ROUNDS,
- * divided by AVCPU_HOST_SLOWDOWN).
+ * divided by AVCPU_HOST_SLOWDOWN). AVCPU_IPI_WAIT=unmasked makes the guests
+ * wait the racy way (see wait_for()), to show what a guest that does so
+ * meets: the test then stalls sooner or later, and its report says whether
+ * the SGI was lost or taken and slept through.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -35,8 +38,10 @@
 /* Shared with the guests (the same pages); written before they run */
 static volatile uint64_t rounds;
 static volatile uint64_t deadline_ticks;
+static volatile uint64_t unmasked_wait;
 /* Written by the guests */
 static volatile uint64_t got[2];	/* SGIs each vCPU took */
+static volatile uint64_t sent[2];	/* SGIs each vCPU sent */
 static volatile uint64_t done_rounds;	/* round trips vCPU 0 completed */
 static volatile uint64_t late_round;	/* the first over the deadline, 0: none */
 static volatile uint64_t late_ticks;
@@ -70,6 +75,16 @@ static void send_sgi(uint64_t intid, uint64_t target)
  */
 static void wait_for(uint64_t me, uint64_t n)
 {
+	/*
+	 * The racy way, on request only: an SGI taken between the test and
+	 * the WFI leaves the WFI nothing to wake it, and the vCPU sleeps
+	 * with its SGI already handled.
+	 */
+	if (unmasked_wait) {
+		while (got[me] < n)
+			wfi();
+		return;
+	}
 	local_irq_disable();
 	while (got[me] < n) {
 		wfi();
@@ -101,6 +116,7 @@ static void guest_ping(void)
 	for (i = 1; i <= rounds; i++) {
 		t0 = cntvct();
 		send_sgi(SGI_PING, 1);
+		sent[0] = i;
 		wait_for(0, i);
 		dt = cntvct() - t0;
 		if (dt > max_ticks)
@@ -122,6 +138,7 @@ static void guest_pong(void)
 	for (i = 1; i <= rounds; i++) {
 		wait_for(1, i);
 		send_sgi(SGI_PONG, 0);
+		sent[1] = i;
 	}
 	GUEST_DONE();
 }
@@ -199,8 +216,12 @@ static void ping_pong(struct __test_metadata *_metadata, bool kernel_sgi,
 		SKIP(return, "one CPU online: the two-CPU case needs two");
 	sigaction(SIGUSR1, &sa, NULL);
 	rounds = want;
+	unmasked_wait = getenv("AVCPU_IPI_WAIT") &&
+			!strcmp(getenv("AVCPU_IPI_WAIT"), "unmasked");
+	if (unmasked_wait)
+		printf("# the guests wait with interrupts unmasked (AVCPU_IPI_WAIT=unmasked)\n");
 	deadline_ticks = DEADLINE_S * cntfrq();
-	got[0] = got[1] = 0;
+	got[0] = got[1] = sent[0] = sent[1] = 0;
 	done_rounds = late_round = late_ticks = max_ticks = bad_intid = 0;
 
 	vm = vm_create();
@@ -230,9 +251,10 @@ static void ping_pong(struct __test_metadata *_metadata, bool kernel_sgi,
 	if (!r[0].done || !r[1].done) {
 		uint64_t p1 = vcpu_get_irq(r[1].self, SGI_PING, NULL);
 		uint64_t p0 = vcpu_get_irq(r[0].self, SGI_PONG, NULL);
+		uint64_t round = done_rounds + 1;
 
 		TH_LOG("stalled in round trip %llu of %llu: vCPU 0 took %llu PONGs (PONG %s%s), vCPU 1 took %llu PINGs (PING %s%s); states %d, %d",
-		       (unsigned long long)done_rounds + 1, (unsigned long long)want,
+		       (unsigned long long)round, (unsigned long long)want,
 		       (unsigned long long)got[0],
 		       p0 & AVCPU_IRQ_PENDING ? "pending " : "",
 		       p0 & AVCPU_IRQ_ACTIVE ? "active" : "",
@@ -240,6 +262,22 @@ static void ping_pong(struct __test_metadata *_metadata, bool kernel_sgi,
 		       p1 & AVCPU_IRQ_PENDING ? "pending " : "",
 		       p1 & AVCPU_IRQ_ACTIVE ? "active" : "",
 		       vcpu_get_state(r[0].self), vcpu_get_state(r[1].self));
+		/* which side, and lost, undelivered or slept through */
+		for (i = 0; i < 2; i++) {
+			uint64_t pend = i ? p1 : p0;
+
+			if (got[i] >= round) {
+				/* vCPU 1 is done with the round once it answered */
+				if (i == 0 || sent[1] < round)
+					TH_LOG("vCPU %d took its SGI of round %llu and sleeps anyway: slept through, not lost",
+					       i, (unsigned long long)round);
+			} else if (sent[!i] >= round) {
+				TH_LOG("vCPU %d's SGI of round %llu was sent and %s",
+				       i, (unsigned long long)round,
+				       pend & AVCPU_IRQ_PENDING ?
+				       "is pending, never delivered" : "is gone: lost");
+			}
+		}
 		/* stop both: a signal ends a RUN, even one asleep in WFI */
 		while (!r[0].done || !r[1].done) {
 			for (i = 0; i < 2; i++)
