@@ -212,7 +212,6 @@ class Matrix(unittest.TestCase):
         with self.assertRaises(SystemExit):
             rig.pick_lanes(["no-such-lane"], "check")
 
-
     def test_threads(self):
         """A lane's accelerator, the cores it keeps busy and what the tests
         are told move together, both ways."""

@@ -124,13 +124,11 @@ static void *owner_fn(void *arg)
  */
 static void race_child(struct race *rc, struct rng *r)
 {
-	struct itimerval t = { .it_interval = { .tv_usec = CHILD_TICK_USEC },
-			       .it_value = { .tv_usec = CHILD_TICK_USEC } };
 	struct avcpu_regs regs;
 	void *m;
 
 	/* nobody kicks the child: its own timer ends a call that waits */
-	setitimer(ITIMER_REAL, &t, NULL);
+	fuzz_arm(CHILD_TICK_USEC);
 	if (ioctl(rc->vcpu[below(r, 2)], AVCPU_RUN, 0) < 0 && !documented_errno(errno))
 		_exit(11);
 	if (ioctl(rc->vcpu[below(r, 2)], AVCPU_GET_REGS, &regs) < 0 && !documented_errno(errno))
