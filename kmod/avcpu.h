@@ -31,6 +31,40 @@
  */
 #define AVCPU_MAX_IPA_BITS	48
 
+/* Which of the controls of struct avcpu_traps this CPU has */
+#define AVCPU_FEAT_HCX		BIT(0)	/* HCRX_EL2 (FEAT_HCX) */
+#define AVCPU_FEAT_FGT		BIT(1)	/* HFG*TR_EL2, HDFG*TR_EL2 (FEAT_FGT) */
+#define AVCPU_FEAT_SCXTNUM	BIT(2)	/* SCXTNUM_EL0/EL1 (FEAT_CSV2_2) */
+
+/* The fine-grained trap registers, in struct avcpu_traps.fgt[] */
+enum avcpu_fgt_idx {
+	AVCPU_HFGRTR,
+	AVCPU_HFGWTR,
+	AVCPU_HFGITR,
+	AVCPU_HDFGRTR,
+	AVCPU_HDFGWTR,
+	AVCPU_NR_FGT,
+};
+
+/**
+ * struct avcpu_traps - what a guest is allowed, decided once at module load
+ * @features: AVCPU_FEAT_*: the controls below this CPU has.
+ * @hcr: HCR_EL2 for the guest; the VHE switch adds E2H.
+ * @hcrx: HCRX_EL2 for the guest, with AVCPU_FEAT_HCX.
+ * @fgt: the fine-grained trap registers, with AVCPU_FEAT_FGT.
+ *
+ * sysreg.c computes these next to the ID registers the guest sees, so that
+ * what is hidden there is what traps here (design.rst, "System register
+ * inventory"). Each vCPU carries a copy: the nVHE switch reaches only the
+ * vCPU at EL2.
+ */
+struct avcpu_traps {
+	u64 features;
+	u64 hcr;
+	u64 hcrx;
+	u64 fgt[AVCPU_NR_FGT];
+};
+
 /**
  * struct avcpu_host - what the host offers, found once at module load
  * @mode: AVCPU_HOST_MODE_VHE or AVCPU_HOST_MODE_NVHE.
@@ -42,6 +76,7 @@
  * @nr_apr: GIC active priority registers per group (1, 2 or 4).
  * @pri_mask: the priority bits the virtual CPU interface implements.
  * @flags: AVCPU_CAP_F_*.
+ * @traps: every guest's trap controls (sysreg.c, avcpu_traps_probe()).
  */
 struct avcpu_host {
 	u32 mode;
@@ -53,6 +88,7 @@ struct avcpu_host {
 	u32 nr_apr;
 	u8 pri_mask;
 	u64 flags;
+	struct avcpu_traps traps;
 };
 
 extern struct avcpu_host avcpu_host;
@@ -101,6 +137,9 @@ enum avcpu_sysreg_idx {
 	AVCPU_TPIDRRO_EL0,
 	AVCPU_PAR_EL1,
 	AVCPU_CSSELR_EL1,
+	/* only where the CPU has FEAT_CSV2_2 (AVCPU_FEAT_SCXTNUM) */
+	AVCPU_SCXTNUM_EL0,
+	AVCPU_SCXTNUM_EL1,
 	AVCPU_NR_SWITCHED,	/* the ones above are loaded into the CPU */
 	/*
 	 * The EL1 physical timer: loaded only with
@@ -167,6 +206,7 @@ struct avcpu_ctx {
 	u64 hpfar;
 	u64 sys[AVCPU_NR_SYSREGS];
 	u64 cntvoff;	/* CNTVOFF_EL2: the VM's, copied at each entry */
+	struct avcpu_traps traps;
 	struct avcpu_vgic_cpu vgic;
 	struct avcpu_fpsimd fp __aligned(16);
 };
@@ -490,6 +530,8 @@ void avcpu_stage2_unmap(struct avcpu_vm *vm, u64 gpa, u64 size);
 int avcpu_stage2_map_page(struct avcpu_vm *vm, u64 ipa, bool *mapped);
 void avcpu_vmid_exit(void);
 
+/* exit.c: past the trapped instruction (2 or 4 bytes, T32 IT state) */
+void avcpu_step(struct avcpu_vcpu *vcpu);
 /* exit.c: >0 re-enter, 0 return to userspace, <0 error */
 int avcpu_handle_exit(struct avcpu_vcpu *vcpu, int code);
 void avcpu_complete_exit(struct avcpu_vcpu *vcpu);
@@ -501,6 +543,7 @@ int avcpu_handle_mmio(struct avcpu_vcpu *vcpu, u64 ipa);
 int avcpu_handle_sysreg(struct avcpu_vcpu *vcpu);
 int avcpu_sysreg_index(u32 encoding);
 void avcpu_reset_sysregs(struct avcpu_vcpu *vcpu);
+void avcpu_traps_probe(void);
 
 /* hostirq.c: the host's per-CPU interrupts avcpu takes */
 enum avcpu_host_irq {

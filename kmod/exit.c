@@ -16,9 +16,121 @@
 
 typedef int (*avcpu_exit_handler)(struct avcpu_vcpu *vcpu);
 
-static void avcpu_step(struct avcpu_vcpu *vcpu)
+/*
+ * The guest at AArch32 EL0 (PSTATE.nRW): its EL1 is AArch64 (HCR_EL2.RW)
+ * and the ID registers say EL0 is AArch64 only, but no control stops a
+ * guest's ERET to AArch32 EL0 on a CPU that has it. Its traps are stepped
+ * and injected as the architecture says (design.rst, "AArch32 at EL0").
+ */
+static bool avcpu_is_aarch32(const struct avcpu_ctx *c)
 {
-	vcpu->ctx.pc += 4;
+	return c->pstate & PSR_MODE32_BIT;
+}
+
+/*
+ * PSTATE.IT as one byte: IT[7:2] in bits 15:10, IT[1:0] in bits 26:25
+ * (Arm ARM, DDI 0487, the SPSR_EL2 layout for an exception from AArch32).
+ */
+static u32 avcpu_itstate(u64 pstate)
+{
+	return ((pstate >> 8) & 0xfc) | ((pstate >> 25) & 0x3);
+}
+
+/*
+ * ITAdvance() of the Arm ARM's AArch32 pseudocode, on a T32 step. (QEMU
+ * 10.0 reports a trapped WFI's IT state already advanced, a divergence
+ * from the architecture that this follows, as KVM does.)
+ */
+static void avcpu_it_advance(struct avcpu_ctx *c)
+{
+	u32 it = avcpu_itstate(c->pstate);
+
+	if (!(c->pstate & PSR_AA32_T_BIT) || !it)
+		return;
+	if ((it & 0x7) == 0)
+		it = 0;
+	else
+		it = (it & 0xe0) | ((it << 1) & 0x1f);
+	c->pstate &= ~(GENMASK_ULL(15, 10) | GENMASK_ULL(26, 25));
+	c->pstate |= ((u64)(it & 0xfc) << 8) | ((u64)(it & 0x3) << 25);
+}
+
+/*
+ * Past the instruction that trapped: 4 bytes, or 2 for a 16-bit T32 one
+ * (ESR_EL2.IL clear); in a T32 IT block the IT state moves on as the
+ * instruction's completion would move it.
+ */
+void avcpu_step(struct avcpu_vcpu *vcpu)
+{
+	struct avcpu_ctx *c = &vcpu->ctx;
+
+	c->pc += (vcpu->exit.esr & ESR_ELx_IL) ? 4 : 2;
+	if (avcpu_is_aarch32(c))
+		avcpu_it_advance(c);
+}
+
+/*
+ * A trapped AArch32 instruction whose condition fails must do nothing
+ * (whether the CPU traps it at all is IMPLEMENTATION DEFINED): ESR_EL2's
+ * CV and COND give the condition, or, with CV clear, the IT block does.
+ * Only the exception classes that carry CV/COND are asked.
+ */
+static bool avcpu_cond_passed(struct avcpu_vcpu *vcpu)
+{
+	u64 esr = vcpu->exit.esr, pstate = vcpu->ctx.pstate;
+	bool n = pstate & PSR_N_BIT, z = pstate & PSR_Z_BIT;
+	bool c = pstate & PSR_C_BIT, v = pstate & PSR_V_BIT;
+	u32 cond, it;
+	bool pass;
+
+	switch (ESR_ELx_EC(esr)) {
+	case ESR_ELx_EC_WFx:
+	case ESR_ELx_EC_CP15_32:
+	case ESR_ELx_EC_CP15_64:
+	case ESR_ELx_EC_CP14_MR:
+	case ESR_ELx_EC_CP14_LS:
+	case ESR_ELx_EC_FP_ASIMD:
+	case ESR_ELx_EC_CP10_ID:
+	case ESR_ELx_EC_CP14_64:
+		break;
+	default:
+		return true;
+	}
+	if (esr & ESR_ELx_CV) {
+		cond = (esr & ESR_ELx_COND_MASK) >> ESR_ELx_COND_SHIFT;
+	} else {
+		it = avcpu_itstate(pstate);
+		if (!(pstate & PSR_AA32_T_BIT) || !it)
+			return true;
+		cond = it >> 4;
+	}
+
+	switch (cond >> 1) {
+	case 0:
+		pass = z;			/* EQ */
+		break;
+	case 1:
+		pass = c;			/* CS */
+		break;
+	case 2:
+		pass = n;			/* MI */
+		break;
+	case 3:
+		pass = v;			/* VS */
+		break;
+	case 4:
+		pass = c && !z;			/* HI */
+		break;
+	case 5:
+		pass = n == v;			/* GE */
+		break;
+	case 6:
+		pass = n == v && !z;		/* GT */
+		break;
+	default:
+		return true;			/* AL */
+	}
+	return (cond & 1) ? !pass : pass;
 }
 
 /* Finish the last exit with the VMM's answer (the seed's set_return_value). */
@@ -167,6 +279,10 @@ int avcpu_handle_exit(struct avcpu_vcpu *vcpu, int code)
 
 	switch (code) {
 	case AVCPU_EXC_SYNC:
+		if (avcpu_is_aarch32(&vcpu->ctx) && !avcpu_cond_passed(vcpu)) {
+			avcpu_step(vcpu);
+			return 1;
+		}
 		return avcpu_exit_handlers[ESR_ELx_EC(vcpu->exit.esr)](vcpu);
 	case AVCPU_EXC_IRQ:
 	case AVCPU_EXC_FIQ:

@@ -334,6 +334,7 @@ static void avcpu_probe_features(void)
 	/* interrupts go through the GICv3 virtual CPU interface */
 	if (avcpu_host.nr_lrs)
 		avcpu_host.flags |= AVCPU_CAP_F_IRQ;
+	avcpu_traps_probe();
 }
 
 static const char *avcpu_host_mode_name(u32 mode)
@@ -374,6 +375,11 @@ int avcpu_host_probe(void)
 		avcpu_host.ipa_bits, avcpu_host.vmid_bits,
 		avcpu_host.gic_version, avcpu_host.nr_lrs,
 		avcpu_host.flags & AVCPU_CAP_F_NR_LRS ? "" : " (not known in this mode)");
+	/* which of the newer trap controls this CPU gives the guests */
+	pr_info("guest traps: HCRX_EL2 %s, fine-grained traps %s, SCXTNUM_ELx %s\n",
+		avcpu_host.traps.features & AVCPU_FEAT_HCX ? "written" : "absent",
+		avcpu_host.traps.features & AVCPU_FEAT_FGT ? "written" : "absent",
+		avcpu_host.traps.features & AVCPU_FEAT_SCXTNUM ? "switched" : "absent");
 	return 0;
 }
 

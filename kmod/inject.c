@@ -15,10 +15,14 @@
 #define SCTLR_EL1_SPAN_BIT	BIT(23)
 #define SCTLR_EL1_DSSBS_BIT	BIT_ULL(44)
 
-/* Vector offsets (D1.10.2): current EL with SP0, with SPx, lower EL AArch64 */
+/*
+ * Vector offsets (D1.10.2): current EL with SP0, with SPx, lower EL
+ * AArch64, lower EL AArch32 (a guest that went to AArch32 EL0)
+ */
 #define VEC_CUR_SP0	0x000
 #define VEC_CUR_SPX	0x200
 #define VEC_LOWER64	0x400
+#define VEC_LOWER32	0x600
 
 static bool avcpu_from_el0(struct avcpu_vcpu *vcpu)
 {
@@ -40,7 +44,7 @@ static void avcpu_inject_sync(struct avcpu_vcpu *vcpu, u64 esr)
 		offset = VEC_CUR_SPX;
 		break;
 	default:
-		offset = VEC_LOWER64;
+		offset = (old & PSR_MODE32_BIT) ? VEC_LOWER32 : VEC_LOWER64;
 		break;
 	}
 
@@ -60,11 +64,14 @@ static void avcpu_inject_sync(struct avcpu_vcpu *vcpu, u64 esr)
 	c->pc = c->sys[AVCPU_VBAR_EL1] + offset;
 }
 
-/* An UNDEFINED instruction: EC 0x00, IL set (a 32-bit instruction) */
+/*
+ * An UNDEFINED instruction: EC 0x00, IL as the trapped instruction's (clear
+ * for a 16-bit T32 one at AArch32 EL0)
+ */
 void avcpu_inject_undef(struct avcpu_vcpu *vcpu)
 {
 	avcpu_inject_sync(vcpu, ((u64)ESR_ELx_EC_UNKNOWN << ESR_ELx_EC_SHIFT) |
-			  ESR_ELx_IL);
+			  (vcpu->exit.esr & ESR_ELx_IL));
 }
 
 /*
@@ -80,9 +87,12 @@ void avcpu_inject_abort(struct avcpu_vcpu *vcpu, bool iabt, u32 fsc)
 		ec = el0 ? ESR_ELx_EC_IABT_LOW : ESR_ELx_EC_IABT_CUR;
 	else
 		ec = el0 ? ESR_ELx_EC_DABT_LOW : ESR_ELx_EC_DABT_CUR;
-	esr = (ec << ESR_ELx_EC_SHIFT) | ESR_ELx_IL | fsc;
-	if (!iabt)
-		esr |= vcpu->exit.esr & ESR_ELx_WNR;
+	/* IL: set for instruction aborts, the access's for data aborts */
+	esr = (ec << ESR_ELx_EC_SHIFT) | fsc;
+	if (iabt)
+		esr |= ESR_ELx_IL;
+	else
+		esr |= vcpu->exit.esr & (ESR_ELx_WNR | ESR_ELx_IL);
 	vcpu->ctx.sys[AVCPU_FAR_EL1] = vcpu->exit.far;
 	avcpu_inject_sync(vcpu, esr);
 }

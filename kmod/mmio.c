@@ -22,7 +22,7 @@ int avcpu_handle_mmio(struct avcpu_vcpu *vcpu, u64 ipa)
 
 	if (esr & ESR_ELx_CM) {
 		/* cache maintenance by VA on a device: nothing to maintain */
-		vcpu->ctx.pc += 4;
+		avcpu_step(vcpu);
 		return 1;
 	}
 	if (!(esr & ESR_ELx_ISV)) {
@@ -49,13 +49,13 @@ int avcpu_handle_mmio(struct avcpu_vcpu *vcpu, u64 ipa)
 		/* a doorbell bound to an eventfd: signal it and go on */
 		if (avcpu_ioeventfd_write(vcpu->vm, ipa, width, data)) {
 			atomic64_inc(&vcpu->stats.ioeventfd_signals);
-			vcpu->ctx.pc += 4;
+			avcpu_step(vcpu);
 			return 1;
 		}
 		/* a store the VMM takes from the coalesced ring later */
 		if (avcpu_coalesced_write(vcpu, ipa, width, data)) {
 			atomic64_inc(&vcpu->stats.coalesced_mmio);
-			vcpu->ctx.pc += 4;
+			avcpu_step(vcpu);
 			return 1;
 		}
 		avcpu_set_exit(vcpu, AVCPU_EXIT_MMIO_WRITE);

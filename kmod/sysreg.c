@@ -22,6 +22,7 @@
 #include <asm/sysreg.h>
 
 #include "avcpu.h"
+#include "hyp/switch.h"
 
 #define ENC(op0, op1, crn, crm, op2)	AVCPU_SYSREG(op0, op1, crn, crm, op2)
 
@@ -52,6 +53,8 @@ static const struct {
 	{ ENC(3, 3, 13, 0, 3),	AVCPU_TPIDRRO_EL0 },
 	{ ENC(3, 0, 7, 4, 0),	AVCPU_PAR_EL1 },
 	{ ENC(3, 2, 0, 0, 0),	AVCPU_CSSELR_EL1 },
+	{ ENC(3, 3, 13, 0, 7),	AVCPU_SCXTNUM_EL0 },
+	{ ENC(3, 0, 13, 0, 7),	AVCPU_SCXTNUM_EL1 },
 	{ ENC(2, 0, 0, 2, 2),	AVCPU_MDSCR_EL1 },
 	{ ENC(2, 0, 1, 3, 4),	AVCPU_OSDLR_EL1 },
 	{ ENC(2, 0, 1, 4, 4),	AVCPU_DBGPRCR_EL1 },
@@ -62,9 +65,17 @@ int avcpu_sysreg_index(u32 encoding)
 {
 	int i;
 
-	for (i = 0; i < ARRAY_SIZE(avcpu_sysreg_table); i++)
-		if (avcpu_sysreg_table[i].enc == encoding)
-			return avcpu_sysreg_table[i].idx;
+	for (i = 0; i < ARRAY_SIZE(avcpu_sysreg_table); i++) {
+		u32 idx = avcpu_sysreg_table[i].idx;
+
+		if (avcpu_sysreg_table[i].enc != encoding)
+			continue;
+		/* registers the CPU may not have */
+		if ((idx == AVCPU_SCXTNUM_EL0 || idx == AVCPU_SCXTNUM_EL1) &&
+		    !(avcpu_host.traps.features & AVCPU_FEAT_SCXTNUM))
+			return -ENOENT;
+		return idx;
+	}
 	return -ENOENT;
 }
 
@@ -114,16 +125,27 @@ static u64 avcpu_id_reg(u32 crm, u32 op2)
 	case 6 << 3 | 0:	/* ID_AA64ISAR0_EL1: no TME */
 		return avcpu_field_set(read_sanitised_ftr_reg(SYS_ID_AA64ISAR0_EL1),
 				       24, 0);
-	case 6 << 3 | 1:	/* ID_AA64ISAR1_EL1: no pointer authentication */
+	case 6 << 3 | 1:
+		/*
+		 * ID_AA64ISAR1_EL1: no pointer authentication; no LS64 (its
+		 * enables in HCRX_EL2 stay clear).
+		 */
 		v = read_sanitised_ftr_reg(SYS_ID_AA64ISAR1_EL1);
 		v = avcpu_field_set(v, 4, 0);	/* APA */
 		v = avcpu_field_set(v, 8, 0);	/* API */
 		v = avcpu_field_set(v, 24, 0);	/* GPA */
-		return avcpu_field_set(v, 28, 0);	/* GPI */
-	case 6 << 3 | 2:	/* ID_AA64ISAR2_EL1: no QARMA3 PAC */
+		v = avcpu_field_set(v, 28, 0);	/* GPI */
+		return avcpu_field_set(v, 60, 0);	/* LS64 */
+	case 6 << 3 | 2:
+		/*
+		 * ID_AA64ISAR2_EL1: no QARMA3 PAC, no 128-bit system
+		 * register instructions (they need TCR2/D128, hidden).
+		 */
 		v = read_sanitised_ftr_reg(SYS_ID_AA64ISAR2_EL1);
 		v = avcpu_field_set(v, 8, 0);	/* GPA3 */
-		return avcpu_field_set(v, 12, 0);	/* APA3 */
+		v = avcpu_field_set(v, 12, 0);	/* APA3 */
+		v = avcpu_field_set(v, 24, 0);	/* PAC_frac */
+		return avcpu_field_set(v, 32, 0);	/* SYSREG_128 */
 	case 7 << 3 | 0:
 		/*
 		 * ID_AA64MMFR0_EL1: the VM's IPA size; little-endian only
@@ -145,6 +167,57 @@ static u64 avcpu_id_reg(u32 crm, u32 op2)
 	default:
 		return 0;
 	}
+}
+
+static unsigned int avcpu_id_field(u32 reg, unsigned int shift)
+{
+	return cpuid_feature_extract_unsigned_field(read_sanitised_ftr_reg(reg),
+						    shift);
+}
+
+/*
+ * The trap controls every guest gets, from the same sanitised ID
+ * registers avcpu_id_reg() shows the guest: a feature hidden there is
+ * trapped here, on CPUs that have the control (Arm ARM, DDI 0487:
+ * HCRX_EL2 with FEAT_HCX, the fine-grained traps with FEAT_FGT). A CPU
+ * without them has none of the registers they would trap, and pays
+ * nothing at the world switch.
+ */
+void avcpu_traps_probe(void)
+{
+	struct avcpu_traps *t = &avcpu_host.traps;
+
+	memset(t, 0, sizeof(*t));
+	t->hcr = AVCPU_HCR_GUEST;
+
+	/* CSV2 >= 2: SCXTNUM_EL0/EL1 exist, are shown and switched */
+	if (avcpu_id_field(SYS_ID_AA64PFR0_EL1, ID_AA64PFR0_EL1_CSV2_SHIFT) >= 2) {
+		t->features |= AVCPU_FEAT_SCXTNUM;
+		t->hcr |= HCR_ENSCXT;
+	}
+
+	/*
+	 * HCRX_EL2: every enable clear (TCR2_EL1, SCTLR2_EL1, FPMR, GCS,
+	 * LS64, NMI, ... trap or act as off), but MSCEn where the guest is
+	 * shown FEAT_MOPS: without it the memcpy/memset instructions UNDEF
+	 * at EL1 and EL0. MCE2 clear: their exceptions go to the guest.
+	 */
+	if (avcpu_id_field(SYS_ID_AA64MMFR1_EL1, ID_AA64MMFR1_EL1_HCX_SHIFT)) {
+		t->features |= AVCPU_FEAT_HCX;
+		if (avcpu_id_field(SYS_ID_AA64ISAR2_EL1, ID_AA64ISAR2_EL1_MOPS_SHIFT))
+			t->hcrx |= HCRX_EL2_MSCEn;
+	}
+
+	/*
+	 * The fine-grained traps, all zero: each "n" bit (nTPIDR2_EL0,
+	 * nSMPRI_EL1, nPIR_EL1, nPIRE0_EL1, nPOR_EL1, nPOR_EL0, nGCS_EL1,
+	 * nGCS_EL0, nACCDATA_EL1, nRCWMASK_EL1, nMAIR2_EL1, nAMAIR2_EL1,
+	 * nS2POR_EL1, the BRBE and SPE ones) traps its register, all of
+	 * them of features the guest is not shown; the positive bits trap
+	 * nothing, the coarse controls cover what they would.
+	 */
+	if (avcpu_id_field(SYS_ID_AA64MMFR0_EL1, ID_AA64MMFR0_EL1_FGT_SHIFT))
+		t->features |= AVCPU_FEAT_FGT;
 }
 
 /* Debug registers (op0 == 2): storage without effect. */
@@ -221,12 +294,13 @@ int avcpu_handle_sysreg(struct avcpu_vcpu *vcpu)
 	u32 enc = ENC(op0, op1, crn, crm, op2);
 	struct avcpu_run *run = vcpu->run;
 	u64 val;
+	int idx;
 
 	if (op0 == 3 && op1 == 0 && crn == 0 && crm >= 1 && crm <= 7) {
 		if (!read)
 			goto undef;	/* ID registers are read-only */
 		avcpu_set_reg(vcpu, rt, avcpu_id_reg(crm, op2));
-		vcpu->ctx.pc += 4;
+		avcpu_step(vcpu);
 		return 1;
 	}
 	if (op0 == 2) {
@@ -234,7 +308,7 @@ int avcpu_handle_sysreg(struct avcpu_vcpu *vcpu)
 		avcpu_debug_reg(vcpu, enc, read, &val);
 		if (read)
 			avcpu_set_reg(vcpu, rt, val);
-		vcpu->ctx.pc += 4;
+		avcpu_step(vcpu);
 		return 1;
 	}
 	if (avcpu_sysreg_hidden(op0, op1, crn, crm))
@@ -245,7 +319,7 @@ int avcpu_handle_sysreg(struct avcpu_vcpu *vcpu)
 	if (avcpu_ptimer_access(vcpu, enc, read, &val)) {
 		if (read)
 			avcpu_set_reg(vcpu, rt, val);
-		vcpu->ctx.pc += 4;
+		avcpu_step(vcpu);
 		return 1;
 	}
 	/* guest IPIs: write-only registers, the SendIPI exit */
@@ -259,6 +333,32 @@ int avcpu_handle_sysreg(struct avcpu_vcpu *vcpu)
 				      enc == ENC(3, 0, 12, 11, 6) ? AVCPU_SGI_ALT_GROUP :
 				      enc == ENC(3, 0, 12, 11, 7) ? AVCPU_SGI_GROUP0 : 0);
 	}
+
+	/*
+	 * SCXTNUM_EL0/EL1 are the guest's (HCR_EL2.EnSCXT), but a CPU may
+	 * still trap them: QEMU up to 10.0 applies the host's
+	 * SCTLR_EL2.TSCXT to EL1 under VHE. The guest's value is in
+	 * ctx.sys[] while it is out, and loaded again at entry.
+	 */
+	idx = avcpu_sysreg_index(enc);
+	if (idx == AVCPU_SCXTNUM_EL0 || idx == AVCPU_SCXTNUM_EL1) {
+		if (read)
+			avcpu_set_reg(vcpu, rt, vcpu->ctx.sys[idx]);
+		else
+			vcpu->ctx.sys[idx] = avcpu_get_reg(vcpu, rt);
+		avcpu_step(vcpu);
+		return 1;
+	}
+
+	/*
+	 * What the VMM answers (api.rst, "SYSREG_READ / SYSREG_WRITE"):
+	 * ACTLR_EL1 and the IMPLEMENTATION DEFINED encodings (op0 3, CRn 11
+	 * and 15). Anything else trapped belongs to a feature the guest is
+	 * not shown: UNDEF, as on a CPU without it.
+	 */
+	if (enc != ENC(3, 0, 1, 0, 1) &&
+	    !(op0 == 3 && (crn == 11 || crn == 15)))
+		goto undef;
 
 	run->sysreg.encoding = enc;
 	run->sysreg.reg = rt;

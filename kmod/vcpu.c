@@ -63,6 +63,7 @@ static void avcpu_vcpu_reset(struct avcpu_vcpu *vcpu, u64 entry, u64 x0)
 	memset(&vcpu->ctx, 0, sizeof(vcpu->ctx));
 	vcpu->ctx.vgic.nr_lrs = nr_lrs;
 	vcpu->ctx.vgic.nr_apr = nr_apr;
+	vcpu->ctx.traps = avcpu_host.traps;
 	vcpu->ctx.x[0] = x0;
 	vcpu->ctx.pc = entry;
 	vcpu->ctx.pstate = AVCPU_PSTATE_RESET;

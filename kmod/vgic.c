@@ -624,7 +624,7 @@ int avcpu_sgi_exit(struct avcpu_vcpu *vcpu, u64 val, u64 flags)
 		avcpu_sgi_deliver(vcpu, targets, FIELD_GET(AVCPU_SGIR_INTID, val),
 				  !(flags & AVCPU_SGI_GROUP0));
 		mutex_unlock(&vm->lock);
-		vcpu->ctx.pc += 4;
+		avcpu_step(vcpu);
 		return 1;
 	}
 	mutex_unlock(&vm->lock);

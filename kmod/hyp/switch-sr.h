@@ -17,9 +17,44 @@
 #include "switch.h"
 #include "vgic-sr.h"
 
-/* The host's EL2 controls a guest changes (but CPTR_EL2), its EL1 registers. */
-static __always_inline void avcpu_host_save(struct avcpu_host_save *h)
+/*
+ * The trap controls beyond HCR_EL2 that the CPU has (design.rst, "System
+ * register inventory"): the guest's at entry, the host's back at exit.
+ */
+static __always_inline void avcpu_traps_save(const struct avcpu_traps *t,
+					     struct avcpu_host_save *h)
 {
+	if (t->features & AVCPU_FEAT_HCX)
+		h->hcrx = read_sysreg_s(SYS_HCRX_EL2);
+	if (t->features & AVCPU_FEAT_FGT) {
+		h->fgt[AVCPU_HFGRTR] = read_sysreg_s(SYS_HFGRTR_EL2);
+		h->fgt[AVCPU_HFGWTR] = read_sysreg_s(SYS_HFGWTR_EL2);
+		h->fgt[AVCPU_HFGITR] = read_sysreg_s(SYS_HFGITR_EL2);
+		h->fgt[AVCPU_HDFGRTR] = read_sysreg_s(SYS_HDFGRTR_EL2);
+		h->fgt[AVCPU_HDFGWTR] = read_sysreg_s(SYS_HDFGWTR_EL2);
+	}
+}
+
+static __always_inline void avcpu_traps_load(u64 features, u64 hcrx,
+					     const u64 *fgt)
+{
+	if (features & AVCPU_FEAT_HCX)
+		write_sysreg_s(hcrx, SYS_HCRX_EL2);
+	if (features & AVCPU_FEAT_FGT) {
+		write_sysreg_s(fgt[AVCPU_HFGRTR], SYS_HFGRTR_EL2);
+		write_sysreg_s(fgt[AVCPU_HFGWTR], SYS_HFGWTR_EL2);
+		write_sysreg_s(fgt[AVCPU_HFGITR], SYS_HFGITR_EL2);
+		write_sysreg_s(fgt[AVCPU_HDFGRTR], SYS_HDFGRTR_EL2);
+		write_sysreg_s(fgt[AVCPU_HDFGWTR], SYS_HDFGWTR_EL2);
+	}
+}
+
+/* The host's EL2 controls a guest changes (but CPTR_EL2), its EL1 registers. */
+static __always_inline void avcpu_host_save(struct avcpu_vcpu *vcpu,
+					    struct avcpu_host_save *h)
+{
+	const struct avcpu_traps *t = &vcpu->ctx.traps;
+
 	h->hcr = read_sysreg(hcr_el2);
 	h->vttbr = read_sysreg(vttbr_el2);
 	h->vtcr = read_sysreg(vtcr_el2);
@@ -28,7 +63,8 @@ static __always_inline void avcpu_host_save(struct avcpu_host_save *h)
 	h->cntvoff = read_sysreg(cntvoff_el2);
 	h->vpidr = read_sysreg(vpidr_el2);
 	h->vmpidr = read_sysreg(vmpidr_el2);
-	avcpu_sysregs_save(h->sys);
+	avcpu_traps_save(t, h);
+	avcpu_sysregs_save(h->sys, t->features);
 }
 
 /*
@@ -40,8 +76,9 @@ static __always_inline void avcpu_guest_load(struct avcpu_vcpu *vcpu,
 					     u64 vttbr, u64 vtcr, u64 cnthctl)
 {
 	struct avcpu_ctx *ctx = &vcpu->ctx;
+	const struct avcpu_traps *t = &ctx->traps;
 
-	avcpu_sysregs_load(ctx->sys);
+	avcpu_sysregs_load(ctx->sys, t->features);
 	__avcpu_fpsimd_load(&ctx->fp);
 	write_sysreg(vttbr, vttbr_el2);
 	write_sysreg(vtcr, vtcr_el2);
@@ -53,6 +90,7 @@ static __always_inline void avcpu_guest_load(struct avcpu_vcpu *vcpu,
 	write_sysreg(cnthctl, cnthctl_el2);
 	write_sysreg((h->mdcr & MDCR_EL2_HPMN_MASK) | AVCPU_MDCR_GUEST_TRAPS,
 		     mdcr_el2);
+	avcpu_traps_load(t->features, t->hcrx, t->fgt);
 	write_sysreg(ctx->pc, elr_el2);
 	write_sysreg(ctx->pstate, spsr_el2);
 }
@@ -77,10 +115,12 @@ static __always_inline void avcpu_host_restore(struct avcpu_vcpu *vcpu,
 					       const struct avcpu_host_save *h)
 {
 	struct avcpu_ctx *ctx = &vcpu->ctx;
+	u64 features = ctx->traps.features;
 
-	avcpu_sysregs_save(ctx->sys);
+	avcpu_sysregs_save(ctx->sys, features);
 	__avcpu_fpsimd_save(&ctx->fp);
-	avcpu_sysregs_load(h->sys);
+	avcpu_sysregs_load(h->sys, features);
+	avcpu_traps_load(features, h->hcrx, h->fgt);
 	write_sysreg(h->vttbr, vttbr_el2);
 	write_sysreg(h->vtcr, vtcr_el2);
 	write_sysreg(h->mdcr, mdcr_el2);

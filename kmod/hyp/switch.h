@@ -13,6 +13,11 @@
 
 #include "../avcpu.h"
 
+/* A name the 6.1 headers lack (Arm ARM, DDI 0487, HCR_EL2.EnSCXT) */
+#ifndef HCR_ENSCXT
+#define HCR_ENSCXT		BIT_ULL(53)
+#endif
+
 /*
  * HCR_EL2 for a guest (Arm ARM, DDI 0487, D13.2.48 "HCR_EL2"):
  * VM	stage-2 translation on;
@@ -26,6 +31,9 @@
  * TWI, TWE	WFI and WFE trap (the vCPU sleeps or yields in the host);
  * TLOR	LORegion registers trap (FEAT_LOR is hidden);
  * TERR	RAS error record registers trap (FEAT_RAS is hidden);
+ * TID5	GMID_EL1 traps (MTE is hidden);
+ * EnSCXT	(added by sysreg.c where SCXTNUM_ELx exist and are switched;
+ *	clear, they trap);
  * RW	EL1 is AArch64;
  * BSU_IS, FB	barriers and TLB/cache maintenance are inner shareable,
  *	so they reach every CPU the vCPU may have run on.
@@ -34,8 +42,8 @@
  */
 #define AVCPU_HCR_GUEST	(HCR_VM | HCR_SWIO | HCR_FMO | HCR_IMO | HCR_AMO | \
 			 HCR_TSC | HCR_TID3 | HCR_TACR | HCR_TIDCP | HCR_TWI | \
-			 HCR_TWE | HCR_TLOR | HCR_TERR | HCR_RW | HCR_BSU_IS | \
-			 HCR_FB)
+			 HCR_TWE | HCR_TLOR | HCR_TERR | HCR_TID5 | HCR_RW | \
+			 HCR_BSU_IS | HCR_FB)
 
 /*
  * MDCR_EL2 for a guest (D13.2.76): debug (TDA, TDOSA, TDRA), PMU (TPM,
@@ -66,6 +74,8 @@ struct avcpu_host_save {
 	u64 vmpidr;
 	u64 cntp_ctl;
 	u64 cntp_cval;
+	u64 hcrx;
+	u64 fgt[AVCPU_NR_FGT];
 	u64 sys[AVCPU_NR_SWITCHED];
 };
 

@@ -18,11 +18,17 @@
 
 #include "../avcpu.h"
 
+/* A name the 6.1 headers lack: SCXTNUM_EL1 as EL2 reaches it under VHE */
+#ifndef SYS_SCXTNUM_EL12
+#define SYS_SCXTNUM_EL12	sys_reg(3, 5, 13, 0, 7)
+#endif
+
 #ifndef AVCPU_EL1
 #error "define AVCPU_EL1() before including sysreg-sr.h"
 #endif
 
-static __always_inline void avcpu_sysregs_save(u64 *r)
+/* @features: AVCPU_FEAT_* of the CPU, which registers beyond v8.0 exist */
+static __always_inline void avcpu_sysregs_save(u64 *r, u64 features)
 {
 	r[AVCPU_SCTLR_EL1]	= read_sysreg_s(AVCPU_EL1(SCTLR));
 	r[AVCPU_CPACR_EL1]	= read_sysreg_s(AVCPU_EL1(CPACR));
@@ -48,9 +54,13 @@ static __always_inline void avcpu_sysregs_save(u64 *r)
 	r[AVCPU_TPIDRRO_EL0]	= read_sysreg(tpidrro_el0);
 	r[AVCPU_PAR_EL1]	= read_sysreg(par_el1);
 	r[AVCPU_CSSELR_EL1]	= read_sysreg(csselr_el1);
+	if (features & AVCPU_FEAT_SCXTNUM) {
+		r[AVCPU_SCXTNUM_EL0] = read_sysreg_s(SYS_SCXTNUM_EL0);
+		r[AVCPU_SCXTNUM_EL1] = read_sysreg_s(AVCPU_EL1(SCXTNUM));
+	}
 }
 
-static __always_inline void avcpu_sysregs_load(const u64 *r)
+static __always_inline void avcpu_sysregs_load(const u64 *r, u64 features)
 {
 	write_sysreg_s(r[AVCPU_SCTLR_EL1],	AVCPU_EL1(SCTLR));
 	write_sysreg_s(r[AVCPU_CPACR_EL1],	AVCPU_EL1(CPACR));
@@ -77,6 +87,10 @@ static __always_inline void avcpu_sysregs_load(const u64 *r)
 	write_sysreg(r[AVCPU_TPIDRRO_EL0],	tpidrro_el0);
 	write_sysreg(r[AVCPU_PAR_EL1],		par_el1);
 	write_sysreg(r[AVCPU_CSSELR_EL1],	csselr_el1);
+	if (features & AVCPU_FEAT_SCXTNUM) {
+		write_sysreg_s(r[AVCPU_SCXTNUM_EL0],	SYS_SCXTNUM_EL0);
+		write_sysreg_s(r[AVCPU_SCXTNUM_EL1],	AVCPU_EL1(SCXTNUM));
+	}
 }
 
 /*

@@ -74,7 +74,7 @@ static u64 __avcpu_nvhe_switch(struct avcpu_vcpu *vcpu, u64 vttbr, u64 vtcr)
 	u64 vbar;
 	int code;
 
-	avcpu_host_save(&host);
+	avcpu_host_save(vcpu, &host);
 	host.cptr = read_sysreg(cptr_el2);
 	vbar = read_sysreg(vbar_el2);
 
@@ -88,7 +88,7 @@ static u64 __avcpu_nvhe_switch(struct avcpu_vcpu *vcpu, u64 vttbr, u64 vtcr)
 			 (host.cnthctl | AVCPU_CNTHCTL_NVHE_EL1PCTEN) &
 			 ~AVCPU_CNTHCTL_NVHE_EL1PCEN);
 	write_sysreg(AVCPU_CPTR_NVHE_GUEST, cptr_el2);
-	write_sysreg(AVCPU_HCR_GUEST, hcr_el2);
+	write_sysreg(ctx->traps.hcr, hcr_el2);
 	isb();
 
 	code = __avcpu_guest_enter(ctx, vbar);

@@ -38,7 +38,7 @@ int avcpu_vhe_run(struct avcpu_vcpu *vcpu)
 	/* the exception that ends the guest masks all of DAIF: restore it */
 	daif = read_sysreg(daif);
 
-	avcpu_host_save(&host);
+	avcpu_host_save(vcpu, &host);
 	host.cptr = read_sysreg(cpacr_el1);
 	vbar = read_sysreg(vbar_el2);
 	this_cpu_write(avcpu_host_vbar, vbar);
@@ -55,7 +55,7 @@ int avcpu_vhe_run(struct avcpu_vcpu *vcpu)
 	}
 	avcpu_guest_load(vcpu, &host, vcpu->vm->vttbr, vcpu->vm->vtcr, cnthctl);
 	write_sysreg(AVCPU_CPTR_VHE_GUEST, cpacr_el1);
-	write_sysreg(AVCPU_HCR_GUEST | HCR_E2H, hcr_el2);
+	write_sysreg(ctx->traps.hcr | HCR_E2H, hcr_el2);
 	isb();
 
 	code = __avcpu_guest_enter(ctx, vbar);
