@@ -4,7 +4,8 @@
  * HCR_EL2.TSC). The kernel answers the discovery calls and AFFINITY_INFO;
  * CPU_ON, CPU_OFF, SYSTEM_OFF and SYSTEM_RESET become exits for the VMM;
  * any other fast call owned by the Arm Architecture or Standard Secure
- * services returns NOT_SUPPORTED; everything else is a HYPERCALL exit.
+ * services returns NOT_SUPPORTED, as does any call with a non-zero
+ * immediate; everything else is a HYPERCALL exit.
  *
  * References: Arm DEN 0028 (SMC Calling Convention 1.4), section 2.5
  * "Function Identifier"; Arm DEN 0022 (PSCI 1.1), section 5.
@@ -29,7 +30,7 @@ static int avcpu_smccc_ret(struct avcpu_vcpu *vcpu, u32 conduit, u64 ret)
 {
 	vcpu->ctx.x[0] = ret;
 	if (conduit == AVCPU_CONDUIT_SMC)
-		vcpu->ctx.pc += 4;
+		avcpu_step(vcpu);
 	return 1;
 }
 
@@ -95,12 +96,21 @@ int avcpu_handle_smccc(struct avcpu_vcpu *vcpu, u32 conduit, u16 imm)
 {
 	struct avcpu_run *run = vcpu->run;
 	u64 *x = vcpu->ctx.x;
-	u64 nr = x[0];
-	u32 fid = (u32)nr;
+	/* the Function Identifier is W0, whatever X0's upper half (DEN 0028, 2.5) */
+	u32 fid = lower_32_bits(x[0]);
 	u64 a1 = x[1], a2 = x[2], a3 = x[3];
 	int i;
 
-	if (nr >> 32 || !(fid & SMCCC_FAST) ||
+	/*
+	 * Only HVC #0 and SMC #0 are calls: other immediates are reserved
+	 * (DEN 0028, 2.9 "SMC and HVC immediate value"). Answered here, so
+	 * that no reserved call reaches PSCI or the VMM.
+	 */
+	if (imm)
+		return avcpu_smccc_ret(vcpu, conduit,
+				       (u64)(s64)SMCCC_RET_NOT_SUPPORTED);
+
+	if (!(fid & SMCCC_FAST) ||
 	    (SMCCC_OWNER(fid) != SMCCC_OWNER_ARCH &&
 	     SMCCC_OWNER(fid) != SMCCC_OWNER_STD) || (fid & 0x00ff0000))
 		goto hypercall;
@@ -146,7 +156,7 @@ int avcpu_handle_smccc(struct avcpu_vcpu *vcpu, u32 conduit, u16 imm)
 	}
 
 hypercall:
-	run->hypercall.nr = nr;
+	run->hypercall.nr = fid;
 	for (i = 0; i < 6; i++)
 		run->hypercall.args[i] = x[i + 1];
 	run->hypercall.conduit = conduit;

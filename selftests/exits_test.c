@@ -84,21 +84,35 @@ static void run_expect_exit(struct __test_metadata *_metadata,
 	x0;								\
 })
 
+/* SMCCC's NOT_SUPPORTED, and the same function ids with junk above w0 */
+#define HC_NOT_SUPPORTED	0xffffffffffffffffULL
+#define HC_HIGH_JUNK		0xa5a5a5a500000000ULL
+#define HC_PSCI_VERSION		0x84000000ULL
+
 static void guest_hvc(void)
 {
-	GUEST_ASSERT_EQ(HC_CALL("hvc #0xabcd", HC_VENDOR_HYP), HC_RET1);
+	GUEST_ASSERT_EQ(HC_CALL("hvc #0", HC_VENDOR_HYP), HC_RET1);
 	GUEST_ASSERT_EQ(HC_CALL("hvc #0", HC_NON_SMCCC), HC_RET2);
 	/* the host answers nothing: RUN's reset of ret to 0 is what we get */
-	GUEST_ASSERT_EQ(HC_CALL("hvc #0xffff", HC_VENDOR_HYP), 0);
+	GUEST_ASSERT_EQ(HC_CALL("hvc #0", HC_VENDOR_HYP | HC_HIGH_JUNK), 0);
+	/* reserved immediates: answered in the kernel, even for PSCI ids */
+	GUEST_ASSERT_EQ(HC_CALL("hvc #0xabcd", HC_VENDOR_HYP), HC_NOT_SUPPORTED);
+	GUEST_ASSERT_EQ(HC_CALL("hvc #0xffff", HC_PSCI_VERSION), HC_NOT_SUPPORTED);
+	GUEST_ASSERT_EQ(HC_CALL("hvc #1", HC_NON_SMCCC), HC_NOT_SUPPORTED);
+	/* an SMC32 function id in w0 is PSCI whatever x0's upper half */
+	GUEST_ASSERT_EQ(HC_CALL("hvc #0", HC_PSCI_VERSION | HC_HIGH_JUNK), 0x10001);
 	GUEST_DONE();
 }
 
 static void guest_smc(void)
 {
-	GUEST_ASSERT_EQ(HC_CALL("smc #0x17", HC_VENDOR_HYP), HC_RET1);
+	GUEST_ASSERT_EQ(HC_CALL("smc #0", HC_VENDOR_HYP), HC_RET1);
 	/* not stepped past the SMC, the guest would make the call again */
 	GUEST_SYNC(1);
 	GUEST_ASSERT_EQ(HC_CALL("smc #0", HC_NON_SMCCC), HC_RET2);
+	/* a reserved immediate: answered, and stepped past, in the kernel */
+	GUEST_ASSERT_EQ(HC_CALL("smc #0x17", HC_VENDOR_HYP), HC_NOT_SUPPORTED);
+	GUEST_ASSERT_EQ(HC_CALL("smc #0", HC_PSCI_VERSION | HC_HIGH_JUNK), 0x10001);
 	GUEST_DONE();
 }
 
@@ -127,11 +141,12 @@ TEST(hypercall_hvc)
 	vm = vm_create();
 	vcpu = vm_vcpu_add(vm, 0, guest_hvc);
 
-	check_hypercall(_metadata, vcpu, HC_VENDOR_HYP, AVCPU_CONDUIT_HVC, 0xabcd);
+	check_hypercall(_metadata, vcpu, HC_VENDOR_HYP, AVCPU_CONDUIT_HVC, 0);
 	vcpu->run->ret = HC_RET1;
 	check_hypercall(_metadata, vcpu, HC_NON_SMCCC, AVCPU_CONDUIT_HVC, 0);
 	vcpu->run->ret = HC_RET2;
-	check_hypercall(_metadata, vcpu, HC_VENDOR_HYP, AVCPU_CONDUIT_HVC, 0xffff);
+	/* w0 only: the upper half of x0 is not part of the function id */
+	check_hypercall(_metadata, vcpu, HC_VENDOR_HYP, AVCPU_CONDUIT_HVC, 0);
 	run_expect_ucall(_metadata, vcpu, UCALL_DONE, NULL);
 	vm_free(vm);
 }
@@ -146,7 +161,7 @@ TEST(hypercall_smc)
 	vm = vm_create();
 	vcpu = vm_vcpu_add(vm, 0, guest_smc);
 
-	check_hypercall(_metadata, vcpu, HC_VENDOR_HYP, AVCPU_CONDUIT_SMC, 0x17);
+	check_hypercall(_metadata, vcpu, HC_VENDOR_HYP, AVCPU_CONDUIT_SMC, 0);
 	vcpu->run->ret = HC_RET1;
 	run_expect_ucall(_metadata, vcpu, UCALL_SYNC, &uc);
 	EXPECT_EQ(1, uc.args[0]);

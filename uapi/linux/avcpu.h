@@ -567,8 +567,10 @@ struct avcpu_irq {
  *	CPU_UP, CPU_DOWN and SYSTEM_DOWN (the call returns if RUN is called
  *	again); the loaded value for MMIO_READ and SYSREG_READ. The kernel
  *	sets it to 0 with each exit.
- * @hypercall: @nr is the function id (x0), @args x1..x6; @conduit says
- *	whether HVC or SMC made the call; @imm is the instruction's immediate.
+ * @hypercall: @nr is the function id (w0: x0's upper half is not part
+ *	of it), @args x1..x6; @conduit says whether HVC or SMC made the call;
+ *	@imm is the instruction's immediate, always 0: HVC or SMC with any
+ *	other immediate is answered NOT_SUPPORTED by the kernel.
  * @mmio: @addr the guest physical address, @width 1/2/4/8 bytes; @data
  *	(write) the stored value; @reg (read) the target register number
  *	(31: xzr), @reg_width 4 or 8, @sign_ext whether the load sign-extends.
