@@ -35,6 +35,7 @@
 #define AVCPU_FEAT_HCX		BIT(0)	/* HCRX_EL2 (FEAT_HCX) */
 #define AVCPU_FEAT_FGT		BIT(1)	/* HFG*TR_EL2, HDFG*TR_EL2 (FEAT_FGT) */
 #define AVCPU_FEAT_SCXTNUM	BIT(2)	/* SCXTNUM_EL0/EL1 (FEAT_CSV2_2) */
+#define AVCPU_FEAT_RAS		BIT(3)	/* DISR_EL1, as VDISR_EL2 (FEAT_RAS) */
 
 /* The fine-grained trap registers, in struct avcpu_traps.fgt[] */
 enum avcpu_fgt_idx {
@@ -140,6 +141,11 @@ enum avcpu_sysreg_idx {
 	/* only where the CPU has FEAT_CSV2_2 (AVCPU_FEAT_SCXTNUM) */
 	AVCPU_SCXTNUM_EL0,
 	AVCPU_SCXTNUM_EL1,
+	/*
+	 * only with FEAT_RAS (AVCPU_FEAT_RAS): the guest's DISR_EL1, which
+	 * with HCR_EL2.AMO set is VDISR_EL2 and has no trap
+	 */
+	AVCPU_DISR_EL1,
 	AVCPU_NR_SWITCHED,	/* the ones above are loaded into the CPU */
 	/*
 	 * The EL1 physical timer: loaded only with

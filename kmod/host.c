@@ -376,10 +376,11 @@ int avcpu_host_probe(void)
 		avcpu_host.gic_version, avcpu_host.nr_lrs,
 		avcpu_host.flags & AVCPU_CAP_F_NR_LRS ? "" : " (not known in this mode)");
 	/* which of the newer trap controls this CPU gives the guests */
-	pr_info("guest traps: HCRX_EL2 %s, fine-grained traps %s, SCXTNUM_ELx %s\n",
+	pr_info("guest traps: HCRX_EL2 %s, fine-grained traps %s, SCXTNUM_ELx %s, DISR_EL1 %s\n",
 		avcpu_host.traps.features & AVCPU_FEAT_HCX ? "written" : "absent",
 		avcpu_host.traps.features & AVCPU_FEAT_FGT ? "written" : "absent",
-		avcpu_host.traps.features & AVCPU_FEAT_SCXTNUM ? "switched" : "absent");
+		avcpu_host.traps.features & AVCPU_FEAT_SCXTNUM ? "switched" : "absent",
+		avcpu_host.traps.features & AVCPU_FEAT_RAS ? "switched" : "absent");
 	return 0;
 }
 

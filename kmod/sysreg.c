@@ -197,6 +197,14 @@ void avcpu_traps_probe(void)
 	}
 
 	/*
+	 * FEAT_RAS, hidden from the guest: its error records trap (TERR),
+	 * but DISR_EL1 cannot be trapped; under HCR_EL2.AMO the guest's
+	 * accesses reach VDISR_EL2, which is switched instead.
+	 */
+	if (avcpu_id_field(SYS_ID_AA64PFR0_EL1, ID_AA64PFR0_EL1_RAS_SHIFT))
+		t->features |= AVCPU_FEAT_RAS;
+
+	/*
 	 * HCRX_EL2: every enable clear (TCR2_EL1, SCTLR2_EL1, FPMR, GCS,
 	 * LS64, NMI, ... trap or act as off), but MSCEn where the guest is
 	 * shown FEAT_MOPS: without it the memcpy/memset instructions UNDEF
@@ -276,8 +284,6 @@ static bool avcpu_sysreg_hidden(u32 op0, u32 op1, u32 crn, u32 crm)
 		return true;
 	if (op1 == 0 && crn == 5 && crm >= 3 && crm <= 5)	/* RAS records */
 		return true;
-	if (op1 == 0 && crn == 12 && crm == 1)		/* DISR_EL1 */
-		return true;
 	return false;
 }
 
@@ -303,6 +309,25 @@ int avcpu_handle_sysreg(struct avcpu_vcpu *vcpu)
 		avcpu_step(vcpu);
 		return 1;
 	}
+	/*
+	 * ID group 1 (HCR_EL2.TID1): REVIDR_EL1 and AIDR_EL1 as the CPU has
+	 * them; SMIDR_EL1 belongs to SME, hidden.
+	 */
+	if (enc == ENC(3, 0, 0, 0, 6) || enc == ENC(3, 1, 0, 0, 7)) {
+		if (!read)
+			goto undef;
+		avcpu_set_reg(vcpu, rt, enc == ENC(3, 0, 0, 0, 6) ?
+			      read_sysreg(revidr_el1) : read_sysreg(aidr_el1));
+		avcpu_step(vcpu);
+		return 1;
+	}
+	/*
+	 * op0 2: the debug registers (op1 0, CRn 0-7) and the debug
+	 * communication channel (op1 3, CRn 0) are emulated; the rest of the
+	 * space is trace (ETE, TRBE), BRBE and the system PMU, all hidden.
+	 */
+	if (op0 == 2 && !((op1 == 0 && crn <= 7) || (op1 == 3 && crn == 0)))
+		goto undef;
 	if (op0 == 2) {
 		val = avcpu_get_reg(vcpu, rt);
 		avcpu_debug_reg(vcpu, enc, read, &val);

@@ -27,7 +27,7 @@
 #include "avcpu_ksft.h"
 
 /* The guest ID registers a register's feature is read from */
-enum id_reg { ID_NONE, PFR0, PFR1, PFR2, ISAR1, MMFR3 };
+enum id_reg { ID_NONE, PFR0, PFR1, PFR2, ISAR1, MMFR3, DFR0 };
 
 /*
  * One register: its accessors (an MRS/MSR of its encoding, so that the
@@ -44,6 +44,7 @@ struct iso_reg {
 	unsigned int min;	/* field >= min: the guest is told it exists */
 	uint64_t marker;	/* the guest's */
 	uint64_t marker2;	/* the second VM's */
+	bool untrappable;	/* no control traps it: hidden or not, switched */
 };
 
 #define ISO_ACCESSORS(fn, enc)						\
@@ -90,8 +91,13 @@ ISO_ACCESSORS(gcr_el1, "s3_0_c1_c0_6")
 ISO_ACCESSORS(rgsr_el1, "s3_0_c1_c0_5")
 ISO_ACCESSORS(tfsr_el1, "s3_0_c5_c6_0")
 ISO_ACCESSORS(tfsre0_el1, "s3_0_c5_c6_1")
+ISO_ACCESSORS(disr_el1, "s3_0_c12_c1_1")
+ISO_ACCESSORS(smidr_el1, "s3_1_c0_c0_6")
+ISO_ACCESSORS(trcprgctlr, "s2_1_c0_c1_0")
+ISO_ACCESSORS(brbcr_el1, "s2_1_c9_c0_0")
 
-#define R(n, idr, sh, mn, m1, m2)	{ #n, rd_##n, wr_##n, idr, sh, mn, m1, m2 }
+#define R(n, idr, sh, mn, m1, m2)	{ #n, rd_##n, wr_##n, idr, sh, mn, m1, m2, false }
+#define R_UNTRAPPABLE(n, m1, m2)	{ #n, rd_##n, wr_##n, ID_NONE, 0, 0, m1, m2, true }
 
 /*
  * Markers: TCR2_EL1 sets only PnCH (the guest's tables use no contiguous
@@ -140,6 +146,16 @@ static const struct iso_reg iso_regs[] = {
 	R(rgsr_el1,	  PFR1, 8, 2, 0x0000000000012300ULL, 0x0000000000032100ULL),
 	R(tfsr_el1,	  PFR1, 8, 2, 0x1, 0x2),
 	R(tfsre0_el1,	  PFR1, 8, 2, 0x1, 0x2),
+	/*
+	 * FEAT_RAS is hidden, but nothing traps DISR_EL1 (under HCR_EL2.AMO
+	 * it is VDISR_EL2): where the CPU has it, it must be the guest's own
+	 */
+	R_UNTRAPPABLE(disr_el1, 0x80000001ULL, 0x80000002ULL),
+	/* SME's ID register, read-only: its write probe always UNDEFs */
+	R(smidr_el1,	  PFR1, 24, 1, 0, 0),
+	/* trace (ID_AA64DFR0_EL1.TraceVer) and BRBE (ID_AA64DFR0_EL1.BRBE) */
+	R(trcprgctlr,	  DFR0, 4, 1, 0, 0),
+	R(brbcr_el1,	  DFR0, 52, 1, 0, 0),
 };
 
 #define NR_ISO	(sizeof(iso_regs) / sizeof(iso_regs[0]))
@@ -193,6 +209,8 @@ static uint64_t guest_id_reg(enum id_reg id)
 		return read_sysreg(s3_0_c0_c6_1);
 	case MMFR3:
 		return read_sysreg(s3_0_c0_c7_3);
+	case DFR0:
+		return read_sysreg(s3_0_c0_c5_0);
 	default:
 		return 0;
 	}
@@ -404,6 +422,8 @@ TEST(sysreg_markers)
 		const struct iso_reg *r = &iso_regs[i];
 		bool undef = undef_rd[i] || undef_wr[i];
 
+		if (r->untrappable)
+			continue;
 		if (!shown[i]) {
 			EXPECT_TRUE(undef)
 				TH_LOG("%s: hidden from the guest, yet it reads and writes it",

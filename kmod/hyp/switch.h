@@ -25,6 +25,7 @@
  * FMO, IMO, AMO	physical FIQ, IRQ and SError go to EL2, so the host
  *	keeps its interrupts while a guest runs;
  * TSC	SMC traps (answered as PSCI or a hypercall exit);
+ * TID1	REVIDR_EL1, AIDR_EL1, SMIDR_EL1 trap (SMIDR_EL1: SME is hidden);
  * TID3	ID registers trap (sanitized in sysreg.c);
  * TACR	ACTLR_EL1 traps (IMPLEMENTATION DEFINED: a SYSREG exit);
  * TIDCP	IMPLEMENTATION DEFINED registers trap;
@@ -41,7 +42,7 @@
  * registers trap, so the guest can neither use nor read the host's keys.
  */
 #define AVCPU_HCR_GUEST	(HCR_VM | HCR_SWIO | HCR_FMO | HCR_IMO | HCR_AMO | \
-			 HCR_TSC | HCR_TID3 | HCR_TACR | HCR_TIDCP | HCR_TWI | \
+			 HCR_TSC | HCR_TID1 | HCR_TID3 | HCR_TACR | HCR_TIDCP | HCR_TWI | \
 			 HCR_TWE | HCR_TLOR | HCR_TERR | HCR_TID5 | HCR_RW | \
 			 HCR_BSU_IS | HCR_FB)
 

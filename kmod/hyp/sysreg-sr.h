@@ -58,6 +58,8 @@ static __always_inline void avcpu_sysregs_save(u64 *r, u64 features)
 		r[AVCPU_SCXTNUM_EL0] = read_sysreg_s(SYS_SCXTNUM_EL0);
 		r[AVCPU_SCXTNUM_EL1] = read_sysreg_s(AVCPU_EL1(SCXTNUM));
 	}
+	if (features & AVCPU_FEAT_RAS)
+		r[AVCPU_DISR_EL1] = read_sysreg_s(SYS_VDISR_EL2);
 }
 
 static __always_inline void avcpu_sysregs_load(const u64 *r, u64 features)
@@ -91,6 +93,8 @@ static __always_inline void avcpu_sysregs_load(const u64 *r, u64 features)
 		write_sysreg_s(r[AVCPU_SCXTNUM_EL0],	SYS_SCXTNUM_EL0);
 		write_sysreg_s(r[AVCPU_SCXTNUM_EL1],	AVCPU_EL1(SCXTNUM));
 	}
+	if (features & AVCPU_FEAT_RAS)
+		write_sysreg_s(r[AVCPU_DISR_EL1],	SYS_VDISR_EL2);
 }
 
 /*
