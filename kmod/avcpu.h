@@ -36,6 +36,12 @@
 #define AVCPU_FEAT_FGT		BIT(1)	/* HFG*TR_EL2, HDFG*TR_EL2 (FEAT_FGT) */
 #define AVCPU_FEAT_SCXTNUM	BIT(2)	/* SCXTNUM_EL0/EL1 (FEAT_CSV2_2) */
 #define AVCPU_FEAT_RAS		BIT(3)	/* DISR_EL1, as VDISR_EL2 (FEAT_RAS) */
+/* PSTATE fields an exception to EL2 changes, which the VHE switch restores */
+#define AVCPU_FEAT_PAN		BIT(4)	/* FEAT_PAN */
+#define AVCPU_FEAT_UAO		BIT(5)	/* FEAT_UAO */
+#define AVCPU_FEAT_DIT		BIT(6)	/* FEAT_DIT */
+#define AVCPU_FEAT_SSBS		BIT(7)	/* FEAT_SSBS2: SSBS readable by MRS */
+#define AVCPU_FEAT_TCO		BIT(8)	/* FEAT_MTE: PSTATE.TCO */
 
 /* The fine-grained trap registers, in struct avcpu_traps.fgt[] */
 enum avcpu_fgt_idx {

@@ -205,6 +205,24 @@ void avcpu_traps_probe(void)
 		t->features |= AVCPU_FEAT_RAS;
 
 	/*
+	 * The PSTATE fields an exception to EL2 sets its own way (Arm ARM,
+	 * DDI 0487, D1.4 "Process state, PSTATE" on exception entry): PAN
+	 * from SCTLR_EL2.SPAN, UAO and DIT cleared, SSBS from
+	 * SCTLR_EL2.DSSBS, TCO set. A VHE host's kernel runs with its own
+	 * values; vhe/switch.c puts them back after the guest.
+	 */
+	if (avcpu_id_field(SYS_ID_AA64MMFR1_EL1, ID_AA64MMFR1_EL1_PAN_SHIFT))
+		t->features |= AVCPU_FEAT_PAN;
+	if (avcpu_id_field(SYS_ID_AA64MMFR2_EL1, ID_AA64MMFR2_EL1_UAO_SHIFT))
+		t->features |= AVCPU_FEAT_UAO;
+	if (avcpu_id_field(SYS_ID_AA64PFR0_EL1, ID_AA64PFR0_EL1_DIT_SHIFT))
+		t->features |= AVCPU_FEAT_DIT;
+	if (avcpu_id_field(SYS_ID_AA64PFR1_EL1, ID_AA64PFR1_EL1_SSBS_SHIFT) >= 2)
+		t->features |= AVCPU_FEAT_SSBS;
+	if (avcpu_id_field(SYS_ID_AA64PFR1_EL1, ID_AA64PFR1_EL1_MTE_SHIFT))
+		t->features |= AVCPU_FEAT_TCO;
+
+	/*
 	 * HCRX_EL2: every enable clear (TCR2_EL1, SCTLR2_EL1, FPMR, GCS,
 	 * LS64, NMI, ... trap or act as off), but MSCEn where the guest is
 	 * shown FEAT_MOPS: without it the memcpy/memset instructions UNDEF

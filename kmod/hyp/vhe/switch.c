@@ -26,17 +26,65 @@ DEFINE_PER_CPU(u64, avcpu_el2_serror_seen);
 #define AVCPU_CPTR_VHE_GUEST	(CPACR_EL1_FPEN_EL0EN | CPACR_EL1_FPEN_EL1EN | \
 				 BIT(28) | BIT(30))
 
+/*
+ * The PSTATE fields as MRS/MSR name them (Arm ARM, DDI 0487, C5.2 "Special
+ * purpose registers"), by encoding, which every assembler takes.
+ */
+#define AVCPU_SYS_PAN	sys_reg(3, 0, 4, 2, 3)
+#define AVCPU_SYS_UAO	sys_reg(3, 0, 4, 2, 4)
+#define AVCPU_SYS_DIT	sys_reg(3, 3, 4, 2, 5)
+#define AVCPU_SYS_SSBS	sys_reg(3, 3, 4, 2, 6)
+#define AVCPU_SYS_TCO	sys_reg(3, 3, 4, 2, 7)
+
+struct avcpu_pstate {
+	u64 pan, uao, dit, ssbs, tco;
+};
+
+/* The host kernel's PSTATE fields, before the guest... */
+static __always_inline void avcpu_pstate_save(u64 f, struct avcpu_pstate *p)
+{
+	if (f & AVCPU_FEAT_PAN)
+		p->pan = read_sysreg_s(AVCPU_SYS_PAN);
+	if (f & AVCPU_FEAT_UAO)
+		p->uao = read_sysreg_s(AVCPU_SYS_UAO);
+	if (f & AVCPU_FEAT_DIT)
+		p->dit = read_sysreg_s(AVCPU_SYS_DIT);
+	if (f & AVCPU_FEAT_SSBS)
+		p->ssbs = read_sysreg_s(AVCPU_SYS_SSBS);
+	if (f & AVCPU_FEAT_TCO)
+		p->tco = read_sysreg_s(AVCPU_SYS_TCO);
+}
+
+/* ... and after the exception that ended it */
+static __always_inline void avcpu_pstate_restore(u64 f,
+						 const struct avcpu_pstate *p)
+{
+	if (f & AVCPU_FEAT_PAN)
+		write_sysreg_s(p->pan, AVCPU_SYS_PAN);
+	if (f & AVCPU_FEAT_UAO)
+		write_sysreg_s(p->uao, AVCPU_SYS_UAO);
+	if (f & AVCPU_FEAT_DIT)
+		write_sysreg_s(p->dit, AVCPU_SYS_DIT);
+	if (f & AVCPU_FEAT_SSBS)
+		write_sysreg_s(p->ssbs, AVCPU_SYS_SSBS);
+	if (f & AVCPU_FEAT_TCO)
+		write_sysreg_s(p->tco, AVCPU_SYS_TCO);
+}
+
 /* Called with IRQs masked and the FP unit owned; returns AVCPU_EXC_*. */
 int avcpu_vhe_run(struct avcpu_vcpu *vcpu)
 {
 	bool ptimer = vcpu->flags & AVCPU_SETUP_PASSTHROUGH_TIMER;
 	struct avcpu_ctx *ctx = &vcpu->ctx;
+	u64 features = ctx->traps.features;
 	struct avcpu_host_save host;
+	struct avcpu_pstate pstate;
 	u64 cnthctl, vbar, daif;
 	int code;
 
 	/* the exception that ends the guest masks all of DAIF: restore it */
 	daif = read_sysreg(daif);
+	avcpu_pstate_save(features, &pstate);
 
 	avcpu_host_save(vcpu, &host);
 	host.cptr = read_sysreg(cpacr_el1);
@@ -71,6 +119,7 @@ int avcpu_vhe_run(struct avcpu_vcpu *vcpu)
 	isb();
 	avcpu_host_restore(vcpu, &host);
 
+	avcpu_pstate_restore(features, &pstate);
 	write_sysreg(daif, daif);
 
 	if (this_cpu_read(avcpu_el2_serror_seen))
