@@ -204,9 +204,9 @@ struct avcpu_vgic_cpu {
 };
 
 /*
- * The guest's register context. x[] through hpfar come first: hyp/entry.S
- * saves and loads them at fixed offsets (checked at build time in
- * vcpu.c).
+ * The guest's register context. hyp/entry.S saves and loads x[] through
+ * hpfar at the offsets hyp/offsets.c generates; pc and pstate, esr and far
+ * are pairs it moves with one LDP/STP (checked there).
  */
 struct avcpu_ctx {
 	u64 x[31];
@@ -223,23 +223,26 @@ struct avcpu_ctx {
 	struct avcpu_fpsimd fp __aligned(16);
 };
 
-#define AVCPU_CTX_X(n)		((n) * 8)
-#define AVCPU_CTX_SP_EL0	(31 * 8)
-#define AVCPU_CTX_PC		(32 * 8)
-#define AVCPU_CTX_ESR		(34 * 8)
-#define AVCPU_CTX_HPFAR		(36 * 8)
-
-/* What hyp/entry.S returns: which vector the guest left through. */
+/*
+ * What hyp/entry.S returns: which vector the guest left through, or
+ * AVCPU_EXC_EL2 after an unexpected exception at EL2 itself (the vCPU's
+ * state is lost: it becomes INVALID).
+ */
 #define AVCPU_EXC_SYNC		0
 #define AVCPU_EXC_IRQ		1
 #define AVCPU_EXC_FIQ		2
 #define AVCPU_EXC_SERROR	3
+#define AVCPU_EXC_EL2		4
 
-/* Syndrome of the last exit, read at EL2 right after it. */
+/*
+ * Syndrome of the last exit, read at EL2 right after it; after an
+ * AVCPU_EXC_EL2, that of the exception at EL2 (@elr: where it was taken).
+ */
 struct avcpu_exit_info {
 	u64 esr;
 	u64 far;
 	u64 hpfar;
+	u64 elr;
 };
 
 /* What the next RUN must finish for the last exit (set_return_value). */

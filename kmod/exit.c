@@ -292,6 +292,19 @@ int avcpu_handle_exit(struct avcpu_vcpu *vcpu, int code)
 		avcpu_set_exit(vcpu, AVCPU_EXIT_EXTERNAL_INTERRUPT);
 		run->external_interrupt.vector = 0;
 		return 0;
+	case AVCPU_EXC_EL2:
+		/*
+		 * An exception at EL2 itself, in the entry or exit path
+		 * (hyp/entry.S unwound it): the guest's state is lost.
+		 */
+		pr_err_ratelimited("vCPU %u of VM %u stopped: exception at EL2 (ESR 0x%llx, ELR 0x%llx, FAR 0x%llx)\n",
+				   vcpu->id, vcpu->vm->vmid, vcpu->exit.esr,
+				   vcpu->exit.elr, vcpu->exit.far);
+		avcpu_set_exit(vcpu, AVCPU_EXIT_FAIL_ENTRY);
+		run->fail_entry.reason = AVCPU_FAIL_ENTRY_EL2_FAULT;
+		run->fail_entry.esr = vcpu->exit.esr;
+		vcpu->state = AVCPU_STATE_INVALID;
+		return 0;
 	default:
 		/* an SError while the guest ran: its state cannot be trusted */
 		avcpu_set_exit(vcpu, AVCPU_EXIT_FAIL_ENTRY);

@@ -7,6 +7,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/debugfs.h>
 #include <linux/fs.h>
 #include <linux/mm.h>
 #include <linux/miscdevice.h>
@@ -14,6 +15,7 @@
 #include <linux/uaccess.h>
 
 #include "avcpu.h"
+#include "hyp/switch.h"
 
 static long avcpu_get_caps(void __user *argp)
 {
@@ -57,6 +59,26 @@ static const struct file_operations avcpu_dev_fops = {
 };
 
 /* Root only by default, as /dev/kvm was before distributions added a group. */
+/*
+ * Test knobs, in debugfs (testing.rst, "Test knobs"): root only, not an
+ * interface. "el2_fault": writing 1 makes the next guest entry on each CPU
+ * take an undefined instruction at EL2 just before its ERET (once per
+ * CPU); 0 takes that back.
+ */
+static struct dentry *avcpu_debugfs;
+
+static int avcpu_el2_fault_set(void *data, u64 val)
+{
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		WRITE_ONCE(per_cpu(avcpu_el2_cpu, cpu).inject_fault, !!val);
+	return 0;
+}
+
+DEFINE_DEBUGFS_ATTRIBUTE(avcpu_el2_fault_fops, NULL, avcpu_el2_fault_set,
+			 "%llu\n");
+
 static struct miscdevice avcpu_misc = {
 	.minor	= MISC_DYNAMIC_MINOR,
 	.name	= "avcpu",
@@ -96,11 +118,15 @@ static int __init avcpu_init(void)
 		avcpu_host_exit();
 		return err;
 	}
+	avcpu_debugfs = debugfs_create_dir("avcpu", NULL);
+	debugfs_create_file_unsafe("el2_fault", 0200, avcpu_debugfs, NULL,
+				   &avcpu_el2_fault_fops);
 	return 0;
 }
 
 static void __exit avcpu_exit(void)
 {
+	debugfs_remove_recursive(avcpu_debugfs);
 	misc_deregister(&avcpu_misc);
 	avcpu_hirq_exit();
 	avcpu_host_exit();

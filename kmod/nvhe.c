@@ -215,10 +215,10 @@ int avcpu_nvhe_run(struct avcpu_vcpu *vcpu)
 	/* a CPU on its way offline has given EL2 back already */
 	if (!cpumask_test_cpu(smp_processor_id(), &nvhe_held))
 		return -1;
-	this_cpu_write(avcpu_el2_serror_seen, 0);
+	this_cpu_write(avcpu_el2_cpu.serror_seen, 0);
 	code = avcpu_hvc(AVCPU_HVC_RUN, el2_va(vcpu), vm->vttbr, vm->vtcr,
 			 0, 0, 0, 0);
-	if (this_cpu_read(avcpu_el2_serror_seen))
+	if (code != AVCPU_EXC_EL2 && this_cpu_read(avcpu_el2_cpu.serror_seen))
 		code = AVCPU_EXC_SERROR;
 	return code;
 }
@@ -318,12 +318,9 @@ static int avcpu_nvhe_map_common(void)
 			return err;
 
 		/* what hyp/entry.S reaches through TPIDR_EL2 */
-		per_cpu(avcpu_host_vbar, cpu) = el2_va(__avcpu_nvhe_vectors);
-		err = el2_map_kva(per_cpu_ptr(&avcpu_host_vbar, cpu),
-				  sizeof(u64), EL2_PROT_DATA);
-		if (!err)
-			err = el2_map_kva(per_cpu_ptr(&avcpu_el2_serror_seen, cpu),
-					  sizeof(u64), EL2_PROT_DATA);
+		per_cpu(avcpu_el2_cpu, cpu).host_vbar = el2_va(__avcpu_nvhe_vectors);
+		err = el2_map_kva(per_cpu_ptr(&avcpu_el2_cpu, cpu),
+				  sizeof(struct avcpu_el2_cpu), EL2_PROT_DATA);
 		if (err)
 			return err;
 	}

@@ -26,15 +26,9 @@
 #include <asm/sysreg.h>
 
 #include "avcpu.h"
+#include "hyp/switch.h"
 #include "trace.h"
 
-static_assert(offsetof(struct avcpu_ctx, x) == AVCPU_CTX_X(0));
-static_assert(offsetof(struct avcpu_ctx, sp_el0) == AVCPU_CTX_SP_EL0);
-static_assert(offsetof(struct avcpu_ctx, pc) == AVCPU_CTX_PC);
-static_assert(offsetof(struct avcpu_ctx, pstate) == AVCPU_CTX_PC + 8);
-static_assert(offsetof(struct avcpu_ctx, esr) == AVCPU_CTX_ESR);
-static_assert(offsetof(struct avcpu_ctx, far) == AVCPU_CTX_ESR + 8);
-static_assert(offsetof(struct avcpu_ctx, hpfar) == AVCPU_CTX_HPFAR);
 static_assert(offsetof(struct avcpu_fpsimd, fpsr) == 16 * 32);
 static_assert(sizeof(struct avcpu_run) <= PAGE_SIZE);
 
@@ -309,6 +303,12 @@ static int avcpu_enter_guest(struct avcpu_vcpu *vcpu)
 		code = avcpu_nvhe_run(vcpu);
 	if (system_uses_irq_prio_masking())
 		local_daif_restore(DAIF_PROCCTX_NOIRQ);
+	if (code == AVCPU_EXC_EL2) {
+		/* this CPU's record, before anyone else can enter here */
+		vcpu->exit.esr = this_cpu_read(avcpu_el2_cpu.fault_esr);
+		vcpu->exit.elr = this_cpu_read(avcpu_el2_cpu.fault_elr);
+		vcpu->exit.far = this_cpu_read(avcpu_el2_cpu.fault_far);
+	}
 	WRITE_ONCE(vcpu->in_guest, AVCPU_OUTSIDE_GUEST);
 	if (avcpu_host.flags & AVCPU_CAP_F_IRQ) {
 		avcpu_timer_sync(vcpu);

@@ -271,4 +271,68 @@ TEST(host_state_after_exits)
 	vm_free(vm);
 }
 
+/*
+ * An exception at EL2 in the way into or out of a guest (debugfs
+ * "el2_fault" puts an undefined instruction before the ERET, once per
+ * CPU) stops that vCPU, FAIL_ENTRY with AVCPU_FAIL_ENTRY_EL2_FAULT and the
+ * EL2 syndrome, INVALID, one dmesg line, and nothing else: the host's
+ * vectors are back and the next guest on the same CPU runs.
+ */
+#define EL2_FAULT_KNOB	"/sys/kernel/debug/avcpu/el2_fault"
+#define ESR_EC_UNKNOWN_EL2	0x00
+
+static int el2_fault_knob(const char *v)
+{
+	int fd = open(EL2_FAULT_KNOB, O_WRONLY);
+	int ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, v, strlen(v)) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+TEST(exception_at_el2_stops_the_vcpu)
+{
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	int cpu, ret;
+
+	AVCPU_REQUIRE_RUN();
+	ret = el2_fault_knob("1");
+	if (ret == -ENOENT)
+		SKIP(return, "no debugfs at /sys/kernel/debug (test knob " EL2_FAULT_KNOB ")");
+	ASSERT_EQ(0, ret) TH_LOG("%s: %s", EL2_FAULT_KNOB, strerror(-ret));
+
+	for (cpu = 0; cpu < ncpu && cpu < 2; cpu++) {
+		struct avcpu_vcpu *vcpu;
+		struct avcpu_run *run;
+		struct avcpu_vm *vm;
+		uint64_t esr;
+
+		vm = vm_create();
+		vcpu = vm_vcpu_create(vm, 0);
+		vcpu_setup(vcpu, guest_done, 0);
+		vcpu_bind(vcpu, cpu);
+		run = vcpu->run;
+		EXPECT_EQ(0, __vcpu_run(vcpu));
+		EXPECT_EQ(AVCPU_EXIT_FAIL_ENTRY, run->exit_reason)
+			TH_LOG("CPU %d: exit %s", cpu, exit_reason_str(run->exit_reason));
+		EXPECT_EQ(AVCPU_FAIL_ENTRY_EL2_FAULT, run->fail_entry.reason);
+		esr = run->fail_entry.esr;
+		EXPECT_EQ(ESR_EC_UNKNOWN_EL2, esr >> 26)
+			TH_LOG("CPU %d: ESR_EL2 0x%llx, want the UDF's (EC 0)", cpu,
+			       (unsigned long long)esr);
+		EXPECT_EQ(AVCPU_STATE_INVALID, vcpu_get_state(vcpu));
+		EXPECT_EQ(-EIO, __vcpu_run(vcpu)) TH_LOG("an INVALID vCPU ran again");
+		vm_free(vm);
+
+		/* the same CPU, a new guest: the host and EL2 are whole */
+		run_guest_on(_metadata, cpu);
+	}
+	EXPECT_LT(0, avcpu_klog_contains("stopped: exception at EL2"));
+	EXPECT_EQ(0, el2_fault_knob("0"));
+}
+
 TEST_HARNESS_MAIN

@@ -9,16 +9,17 @@
  * Everything the C caller expects preserved (x18-x30, sp) and the host's
  * SP_EL0 (Linux keeps "current" there) is kept in a frame on the host stack.
  * An exception from the guest is taken to EL2 with SP_EL2, which still
- * points at that frame, so the exit path needs no other state.
+ * points at that frame, so the exit path needs no other state. The frame's
+ * address is also kept per CPU (struct avcpu_el2_cpu), for an unexpected
+ * exception at EL2 to unwind to: it returns AVCPU_EXC_EL2 from here, with
+ * the host's vectors back, and the vCPU's state is lost.
  */
 #include <linux/linkage.h>
 #include <asm/assembler.h>
 
-#define CTX_X(n)	((n) * 8)
-#define CTX_SP_EL0	(31 * 8)
-#define CTX_PC		(32 * 8)	/* then PSTATE */
-#define CTX_ESR		(34 * 8)	/* then FAR */
-#define CTX_HPFAR	(36 * 8)
+#include "avcpu-offsets.h"
+
+#define CTX_X(n)	(CTX_X0 + (n) * 8)
 
 /* The host frame, from sp at guest entry */
 #define FRAME_X18	96
@@ -44,6 +45,7 @@
 #define EXC_IRQ		1
 #define EXC_FIQ		2
 #define EXC_SERROR	3
+#define EXC_EL2		4
 
 	.text
 
@@ -59,9 +61,21 @@ SYM_FUNC_START(__avcpu_guest_enter)
 	mrs	x2, sp_el0
 	stp	x2, x1, [sp, #FRAME_SP_EL0]
 
-	adr_l	x2, __avcpu_vectors
-	msr	vbar_el2, x2
+	/* where an exception at EL2 unwinds to, before it can happen here */
+	hyp_this_cpu x2, avcpu_el2_cpu, x3
+	mov	x3, sp
+	str	x3, [x2, #EL2CPU_FRAME]
+
+	adr_l	x3, __avcpu_vectors
+	msr	vbar_el2, x3
 	isb
+
+	/* the test knob (debugfs "el2_fault"): one fault at EL2, once */
+	ldr	x3, [x2, #EL2CPU_INJECT_FAULT]
+	cbz	x3, 1f
+	str	xzr, [x2, #EL2CPU_INJECT_FAULT]
+	udf	#0
+1:
 
 	ldr	x2, [x0, #CTX_SP_EL0]
 	msr	sp_el0, x2
@@ -133,6 +147,7 @@ SYM_CODE_START_LOCAL(__avcpu_guest_exit)
 	msr	daifset, #4
 
 	/* "current" first: nothing below may run without it */
+.L_unwind:
 	ldp	x2, x3, [sp, #FRAME_SP_EL0]
 	msr	sp_el0, x2
 	msr	vbar_el2, x3
@@ -152,25 +167,35 @@ SYM_CODE_END(__avcpu_guest_exit)
 /*
  * An exception taken from EL2 itself while our table is installed: the few
  * instructions around ERET and the exit path above. None is expected; an
- * SError there is the guest's, recorded and left behind; anything else is
- * handed to the host's own vectors by reinstalling them and returning to
- * the instruction, which takes the exception again, where Linux reports it.
+ * SError there is the guest's, recorded and left behind. Anything else
+ * (a synchronous exception, an interrupt the masks should have kept out)
+ * must neither return into the entry, which would then run a guest with
+ * whatever state it had, nor reach the host's vectors with ours in place:
+ * its syndrome is kept, the stack goes back to the entry's host frame,
+ * and __avcpu_guest_enter returns EXC_EL2 through the normal exit's last
+ * steps (the host's SP_EL0 and vectors, the callee-saved registers). The
+ * interrupted context is abandoned; the C caller restores the rest of the
+ * host's state as after any exit and stops the vCPU.
  */
 SYM_CODE_START_LOCAL(__avcpu_el2_exception)
-	stp	x0, x1, [sp, #-16]!
-	hyp_this_cpu x0, avcpu_host_vbar, x1
-	ldr	x0, [x0]
-	msr	vbar_el2, x0
-	ldp	x0, x1, [sp], #16
-	isb
-	eret
+	hyp_this_cpu x0, avcpu_el2_cpu, x1
+	mrs	x1, esr_el2
+	str	x1, [x0, #EL2CPU_FAULT_ESR]
+	mrs	x1, elr_el2
+	str	x1, [x0, #EL2CPU_FAULT_ELR]
+	mrs	x1, far_el2
+	str	x1, [x0, #EL2CPU_FAULT_FAR]
+	ldr	x1, [x0, #EL2CPU_FRAME]
+	mov	sp, x1
+	mov	x0, #EXC_EL2
+	b	.L_unwind
 SYM_CODE_END(__avcpu_el2_exception)
 
 SYM_CODE_START_LOCAL(__avcpu_el2_serror)
 	stp	x0, x1, [sp, #-16]!
-	hyp_this_cpu x0, avcpu_el2_serror_seen, x1
+	hyp_this_cpu x0, avcpu_el2_cpu, x1
 	mov	x1, #1
-	str	x1, [x0]
+	str	x1, [x0, #EL2CPU_SERROR_SEEN]
 	ldp	x0, x1, [sp], #16
 	eret
 SYM_CODE_END(__avcpu_el2_serror)
@@ -228,7 +253,7 @@ SYM_FUNC_START(__avcpu_fpsimd_save)
 	stp	q30, q31, [x0, #15 * 32]
 	mrs	x1, fpsr
 	mrs	x2, fpcr
-	add	x0, x0, #16 * 32
+	add	x0, x0, #FP_FPSR
 	stp	x1, x2, [x0]
 	ret
 SYM_FUNC_END(__avcpu_fpsimd_save)
@@ -250,7 +275,7 @@ SYM_FUNC_START(__avcpu_fpsimd_load)
 	ldp	q26, q27, [x0, #13 * 32]
 	ldp	q28, q29, [x0, #14 * 32]
 	ldp	q30, q31, [x0, #15 * 32]
-	add	x0, x0, #16 * 32
+	add	x0, x0, #FP_FPSR
 	ldp	x1, x2, [x0]
 	msr	fpsr, x1
 	msr	fpcr, x2

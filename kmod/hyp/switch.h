@@ -80,10 +80,33 @@ struct avcpu_host_save {
 	u64 sys[AVCPU_NR_SWITCHED];
 };
 
-/* The host's VBAR_EL2, for hyp/entry.S to hand EL2 exceptions back to */
-DECLARE_PER_CPU(u64, avcpu_host_vbar);
-/* Set by hyp/entry.S when an SError is taken at EL2 around a guest run */
-DECLARE_PER_CPU(u64, avcpu_el2_serror_seen);
+/**
+ * struct avcpu_el2_cpu - what hyp/entry.S keeps per CPU
+ * @host_vbar: the host's VBAR_EL2, put back at every exit.
+ * @serror_seen: set when an SError is taken at EL2 around a guest run.
+ * @frame: SP at the host's frame of the guest entry in progress: where an
+ *	unexpected exception at EL2 unwinds to.
+ * @fault_esr: ESR_EL2 of that exception,
+ * @fault_elr: ELR_EL2,
+ * @fault_far: FAR_EL2.
+ * @inject_fault: test knob (debugfs "el2_fault"): non-zero makes the next
+ *	entry on this CPU take an undefined instruction at EL2 just before
+ *	its ERET, then clears it.
+ *
+ * hyp/entry.S finds it through TPIDR_EL2 in both modes; on nVHE, nvhe.c
+ * maps each CPU's copy at EL2. Its offsets come from hyp/offsets.c.
+ */
+struct avcpu_el2_cpu {
+	u64 host_vbar;
+	u64 serror_seen;
+	u64 frame;
+	u64 fault_esr;
+	u64 fault_elr;
+	u64 fault_far;
+	u64 inject_fault;
+};
+
+DECLARE_PER_CPU(struct avcpu_el2_cpu, avcpu_el2_cpu);
 
 /* hyp/entry.S */
 int __avcpu_guest_enter(struct avcpu_ctx *ctx, u64 host_vbar);

@@ -558,6 +558,7 @@ struct avcpu_irq {
 /* fail_entry.reason */
 #define AVCPU_FAIL_ENTRY_WRONG_CPU	1  /* thread left its bound CPU */
 #define AVCPU_FAIL_ENTRY_SERROR		2  /* SError while the guest ran */
+#define AVCPU_FAIL_ENTRY_EL2_FAULT	3  /* exception at EL2 on the way in/out */
 
 /**
  * struct avcpu_run - the per-vCPU run page
@@ -582,6 +583,7 @@ struct avcpu_irq {
  * @cpu_up: PSCI CPU_ON: @target_mpidr, @entry, @context (x0 at entry).
  * @system_down: @type AVCPU_SYSTEM_*.
  * @fail_entry: @reason AVCPU_FAIL_ENTRY_*, @esr the ESR_EL2 of an SError
+ *	or of the exception at EL2 (EL2_FAULT)
  *	(0 for WRONG_CPU).
  * @send_ipi: a guest SGI (Arm GICv3 architecture, ICC_SGI1R_EL1):
  *	@targets has bit n set for each existing vCPU with vcpu_id n that

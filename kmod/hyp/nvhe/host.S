@@ -13,6 +13,7 @@
 #include <asm/virt.h>
 
 #include "nvhe.h"
+#include "../avcpu-offsets.h"
 
 	.text
 

@@ -37,15 +37,7 @@
 #define AVCPU_NVHE_BLOCK_ORDER	2
 #define AVCPU_NVHE_BLOCK_SIZE	(PAGE_SIZE << AVCPU_NVHE_BLOCK_ORDER)
 
-/* struct avcpu_nvhe_data offsets, for the assembly */
-#define NVHE_STUB_VBAR		0
-#define NVHE_RELEASE_PA		8
-#define NVHE_ORIG_SCTLR		16	/* then TCR, MAIR, TTBR0, TPIDR, SP */
-#define NVHE_ORIG_TCR		24
-#define NVHE_ORIG_MAIR		32
-#define NVHE_ORIG_TTBR0		40
-#define NVHE_ORIG_TPIDR		48
-#define NVHE_ORIG_SP		56
+/* struct avcpu_nvhe_data's offsets, for host.S: hyp/offsets.c */
 
 #ifndef __ASSEMBLY__
 #include <linux/types.h>

@@ -14,8 +14,7 @@
 #include "../sysreg-sr.h"
 #include "../switch-sr.h"
 
-DEFINE_PER_CPU(u64, avcpu_host_vbar);
-DEFINE_PER_CPU(u64, avcpu_el2_serror_seen);
+DEFINE_PER_CPU(struct avcpu_el2_cpu, avcpu_el2_cpu);
 
 /*
  * CPTR_EL2 with E2H set has CPACR_EL1's layout (D13.2.30): FPEN = 0b11
@@ -89,8 +88,8 @@ int avcpu_vhe_run(struct avcpu_vcpu *vcpu)
 	avcpu_host_save(vcpu, &host);
 	host.cptr = read_sysreg(cpacr_el1);
 	vbar = read_sysreg(vbar_el2);
-	this_cpu_write(avcpu_host_vbar, vbar);
-	this_cpu_write(avcpu_el2_serror_seen, 0);
+	this_cpu_write(avcpu_el2_cpu.host_vbar, vbar);
+	this_cpu_write(avcpu_el2_cpu.serror_seen, 0);
 
 	cnthctl = host.cnthctl | AVCPU_CNTHCTL_EL1PCTEN;
 	if (ptimer) {
@@ -122,7 +121,7 @@ int avcpu_vhe_run(struct avcpu_vcpu *vcpu)
 	avcpu_pstate_restore(features, &pstate);
 	write_sysreg(daif, daif);
 
-	if (this_cpu_read(avcpu_el2_serror_seen))
+	if (code != AVCPU_EXC_EL2 && this_cpu_read(avcpu_el2_cpu.serror_seen))
 		code = AVCPU_EXC_SERROR;
 	return code;
 }
