@@ -59,6 +59,8 @@ enum avcpu_fgt_idx {
  * @hcr: HCR_EL2 for the guest; the VHE switch adds E2H.
  * @hcrx: HCRX_EL2 for the guest, with AVCPU_FEAT_HCX.
  * @fgt: the fine-grained trap registers, with AVCPU_FEAT_FGT.
+ * @nr_brps: the CPU's breakpoints, all of them the guest's (and shown).
+ * @nr_wrps: the CPU's watchpoints, likewise.
  *
  * sysreg.c computes these next to the ID registers the guest sees, so that
  * what is hidden there is what traps here (design.rst, "System register
@@ -70,6 +72,31 @@ struct avcpu_traps {
 	u64 hcr;
 	u64 hcrx;
 	u64 fgt[AVCPU_NR_FGT];
+	u32 nr_brps;
+	u32 nr_wrps;
+};
+
+/* The most breakpoints and watchpoints the architecture allows (16 each) */
+#define AVCPU_MAX_BRPS		16
+#define AVCPU_MAX_WRPS		16
+
+/* Breakpoint and watchpoint registers, the guest's or the host's */
+struct avcpu_debug_regs {
+	u64 bvr[AVCPU_MAX_BRPS];
+	u64 bcr[AVCPU_MAX_BRPS];
+	u64 wvr[AVCPU_MAX_WRPS];
+	u64 wcr[AVCPU_MAX_WRPS];
+};
+
+/**
+ * struct avcpu_debug - the guest's hardware debug state
+ * @regs: its breakpoint and watchpoint registers, as it wrote them.
+ * @active: load @regs at entry: set once the guest writes one of them or
+ *	enables debug in MDSCR_EL1 (hyp/debug-sr.h).
+ */
+struct avcpu_debug {
+	struct avcpu_debug_regs regs;
+	u32 active;
 };
 
 /**
@@ -219,6 +246,7 @@ struct avcpu_ctx {
 	u64 sys[AVCPU_NR_SYSREGS];
 	u64 cntvoff;	/* CNTVOFF_EL2: the VM's, copied at each entry */
 	struct avcpu_traps traps;
+	struct avcpu_debug debug;
 	struct avcpu_vgic_cpu vgic;
 	struct avcpu_fpsimd fp __aligned(16);
 };

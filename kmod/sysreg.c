@@ -5,12 +5,12 @@
  *
  * What the module answers itself: the ID registers (HCR_EL2.TID3), shown
  * without the features it does not virtualize; the debug registers
- * (MDCR_EL2.TDA/TDOSA/TDRA) as storage without effect. Registers of hidden
- * features (PMU, AMU, LORegions, RAS records, pointer authentication keys)
- * UNDEF, as they would on a CPU without them. The emulated EL1 physical
- * timer is timer.c's; a write to an SGI register is a SEND_IPI exit. Any
- * other trapped register (ACTLR_EL1, IMPLEMENTATION DEFINED ones) is a
- * SYSREG exit for the VMM.
+ * (MDCR_EL2.TDA/TDOSA/TDRA) from the guest's debug state, which the world
+ * switch loads (hyp/debug-sr.h). The emulated EL1 physical timer is
+ * timer.c's; a write to an SGI register is a SEND_IPI exit; ACTLR_EL1 and
+ * the IMPLEMENTATION DEFINED registers are a SYSREG exit for the VMM. Any
+ * other trapped register belongs to a hidden feature and UNDEFs, as it
+ * would on a CPU without it (design.rst, "System register inventory").
  *
  * ISS of a trapped MSR/MRS (Arm ARM, DDI 0487, D13.2.39 "ISS encoding for
  * an exception from MSR, MRS, or System instruction execution"): Op0[21:20]
@@ -18,6 +18,7 @@
  */
 #include <linux/bitfield.h>
 #include <asm/cpufeature.h>
+#include <asm/debug-monitors.h>
 #include <asm/esr.h>
 #include <asm/sysreg.h>
 
@@ -118,10 +119,16 @@ static u64 avcpu_id_reg(u32 crm, u32 op2)
 		return read_sanitised_ftr_reg(SYS_ID_AA64PFR1_EL1) & 0xff;
 	case 5 << 3 | 0:
 		/*
-		 * ID_AA64DFR0_EL1: debug v8.0, 2 breakpoints, 2 watchpoints,
-		 * no PMU, trace, SPE or double lock (their registers trap).
+		 * ID_AA64DFR0_EL1: debug v8.0 with the CPU's breakpoints,
+		 * watchpoints and context-aware breakpoints (all the guest's,
+		 * hyp/debug-sr.h); no PMU, trace, SPE, BRBE or double lock
+		 * (DoubleLock 0xf; their registers trap).
 		 */
-		return 0x000000f000101006ULL;
+		v = read_sanitised_ftr_reg(SYS_ID_AA64DFR0_EL1);
+		return 0x000000f000000006ULL |
+		       (v & (0xfULL << ID_AA64DFR0_EL1_BRPs_SHIFT)) |
+		       (v & (0xfULL << ID_AA64DFR0_EL1_WRPs_SHIFT)) |
+		       (v & (0xfULL << ID_AA64DFR0_EL1_CTX_CMPs_SHIFT));
 	case 6 << 3 | 0:	/* ID_AA64ISAR0_EL1: no TME */
 		return avcpu_field_set(read_sanitised_ftr_reg(SYS_ID_AA64ISAR0_EL1),
 				       24, 0);
@@ -244,17 +251,73 @@ void avcpu_traps_probe(void)
 	 */
 	if (avcpu_id_field(SYS_ID_AA64MMFR0_EL1, ID_AA64MMFR0_EL1_FGT_SHIFT))
 		t->features |= AVCPU_FEAT_FGT;
+
+	/* every breakpoint and watchpoint of the CPU is the guest's */
+	t->nr_brps = avcpu_id_field(SYS_ID_AA64DFR0_EL1,
+				    ID_AA64DFR0_EL1_BRPs_SHIFT) + 1;
+	t->nr_wrps = avcpu_id_field(SYS_ID_AA64DFR0_EL1,
+				    ID_AA64DFR0_EL1_WRPs_SHIFT) + 1;
 }
 
-/* Debug registers (op0 == 2): storage without effect. */
-static void avcpu_debug_reg(struct avcpu_vcpu *vcpu, u32 enc, bool read,
+/*
+ * DBGBVR<n>_EL1 (op2 4), DBGBCR<n>_EL1 (5), DBGWVR<n>_EL1 (6),
+ * DBGWCR<n>_EL1 (7): op0 2, op1 0, CRn 0, CRm n. Served from ctx.debug,
+ * which the world switch loads (hyp/debug-sr.h); the first write makes
+ * the guest's debug state active. false: no such register on this CPU.
+ */
+static bool avcpu_bpwp_reg(struct avcpu_vcpu *vcpu, u32 crm, u32 op2,
+			   bool read, u64 *val)
+{
+	struct avcpu_debug *d = &vcpu->ctx.debug;
+	const struct avcpu_traps *t = &vcpu->ctx.traps;
+	u64 *reg;
+
+	switch (op2) {
+	case 4:
+	case 5:
+		if (crm >= t->nr_brps)
+			return false;
+		reg = op2 == 4 ? &d->regs.bvr[crm] : &d->regs.bcr[crm];
+		break;
+	case 6:
+	case 7:
+		if (crm >= t->nr_wrps)
+			return false;
+		reg = op2 == 6 ? &d->regs.wvr[crm] : &d->regs.wcr[crm];
+		break;
+	default:
+		return false;
+	}
+	if (read) {
+		*val = *reg;
+	} else {
+		*reg = *val;
+		d->active = 1;
+	}
+	return true;
+}
+
+/*
+ * Debug registers (op0 2): MDSCR_EL1 (loaded at every entry) and the
+ * breakpoints and watchpoints are the guest's own; the OS lock is emulated
+ * (with it set, the entry disarms the guest's debug events); OSDLR_EL1 and
+ * DBGPRCR_EL1 are storage (no double lock, no power-down control); the
+ * DCC and claim tags read as zero. false: UNDEF.
+ */
+static bool avcpu_debug_reg(struct avcpu_vcpu *vcpu, u32 enc, bool read,
 			    u64 *val)
 {
 	u64 *r = vcpu->ctx.sys;
 	int idx = -1;
 
+	if ((enc & ~ENC(0, 0, 0, 0xf, 0x3)) == ENC(2, 0, 0, 0, 4))
+		return avcpu_bpwp_reg(vcpu, (enc >> 3) & 0xf, enc & 7, read, val);
+
 	switch (enc) {
 	case ENC(2, 0, 0, 2, 2):
+		/* debug enabled: the host's breakpoints must be off */
+		if (!read && (*val & (DBG_MDSCR_MDE | DBG_MDSCR_KDE)))
+			vcpu->ctx.debug.active = 1;
 		idx = AVCPU_MDSCR_EL1;
 		break;
 	case ENC(2, 0, 1, 3, 4):
@@ -266,24 +329,25 @@ static void avcpu_debug_reg(struct avcpu_vcpu *vcpu, u32 enc, bool read,
 	case ENC(2, 0, 1, 1, 4):			/* OSLSR_EL1 */
 		if (read)
 			*val = r[AVCPU_OSLSR_EL1];
-		return;
+		return true;
 	case ENC(2, 0, 1, 0, 4):			/* OSLAR_EL1 */
 		if (!read)
 			r[AVCPU_OSLSR_EL1] = AVCPU_OSLSR_OSLM |
 					     ((*val & 1) ? AVCPU_OSLSR_OSLK : 0);
 		else
 			*val = 0;
-		return;
+		return true;
 	}
-	if (idx < 0) {		/* breakpoints, watchpoints, DCC, claim tags */
+	if (idx < 0) {		/* DCC, claim tags, authentication status */
 		if (read)
 			*val = 0;
-		return;
+		return true;
 	}
 	if (read)
 		*val = r[idx];
 	else
 		r[idx] = *val;
+	return true;
 }
 
 static bool avcpu_sysreg_hidden(u32 op0, u32 op1, u32 crn, u32 crm)
@@ -348,7 +412,8 @@ int avcpu_handle_sysreg(struct avcpu_vcpu *vcpu)
 		goto undef;
 	if (op0 == 2) {
 		val = avcpu_get_reg(vcpu, rt);
-		avcpu_debug_reg(vcpu, enc, read, &val);
+		if (!avcpu_debug_reg(vcpu, enc, read, &val))
+			goto undef;
 		if (read)
 			avcpu_set_reg(vcpu, rt, val);
 		avcpu_step(vcpu);

@@ -15,6 +15,7 @@
 #include <asm/sysreg.h>
 
 #include "switch.h"
+#include "debug-sr.h"
 #include "vgic-sr.h"
 
 /*
@@ -65,6 +66,9 @@ static __always_inline void avcpu_host_save(struct avcpu_vcpu *vcpu,
 	h->vmpidr = read_sysreg(vmpidr_el2);
 	avcpu_traps_save(t, h);
 	avcpu_sysregs_save(h->sys, t->features);
+	h->mdscr = read_sysreg(mdscr_el1);
+	if (vcpu->ctx.debug.active)
+		avcpu_debug_save(t, &h->dbg);
 }
 
 /*
@@ -91,6 +95,9 @@ static __always_inline void avcpu_guest_load(struct avcpu_vcpu *vcpu,
 	write_sysreg((h->mdcr & MDCR_EL2_HPMN_MASK) | AVCPU_MDCR_GUEST_TRAPS,
 		     mdcr_el2);
 	avcpu_traps_load(t->features, t->hcrx, t->fgt);
+	if (ctx->debug.active)
+		avcpu_debug_load(t, &ctx->debug.regs, true);
+	write_sysreg(avcpu_guest_mdscr(ctx), mdscr_el1);
 	write_sysreg(ctx->pc, elr_el2);
 	write_sysreg(ctx->pstate, spsr_el2);
 }
@@ -121,6 +128,9 @@ static __always_inline void avcpu_host_restore(struct avcpu_vcpu *vcpu,
 	__avcpu_fpsimd_save(&ctx->fp);
 	avcpu_sysregs_load(h->sys, features);
 	avcpu_traps_load(features, h->hcrx, h->fgt);
+	if (ctx->debug.active)
+		avcpu_debug_load(&ctx->traps, &h->dbg, false);
+	write_sysreg(h->mdscr, mdscr_el1);
 	write_sysreg(h->vttbr, vttbr_el2);
 	write_sysreg(h->vtcr, vtcr_el2);
 	write_sysreg(h->mdcr, mdcr_el2);

@@ -77,6 +77,8 @@ struct avcpu_host_save {
 	u64 cntp_cval;
 	u64 hcrx;
 	u64 fgt[AVCPU_NR_FGT];
+	u64 mdscr;
+	struct avcpu_debug_regs dbg;
 	u64 sys[AVCPU_NR_SWITCHED];
 };
 

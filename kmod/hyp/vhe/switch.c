@@ -81,8 +81,15 @@ int avcpu_vhe_run(struct avcpu_vcpu *vcpu)
 	u64 cnthctl, vbar, daif;
 	int code;
 
-	/* the exception that ends the guest masks all of DAIF: restore it */
+	/*
+	 * The exception that ends the guest masks all of DAIF: restore it.
+	 * Debug exceptions stay masked (PSTATE.D) from here: the guest's
+	 * MDSCR_EL1 is loaded while HCR_EL2.TGE still makes EL2 the debug
+	 * target, and with its KDE and SS it would step or break the host
+	 * (Arm ARM, DDI 0487, D2.1 "Enabling debug exceptions").
+	 */
 	daif = read_sysreg(daif);
+	asm volatile("msr daifset, #8" : : : "memory");
 	avcpu_pstate_save(features, &pstate);
 
 	avcpu_host_save(vcpu, &host);
