@@ -134,6 +134,9 @@ unsigned long avcpu_ksym(const char *name);
 void avcpu_host_fill_caps(struct avcpu_caps *caps);
 u64 avcpu_pa_range_enc(u32 bits);
 
+/* mitigations.c */
+void avcpu_mitigations_probe(void);
+
 /* stub.S: "hvc #0" with the hyp-stub calling convention */
 unsigned long avcpu_stub_hvc(unsigned long x0, unsigned long x1);
 extern const u32 avcpu_stub_hvc_insn[];

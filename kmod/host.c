@@ -369,6 +369,7 @@ int avcpu_host_probe(void)
 			return err;
 	}
 	avcpu_probe_features();
+	avcpu_mitigations_probe();
 
 	pr_info("%s host, %u-bit PA, %u-bit IPA, %u-bit VMID, GIC v%u, %u list registers%s\n",
 		avcpu_host_mode_name(avcpu_host.mode), avcpu_host.pa_bits,

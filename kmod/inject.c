@@ -9,11 +9,9 @@
 #include <linux/bits.h>
 #include <asm/esr.h>
 #include <asm/ptrace.h>
+#include <asm/sysreg.h>
 
 #include "avcpu.h"
-
-#define SCTLR_EL1_SPAN_BIT	BIT(23)
-#define SCTLR_EL1_DSSBS_BIT	BIT_ULL(44)
 
 /*
  * Vector offsets (D1.10.2): current EL with SP0, with SPx, lower EL
@@ -50,11 +48,11 @@ static void avcpu_inject_sync(struct avcpu_vcpu *vcpu, u64 esr)
 
 	pstate = PSR_MODE_EL1h | PSR_D_BIT | PSR_A_BIT | PSR_I_BIT | PSR_F_BIT;
 	/* PAN is set on entry unless SCTLR_EL1.SPAN says to keep it */
-	if (!(sctlr & SCTLR_EL1_SPAN_BIT))
+	if (!(sctlr & SCTLR_EL1_SPAN))
 		pstate |= PSR_PAN_BIT;
 	else
 		pstate |= old & PSR_PAN_BIT;
-	if (sctlr & SCTLR_EL1_DSSBS_BIT)
+	if (sctlr & SCTLR_ELx_DSSBS)
 		pstate |= PSR_SSBS_BIT;
 
 	c->sys[AVCPU_ESR_EL1] = esr;

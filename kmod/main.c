@@ -79,6 +79,32 @@ static int avcpu_el2_fault_set(void *data, u64 val)
 DEFINE_DEBUGFS_ATTRIBUTE(avcpu_el2_fault_fops, NULL, avcpu_el2_fault_set,
 			 "%llu\n");
 
+/*
+ * "el2_mitigations": what the EL2 exit path does against Spectre-v2 and
+ * Spectre-BHB (AVCPU_EL2_*), read, or set on every CPU: the rig's CPUs
+ * need none, so this is how the code of each runs there.
+ */
+static int avcpu_el2_mitigations_get(void *data, u64 *val)
+{
+	*val = READ_ONCE(per_cpu(avcpu_el2_cpu, 0).mitigations);
+	return 0;
+}
+
+static int avcpu_el2_mitigations_set(void *data, u64 val)
+{
+	int cpu;
+
+	if (val & ~(AVCPU_EL2_BHB_LOOP_MASK | AVCPU_EL2_BHB_CLRBHB |
+		    AVCPU_EL2_BHB_FW | AVCPU_EL2_V2_FW))
+		return -EINVAL;
+	for_each_possible_cpu(cpu)
+		WRITE_ONCE(per_cpu(avcpu_el2_cpu, cpu).mitigations, val);
+	return 0;
+}
+
+DEFINE_DEBUGFS_ATTRIBUTE(avcpu_el2_mitigations_fops, avcpu_el2_mitigations_get,
+			 avcpu_el2_mitigations_set, "0x%llx\n");
+
 static struct miscdevice avcpu_misc = {
 	.minor	= MISC_DYNAMIC_MINOR,
 	.name	= "avcpu",
@@ -121,6 +147,8 @@ static int __init avcpu_init(void)
 	avcpu_debugfs = debugfs_create_dir("avcpu", NULL);
 	debugfs_create_file_unsafe("el2_fault", 0200, avcpu_debugfs, NULL,
 				   &avcpu_el2_fault_fops);
+	debugfs_create_file_unsafe("el2_mitigations", 0600, avcpu_debugfs, NULL,
+				   &avcpu_el2_mitigations_fops);
 	return 0;
 }
 

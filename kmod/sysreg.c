@@ -131,46 +131,48 @@ static u64 avcpu_id_reg(u32 crm, u32 op2)
 		       (v & (0xfULL << ID_AA64DFR0_EL1_CTX_CMPs_SHIFT));
 	case 6 << 3 | 0:	/* ID_AA64ISAR0_EL1: no TME */
 		return avcpu_field_set(read_sanitised_ftr_reg(SYS_ID_AA64ISAR0_EL1),
-				       24, 0);
+				       ID_AA64ISAR0_EL1_TME_SHIFT, 0);
 	case 6 << 3 | 1:
 		/*
 		 * ID_AA64ISAR1_EL1: no pointer authentication; no LS64 (its
 		 * enables in HCRX_EL2 stay clear).
 		 */
 		v = read_sanitised_ftr_reg(SYS_ID_AA64ISAR1_EL1);
-		v = avcpu_field_set(v, 4, 0);	/* APA */
-		v = avcpu_field_set(v, 8, 0);	/* API */
-		v = avcpu_field_set(v, 24, 0);	/* GPA */
-		v = avcpu_field_set(v, 28, 0);	/* GPI */
-		return avcpu_field_set(v, 60, 0);	/* LS64 */
+		v = avcpu_field_set(v, ID_AA64ISAR1_EL1_APA_SHIFT, 0);
+		v = avcpu_field_set(v, ID_AA64ISAR1_EL1_API_SHIFT, 0);
+		v = avcpu_field_set(v, ID_AA64ISAR1_EL1_GPA_SHIFT, 0);
+		v = avcpu_field_set(v, ID_AA64ISAR1_EL1_GPI_SHIFT, 0);
+		return avcpu_field_set(v, ID_AA64ISAR1_EL1_LS64_SHIFT, 0);
 	case 6 << 3 | 2:
 		/*
 		 * ID_AA64ISAR2_EL1: no QARMA3 PAC, no 128-bit system
 		 * register instructions (they need TCR2/D128, hidden).
 		 */
 		v = read_sanitised_ftr_reg(SYS_ID_AA64ISAR2_EL1);
-		v = avcpu_field_set(v, 8, 0);	/* GPA3 */
-		v = avcpu_field_set(v, 12, 0);	/* APA3 */
-		v = avcpu_field_set(v, 24, 0);	/* PAC_frac */
-		return avcpu_field_set(v, 32, 0);	/* SYSREG_128 */
+		v = avcpu_field_set(v, ID_AA64ISAR2_EL1_GPA3_SHIFT, 0);
+		v = avcpu_field_set(v, ID_AA64ISAR2_EL1_APA3_SHIFT, 0);
+		v = avcpu_field_set(v, ID_AA64ISAR2_EL1_PAC_frac_SHIFT, 0);
+		/* SYSREG_128, bits 35:32 (not named by 6.1's headers) */
+		return avcpu_field_set(v, 32, 0);
 	case 7 << 3 | 0:
 		/*
 		 * ID_AA64MMFR0_EL1: the VM's IPA size; little-endian only
 		 * (BigEnd, BigEndEL0), since MMIO data is passed as stored.
 		 */
 		v = read_sanitised_ftr_reg(SYS_ID_AA64MMFR0_EL1);
-		v = avcpu_field_set(v, 0, avcpu_pa_range_enc(avcpu_host.ipa_bits));
-		v = avcpu_field_set(v, 8, 0);
-		return avcpu_field_set(v, 16, 0);
+		v = avcpu_field_set(v, ID_AA64MMFR0_EL1_PARANGE_SHIFT,
+				    avcpu_pa_range_enc(avcpu_host.ipa_bits));
+		v = avcpu_field_set(v, ID_AA64MMFR0_EL1_BIGEND_SHIFT, 0);
+		return avcpu_field_set(v, ID_AA64MMFR0_EL1_BIGENDEL0_SHIFT, 0);
 	case 7 << 3 | 1:	/* ID_AA64MMFR1_EL1: no VHE, LOR, TWED, HCX */
 		v = read_sanitised_ftr_reg(SYS_ID_AA64MMFR1_EL1);
-		v = avcpu_field_set(v, 8, 0);
-		v = avcpu_field_set(v, 16, 0);
-		v = avcpu_field_set(v, 32, 0);
-		return avcpu_field_set(v, 40, 0);
+		v = avcpu_field_set(v, ID_AA64MMFR1_EL1_VH_SHIFT, 0);
+		v = avcpu_field_set(v, ID_AA64MMFR1_EL1_LO_SHIFT, 0);
+		v = avcpu_field_set(v, ID_AA64MMFR1_EL1_TWED_SHIFT, 0);
+		return avcpu_field_set(v, ID_AA64MMFR1_EL1_HCX_SHIFT, 0);
 	case 7 << 3 | 2:	/* ID_AA64MMFR2_EL1: no nested virtualization */
 		return avcpu_field_set(read_sanitised_ftr_reg(SYS_ID_AA64MMFR2_EL1),
-				       24, 0);
+				       ID_AA64MMFR2_EL1_NV_SHIFT, 0);
 	default:
 		return 0;
 	}

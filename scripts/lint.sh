@@ -61,7 +61,7 @@ for k in $kernels; do
 	# the kernel would point nowhere. Its .text may only hold PC-relative
 	# references to the hyp objects' own symbols (design.rst, "EL2 code").
 	hyp_o=$out/$k/kmod/hyp/nvhe/switch.o
-	hyp_syms="__avcpu_guest_enter|__avcpu_fpsimd_load|__avcpu_fpsimd_save"
+	hyp_syms="__avcpu_guest_enter|__avcpu_fpsimd_load|__avcpu_fpsimd_save|__avcpu_debug_load|__avcpu_debug_save"
 	if [ -f "$hyp_o" ]; then
 		bad=$("${cross}objdump" -r -j .text "$hyp_o" | awk 'NR > 5 && NF == 3' |
 			grep -vE "R_AARCH64_(CALL26|JUMP26) +($hyp_syms)\$" || true)

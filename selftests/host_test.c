@@ -13,6 +13,7 @@
 
 #include "kselftest_harness.h"
 #include "avcpu_test.h"
+#include "avcpu_vm.h"
 
 /* /proc/sys/kernel/tainted bits that mean the kernel hit trouble */
 #define TAINT_BAD_PAGE		(1UL << 5)
@@ -86,6 +87,63 @@ TEST(pseudo_nmi_as_asked)
 		SKIP(return, "host not booted with irqchip.gicv3_pseudo_nmi=1");
 	EXPECT_EQ(1, avcpu_klog_contains("Pseudo-NMIs enabled"))
 		TH_LOG("asked for pseudo-NMIs, the kernel log never says it enabled them");
+}
+
+/*
+ * avcpu's EL2 vectors mitigate Spectre-v2 and Spectre-BHB as the kernel
+ * mitigates them for itself (kmod/mitigations.c, one dmesg line). The
+ * kernel's spectre_v2 file tells part of its choice ("Not affected", or
+ * "Mitigation: ..., BHB"); a Cortex-A72 the kernel mitigates takes the
+ * loop of 8 branches (Arm's Spectre-BHB mitigation list). The kernel does
+ * not mitigate BHB alone while Spectre-v2 is open ("Vulnerable", as on
+ * QEMU's Cortex-A72, whose firmware lacks SMCCC_ARCH_WORKAROUND_1).
+ */
+static bool cpu0_midr(unsigned long long *midr)
+{
+	FILE *f = fopen("/sys/devices/system/cpu/cpu0/regs/identification/midr_el1", "r");
+	bool ok;
+
+	if (!f)
+		return false;
+	ok = fscanf(f, "%llx", midr) == 1;
+	fclose(f);
+	return ok;
+}
+
+#define MIDR_PART(m)		(((m) >> 4) & 0xfff)
+#define MIDR_IMPL(m)		(((m) >> 24) & 0xff)
+
+TEST(el2_vectors_mitigate_as_the_kernel)
+{
+	char v2[256] = "";
+	unsigned long long midr;
+	FILE *f;
+
+	AVCPU_REQUIRE_LOADED();
+	if (!avcpu_can_run())
+		SKIP(return, "this host cannot run guests");
+	ASSERT_EQ(1, avcpu_klog_contains("avcpu: EL2 vectors: "));
+	EXPECT_EQ(0, avcpu_klog_contains("Spectre-BHB: UNMITIGATED"))
+		TH_LOG("the kernel mitigates Spectre-BHB, avcpu's vectors do not");
+
+	f = fopen("/sys/devices/system/cpu/vulnerabilities/spectre_v2", "r");
+	if (f) {
+		if (!fgets(v2, sizeof(v2), f))
+			v2[0] = '\0';
+		fclose(f);
+	}
+	ksft_print_msg("the kernel's spectre_v2: %s", v2);
+	if (!strncmp(v2, "Not affected", 12))
+		EXPECT_EQ(1, avcpu_klog_contains("Spectre-v2: not needed; Spectre-BHB: not affected"));
+	if (strstr(v2, ", BHB")) {
+		EXPECT_EQ(0, avcpu_klog_contains("Spectre-BHB: not affected"));
+		EXPECT_EQ(0, avcpu_klog_contains("Spectre-BHB: not mitigated"));
+	}
+	/* where the kernel mitigates BHB on a Cortex-A72, with its loop of 8 */
+	if (strstr(v2, ", BHB") && cpu0_midr(&midr) && MIDR_IMPL(midr) == 0x41 &&
+	    MIDR_PART(midr) == 0xd08)
+		EXPECT_EQ(1, avcpu_klog_contains("Spectre-BHB: loop (k=8)"))
+			TH_LOG("a Cortex-A72: the kernel's loop of 8");
 }
 
 TEST_HARNESS_MAIN

@@ -21,38 +21,7 @@
 #include <asm/sysreg.h>
 
 #include "../avcpu.h"
-
-/* Reads and writes of breakpoint/watchpoint register @n (0-15) of a kind */
-#define AVCPU_DBG_CASES(X, kind)					\
-	X(kind, 0); X(kind, 1); X(kind, 2); X(kind, 3);			\
-	X(kind, 4); X(kind, 5); X(kind, 6); X(kind, 7);			\
-	X(kind, 8); X(kind, 9); X(kind, 10); X(kind, 11);		\
-	X(kind, 12); X(kind, 13); X(kind, 14); X(kind, 15)
-
-#define AVCPU_DBG_RD_CASE(kind, n)					\
-	case n: return read_sysreg_s(SYS_DBG##kind##n_EL1(n))
-#define AVCPU_DBG_WR_CASE(kind, n)					\
-	case n: write_sysreg_s(v, SYS_DBG##kind##n_EL1(n)); break
-
-#define AVCPU_DBG_ACCESSORS(kind)					\
-static __always_inline u64 avcpu_dbg_rd_##kind(int n)			\
-{									\
-	switch (n) {							\
-	AVCPU_DBG_CASES(AVCPU_DBG_RD_CASE, kind);			\
-	}								\
-	return 0;							\
-}									\
-static __always_inline void avcpu_dbg_wr_##kind(int n, u64 v)		\
-{									\
-	switch (n) {							\
-	AVCPU_DBG_CASES(AVCPU_DBG_WR_CASE, kind);			\
-	}								\
-}
-
-AVCPU_DBG_ACCESSORS(BVR)
-AVCPU_DBG_ACCESSORS(BCR)
-AVCPU_DBG_ACCESSORS(WVR)
-AVCPU_DBG_ACCESSORS(WCR)
+#include "switch.h"
 
 /*
  * DBGBCR<n>_EL1 / DBGWCR<n>_EL1 HMC (bit 13) and SSC (bits 15:14): clear,
@@ -65,16 +34,7 @@ AVCPU_DBG_ACCESSORS(WCR)
 static __always_inline void avcpu_debug_save(const struct avcpu_traps *t,
 					     struct avcpu_debug_regs *d)
 {
-	int i;
-
-	for (i = 0; i < t->nr_brps; i++) {
-		d->bvr[i] = avcpu_dbg_rd_BVR(i);
-		d->bcr[i] = avcpu_dbg_rd_BCR(i);
-	}
-	for (i = 0; i < t->nr_wrps; i++) {
-		d->wvr[i] = avcpu_dbg_rd_WVR(i);
-		d->wcr[i] = avcpu_dbg_rd_WCR(i);
-	}
+	__avcpu_debug_save(d, t->nr_brps, t->nr_wrps);
 }
 
 /* @guest: clear the EL2 match controls of the values loaded */
@@ -82,17 +42,8 @@ static __always_inline void avcpu_debug_load(const struct avcpu_traps *t,
 					     const struct avcpu_debug_regs *d,
 					     bool guest)
 {
-	u64 mask = guest ? ~AVCPU_DBG_CR_EL2_MATCH : ~0ULL;
-	int i;
-
-	for (i = 0; i < t->nr_brps; i++) {
-		avcpu_dbg_wr_BVR(i, d->bvr[i]);
-		avcpu_dbg_wr_BCR(i, d->bcr[i] & mask);
-	}
-	for (i = 0; i < t->nr_wrps; i++) {
-		avcpu_dbg_wr_WVR(i, d->wvr[i]);
-		avcpu_dbg_wr_WCR(i, d->wcr[i] & mask);
-	}
+	__avcpu_debug_load(d, t->nr_brps, t->nr_wrps,
+			   guest ? ~AVCPU_DBG_CR_EL2_MATCH : ~0ULL);
 }
 
 /*

@@ -14,6 +14,7 @@
  * exception at EL2 to unwind to: it returns AVCPU_EXC_EL2 from here, with
  * the host's vectors back, and the vCPU's state is lost.
  */
+#include <linux/arm-smccc.h>
 #include <linux/linkage.h>
 #include <asm/assembler.h>
 
@@ -134,6 +135,38 @@ SYM_CODE_START_LOCAL(__avcpu_guest_exit)
 	stp	x2, x3, [x1, #CTX_ESR]
 	mrs	x2, hpfar_el2
 	str	x2, [x1, #CTX_HPFAR]
+
+	/*
+	 * Before the host's first indirect branch, what the kernel does for
+	 * itself against a guest's training of the branch predictor
+	 * (mitigations.c): Spectre-v2's firmware call, then Spectre-BHB's
+	 * CLRBHB, loop of k taken branches, or firmware call. Every general
+	 * register but x0 (the exit code) is free here: the guest's are
+	 * saved, the host's come from the frame. SMCCC 1.1 calls clobber
+	 * x0-x3 only.
+	 */
+	hyp_this_cpu x2, avcpu_el2_cpu, x3
+	ldr	x19, [x2, #EL2CPU_MITIGATIONS]
+	cbz	x19, .L_mitigated
+	mov	x20, x0
+	tbz	x19, #EL2_V2_FW_BIT, 1f
+	mov_q	x0, ARM_SMCCC_ARCH_WORKAROUND_1
+	smc	#0
+1:	tbz	x19, #EL2_BHB_CLRBHB_BIT, 2f
+	hint	#22			/* CLRBHB (FEAT_CLRBHB) */
+	isb
+2:	tbz	x19, #EL2_BHB_FW_BIT, 3f
+	mov_q	x0, ARM_SMCCC_ARCH_WORKAROUND_3
+	smc	#0
+3:	and	x3, x19, #EL2_BHB_LOOP_MASK
+	cbz	x3, 5f
+4:	b	. + 4
+	subs	x3, x3, #1
+	b.ne	4b
+	dsb	nsh
+	isb
+5:	mov	x0, x20
+.L_mitigated:
 
 	/*
 	 * An SError the guest left pending is taken here, with the syndrome
@@ -281,3 +314,104 @@ SYM_FUNC_START(__avcpu_fpsimd_load)
 	msr	fpcr, x2
 	ret
 SYM_FUNC_END(__avcpu_fpsimd_load)
+
+/*
+ * The breakpoint and watchpoint registers, by number: each has its own
+ * MRS/MSR encoding, so the accesses are unrolled, and a comparison with the
+ * CPU's count ends the run (no computed branch). Those beyond the count
+ * do not exist: reading one is UNDEFINED.
+ */
+.macro dbg_save_one count, vr, cr, offvr, offcr, n, done
+	cmp	\count, #\n
+	b.le	\done
+	mrs	x4, \vr\n\()_el1
+	str	x4, [x0, #(\offvr + \n * 8)]
+	mrs	x4, \cr\n\()_el1
+	str	x4, [x0, #(\offcr + \n * 8)]
+.endm
+
+.macro dbg_load_one count, vr, cr, offvr, offcr, n, done
+	cmp	\count, #\n
+	b.le	\done
+	ldr	x4, [x0, #(\offvr + \n * 8)]
+	msr	\vr\n\()_el1, x4
+	ldr	x4, [x0, #(\offcr + \n * 8)]
+	and	x4, x4, x3
+	msr	\cr\n\()_el1, x4
+.endm
+
+/* x0: struct avcpu_debug_regs *, x1: breakpoints, x2: watchpoints */
+SYM_FUNC_START(__avcpu_debug_save)
+	dbg_save_one	x1, dbgbvr, dbgbcr, DBG_BVR, DBG_BCR, 0, 1f
+	dbg_save_one	x1, dbgbvr, dbgbcr, DBG_BVR, DBG_BCR, 1, 1f
+	dbg_save_one	x1, dbgbvr, dbgbcr, DBG_BVR, DBG_BCR, 2, 1f
+	dbg_save_one	x1, dbgbvr, dbgbcr, DBG_BVR, DBG_BCR, 3, 1f
+	dbg_save_one	x1, dbgbvr, dbgbcr, DBG_BVR, DBG_BCR, 4, 1f
+	dbg_save_one	x1, dbgbvr, dbgbcr, DBG_BVR, DBG_BCR, 5, 1f
+	dbg_save_one	x1, dbgbvr, dbgbcr, DBG_BVR, DBG_BCR, 6, 1f
+	dbg_save_one	x1, dbgbvr, dbgbcr, DBG_BVR, DBG_BCR, 7, 1f
+	dbg_save_one	x1, dbgbvr, dbgbcr, DBG_BVR, DBG_BCR, 8, 1f
+	dbg_save_one	x1, dbgbvr, dbgbcr, DBG_BVR, DBG_BCR, 9, 1f
+	dbg_save_one	x1, dbgbvr, dbgbcr, DBG_BVR, DBG_BCR, 10, 1f
+	dbg_save_one	x1, dbgbvr, dbgbcr, DBG_BVR, DBG_BCR, 11, 1f
+	dbg_save_one	x1, dbgbvr, dbgbcr, DBG_BVR, DBG_BCR, 12, 1f
+	dbg_save_one	x1, dbgbvr, dbgbcr, DBG_BVR, DBG_BCR, 13, 1f
+	dbg_save_one	x1, dbgbvr, dbgbcr, DBG_BVR, DBG_BCR, 14, 1f
+	dbg_save_one	x1, dbgbvr, dbgbcr, DBG_BVR, DBG_BCR, 15, 1f
+1:
+	dbg_save_one	x2, dbgwvr, dbgwcr, DBG_WVR, DBG_WCR, 0, 2f
+	dbg_save_one	x2, dbgwvr, dbgwcr, DBG_WVR, DBG_WCR, 1, 2f
+	dbg_save_one	x2, dbgwvr, dbgwcr, DBG_WVR, DBG_WCR, 2, 2f
+	dbg_save_one	x2, dbgwvr, dbgwcr, DBG_WVR, DBG_WCR, 3, 2f
+	dbg_save_one	x2, dbgwvr, dbgwcr, DBG_WVR, DBG_WCR, 4, 2f
+	dbg_save_one	x2, dbgwvr, dbgwcr, DBG_WVR, DBG_WCR, 5, 2f
+	dbg_save_one	x2, dbgwvr, dbgwcr, DBG_WVR, DBG_WCR, 6, 2f
+	dbg_save_one	x2, dbgwvr, dbgwcr, DBG_WVR, DBG_WCR, 7, 2f
+	dbg_save_one	x2, dbgwvr, dbgwcr, DBG_WVR, DBG_WCR, 8, 2f
+	dbg_save_one	x2, dbgwvr, dbgwcr, DBG_WVR, DBG_WCR, 9, 2f
+	dbg_save_one	x2, dbgwvr, dbgwcr, DBG_WVR, DBG_WCR, 10, 2f
+	dbg_save_one	x2, dbgwvr, dbgwcr, DBG_WVR, DBG_WCR, 11, 2f
+	dbg_save_one	x2, dbgwvr, dbgwcr, DBG_WVR, DBG_WCR, 12, 2f
+	dbg_save_one	x2, dbgwvr, dbgwcr, DBG_WVR, DBG_WCR, 13, 2f
+	dbg_save_one	x2, dbgwvr, dbgwcr, DBG_WVR, DBG_WCR, 14, 2f
+	dbg_save_one	x2, dbgwvr, dbgwcr, DBG_WVR, DBG_WCR, 15, 2f
+2:	ret
+SYM_FUNC_END(__avcpu_debug_save)
+
+/* x0: struct avcpu_debug_regs *, x1, x2 as above, x3: mask of DBG[BW]CR */
+SYM_FUNC_START(__avcpu_debug_load)
+	dbg_load_one	x1, dbgbvr, dbgbcr, DBG_BVR, DBG_BCR, 0, 1f
+	dbg_load_one	x1, dbgbvr, dbgbcr, DBG_BVR, DBG_BCR, 1, 1f
+	dbg_load_one	x1, dbgbvr, dbgbcr, DBG_BVR, DBG_BCR, 2, 1f
+	dbg_load_one	x1, dbgbvr, dbgbcr, DBG_BVR, DBG_BCR, 3, 1f
+	dbg_load_one	x1, dbgbvr, dbgbcr, DBG_BVR, DBG_BCR, 4, 1f
+	dbg_load_one	x1, dbgbvr, dbgbcr, DBG_BVR, DBG_BCR, 5, 1f
+	dbg_load_one	x1, dbgbvr, dbgbcr, DBG_BVR, DBG_BCR, 6, 1f
+	dbg_load_one	x1, dbgbvr, dbgbcr, DBG_BVR, DBG_BCR, 7, 1f
+	dbg_load_one	x1, dbgbvr, dbgbcr, DBG_BVR, DBG_BCR, 8, 1f
+	dbg_load_one	x1, dbgbvr, dbgbcr, DBG_BVR, DBG_BCR, 9, 1f
+	dbg_load_one	x1, dbgbvr, dbgbcr, DBG_BVR, DBG_BCR, 10, 1f
+	dbg_load_one	x1, dbgbvr, dbgbcr, DBG_BVR, DBG_BCR, 11, 1f
+	dbg_load_one	x1, dbgbvr, dbgbcr, DBG_BVR, DBG_BCR, 12, 1f
+	dbg_load_one	x1, dbgbvr, dbgbcr, DBG_BVR, DBG_BCR, 13, 1f
+	dbg_load_one	x1, dbgbvr, dbgbcr, DBG_BVR, DBG_BCR, 14, 1f
+	dbg_load_one	x1, dbgbvr, dbgbcr, DBG_BVR, DBG_BCR, 15, 1f
+1:
+	dbg_load_one	x2, dbgwvr, dbgwcr, DBG_WVR, DBG_WCR, 0, 2f
+	dbg_load_one	x2, dbgwvr, dbgwcr, DBG_WVR, DBG_WCR, 1, 2f
+	dbg_load_one	x2, dbgwvr, dbgwcr, DBG_WVR, DBG_WCR, 2, 2f
+	dbg_load_one	x2, dbgwvr, dbgwcr, DBG_WVR, DBG_WCR, 3, 2f
+	dbg_load_one	x2, dbgwvr, dbgwcr, DBG_WVR, DBG_WCR, 4, 2f
+	dbg_load_one	x2, dbgwvr, dbgwcr, DBG_WVR, DBG_WCR, 5, 2f
+	dbg_load_one	x2, dbgwvr, dbgwcr, DBG_WVR, DBG_WCR, 6, 2f
+	dbg_load_one	x2, dbgwvr, dbgwcr, DBG_WVR, DBG_WCR, 7, 2f
+	dbg_load_one	x2, dbgwvr, dbgwcr, DBG_WVR, DBG_WCR, 8, 2f
+	dbg_load_one	x2, dbgwvr, dbgwcr, DBG_WVR, DBG_WCR, 9, 2f
+	dbg_load_one	x2, dbgwvr, dbgwcr, DBG_WVR, DBG_WCR, 10, 2f
+	dbg_load_one	x2, dbgwvr, dbgwcr, DBG_WVR, DBG_WCR, 11, 2f
+	dbg_load_one	x2, dbgwvr, dbgwcr, DBG_WVR, DBG_WCR, 12, 2f
+	dbg_load_one	x2, dbgwvr, dbgwcr, DBG_WVR, DBG_WCR, 13, 2f
+	dbg_load_one	x2, dbgwvr, dbgwcr, DBG_WVR, DBG_WCR, 14, 2f
+	dbg_load_one	x2, dbgwvr, dbgwcr, DBG_WVR, DBG_WCR, 15, 2f
+2:	ret
+SYM_FUNC_END(__avcpu_debug_load)

@@ -33,6 +33,12 @@ int main(void)
 		      offsetof(struct avcpu_fpsimd, fpsr) + 8);
 	DEFINE(FP_FPSR,		offsetof(struct avcpu_fpsimd, fpsr));
 	BLANK();
+	/* struct avcpu_debug_regs */
+	DEFINE(DBG_BVR,		offsetof(struct avcpu_debug_regs, bvr));
+	DEFINE(DBG_BCR,		offsetof(struct avcpu_debug_regs, bcr));
+	DEFINE(DBG_WVR,		offsetof(struct avcpu_debug_regs, wvr));
+	DEFINE(DBG_WCR,		offsetof(struct avcpu_debug_regs, wcr));
+	BLANK();
 	/* struct avcpu_el2_cpu */
 	DEFINE(EL2CPU_HOST_VBAR,	offsetof(struct avcpu_el2_cpu, host_vbar));
 	DEFINE(EL2CPU_SERROR_SEEN,	offsetof(struct avcpu_el2_cpu, serror_seen));
@@ -41,6 +47,11 @@ int main(void)
 	DEFINE(EL2CPU_FAULT_ELR,	offsetof(struct avcpu_el2_cpu, fault_elr));
 	DEFINE(EL2CPU_FAULT_FAR,	offsetof(struct avcpu_el2_cpu, fault_far));
 	DEFINE(EL2CPU_INJECT_FAULT,	offsetof(struct avcpu_el2_cpu, inject_fault));
+	DEFINE(EL2CPU_MITIGATIONS,	offsetof(struct avcpu_el2_cpu, mitigations));
+	DEFINE(EL2_BHB_CLRBHB_BIT,	AVCPU_EL2_BHB_CLRBHB_BIT);
+	DEFINE(EL2_BHB_FW_BIT,		AVCPU_EL2_BHB_FW_BIT);
+	DEFINE(EL2_V2_FW_BIT,		AVCPU_EL2_V2_FW_BIT);
+	DEFINE(EL2_BHB_LOOP_MASK,	AVCPU_EL2_BHB_LOOP_MASK);
 	BLANK();
 	/* struct avcpu_nvhe_data: host.S moves the orig_* fields in pairs */
 	static_assert(offsetof(struct avcpu_nvhe_data, orig_tcr) ==

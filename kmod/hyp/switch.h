@@ -94,6 +94,9 @@ struct avcpu_host_save {
  * @inject_fault: test knob (debugfs "el2_fault"): non-zero makes the next
  *	entry on this CPU take an undefined instruction at EL2 just before
  *	its ERET, then clears it.
+ * @mitigations: what the exit does against Spectre-v2 and Spectre-BHB
+ *	(AVCPU_EL2_*, mitigations.c): a BHB loop count in the low byte, or
+ *	CLRBHB, or a firmware call, and the v2 firmware call.
  *
  * hyp/entry.S finds it through TPIDR_EL2 in both modes; on nVHE, nvhe.c
  * maps each CPU's copy at EL2. Its offsets come from hyp/offsets.c.
@@ -106,7 +109,17 @@ struct avcpu_el2_cpu {
 	u64 fault_elr;
 	u64 fault_far;
 	u64 inject_fault;
+	u64 mitigations;
 };
+
+#define AVCPU_EL2_BHB_LOOP_MASK	GENMASK_ULL(7, 0)
+#define AVCPU_EL2_BHB_CLRBHB	BIT_ULL(8)
+#define AVCPU_EL2_BHB_FW	BIT_ULL(9)
+#define AVCPU_EL2_V2_FW		BIT_ULL(10)
+/* the same bits, for hyp/entry.S */
+#define AVCPU_EL2_BHB_CLRBHB_BIT	8
+#define AVCPU_EL2_BHB_FW_BIT		9
+#define AVCPU_EL2_V2_FW_BIT		10
 
 DECLARE_PER_CPU(struct avcpu_el2_cpu, avcpu_el2_cpu);
 
@@ -114,5 +127,10 @@ DECLARE_PER_CPU(struct avcpu_el2_cpu, avcpu_el2_cpu);
 int __avcpu_guest_enter(struct avcpu_ctx *ctx, u64 host_vbar);
 void __avcpu_fpsimd_save(struct avcpu_fpsimd *fp);
 void __avcpu_fpsimd_load(const struct avcpu_fpsimd *fp);
+/* the first @nr_brps breakpoints and @nr_wrps watchpoints of the CPU */
+void __avcpu_debug_save(struct avcpu_debug_regs *d, u64 nr_brps, u64 nr_wrps);
+/* ... loaded, each control register ANDed with @cr_mask */
+void __avcpu_debug_load(const struct avcpu_debug_regs *d, u64 nr_brps,
+			u64 nr_wrps, u64 cr_mask);
 
 #endif

@@ -23,7 +23,7 @@ DEFINE_PER_CPU(struct avcpu_el2_cpu, avcpu_el2_cpu);
  * trace registers and TAM activity monitors.
  */
 #define AVCPU_CPTR_VHE_GUEST	(CPACR_EL1_FPEN_EL0EN | CPACR_EL1_FPEN_EL1EN | \
-				 BIT(28) | BIT(30))
+				 CPACR_EL1_TTA | CPTR_EL2_TAM)
 
 /*
  * The PSTATE fields as MRS/MSR name them (Arm ARM, DDI 0487, C5.2 "Special
