@@ -70,8 +70,15 @@ static int child(int fd, const char *how)
 			exit(0);
 		if (!strcmp(how, "sigterm"))
 			raise(SIGTERM);
-		if (!strcmp(how, "sighup"))
+		if (!strcmp(how, "sighup")) {
+			/*
+			 * Sent to the process, not the thread: it may reach
+			 * another thread first (qemu-user has its own), so it
+			 * is not taken before kill() returns. Wait for it.
+			 */
 			kill(getpid(), SIGHUP);
+			sleep(10);
+		}
 		if (!strcmp(how, "segv")) {
 			/* a real fault, not a sent signal: a page just unmapped */
 			int *volatile p = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
