@@ -352,25 +352,6 @@ static bool avcpu_debug_reg(struct avcpu_vcpu *vcpu, u32 enc, bool read,
 	return true;
 }
 
-static bool avcpu_sysreg_hidden(u32 op0, u32 op1, u32 crn, u32 crm)
-{
-	if (op0 != 3)
-		return false;
-	if (crn == 9 && crm >= 12)			/* PMU */
-		return true;
-	if (op1 == 3 && crn == 14 && crm >= 8)		/* PMU event counters */
-		return true;
-	if (op1 == 3 && crn == 13 && crm >= 2 && crm <= 7)	/* AMU */
-		return true;
-	if (op1 == 0 && crn == 10 && crm == 4)		/* LORegions */
-		return true;
-	if (op1 == 0 && crn == 2 && crm >= 1 && crm <= 3)	/* PAC keys */
-		return true;
-	if (op1 == 0 && crn == 5 && crm >= 3 && crm <= 5)	/* RAS records */
-		return true;
-	return false;
-}
-
 int avcpu_handle_sysreg(struct avcpu_vcpu *vcpu)
 {
 	u64 esr = vcpu->exit.esr;
@@ -410,9 +391,9 @@ int avcpu_handle_sysreg(struct avcpu_vcpu *vcpu)
 	 * communication channel (op1 3, CRn 0) are emulated; the rest of the
 	 * space is trace (ETE, TRBE), BRBE and the system PMU, all hidden.
 	 */
-	if (op0 == 2 && !((op1 == 0 && crn <= 7) || (op1 == 3 && crn == 0)))
-		goto undef;
 	if (op0 == 2) {
+		if (!((op1 == 0 && crn <= 7) || (op1 == 3 && crn == 0)))
+			goto undef;
 		val = avcpu_get_reg(vcpu, rt);
 		if (!avcpu_debug_reg(vcpu, enc, read, &val))
 			goto undef;
@@ -421,9 +402,6 @@ int avcpu_handle_sysreg(struct avcpu_vcpu *vcpu)
 		avcpu_step(vcpu);
 		return 1;
 	}
-	if (avcpu_sysreg_hidden(op0, op1, crn, crm))
-		goto undef;
-
 	/* the emulated EL1 physical timer (timer.c) */
 	val = avcpu_get_reg(vcpu, rt);
 	if (avcpu_ptimer_access(vcpu, enc, read, &val)) {
