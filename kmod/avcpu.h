@@ -42,6 +42,8 @@
 #define AVCPU_FEAT_DIT		BIT(6)	/* FEAT_DIT */
 #define AVCPU_FEAT_SSBS		BIT(7)	/* FEAT_SSBS2: SSBS readable by MRS */
 #define AVCPU_FEAT_TCO		BIT(8)	/* FEAT_MTE: PSTATE.TCO */
+#define AVCPU_FEAT_FGT2		BIT(9)	/* HFG*TR2_EL2, HDFG*TR2_EL2 (FEAT_FGT2) */
+#define AVCPU_FEAT_MPAM		BIT(10)	/* MPAM2_EL2 (FEAT_MPAM) */
 
 /* The fine-grained trap registers, in struct avcpu_traps.fgt[] */
 enum avcpu_fgt_idx {
@@ -50,6 +52,12 @@ enum avcpu_fgt_idx {
 	AVCPU_HFGITR,
 	AVCPU_HDFGRTR,
 	AVCPU_HDFGWTR,
+	/* FEAT_FGT2 */
+	AVCPU_HFGRTR2,
+	AVCPU_HFGWTR2,
+	AVCPU_HFGITR2,
+	AVCPU_HDFGRTR2,
+	AVCPU_HDFGWTR2,
 	AVCPU_NR_FGT,
 };
 
@@ -58,7 +66,9 @@ enum avcpu_fgt_idx {
  * @features: AVCPU_FEAT_*: the controls below this CPU has.
  * @hcr: HCR_EL2 for the guest; the VHE switch adds E2H.
  * @hcrx: HCRX_EL2 for the guest, with AVCPU_FEAT_HCX.
- * @fgt: the fine-grained trap registers, with AVCPU_FEAT_FGT.
+ * @fgt: the fine-grained trap registers, with AVCPU_FEAT_FGT (and their
+ *	FEAT_FGT2 second set, with AVCPU_FEAT_FGT2).
+ * @mpam2: MPAM2_EL2 for the guest, with AVCPU_FEAT_MPAM.
  * @nr_brps: the CPU's breakpoints, all of them the guest's (and shown).
  * @nr_wrps: the CPU's watchpoints, likewise.
  *
@@ -72,9 +82,15 @@ struct avcpu_traps {
 	u64 hcr;
 	u64 hcrx;
 	u64 fgt[AVCPU_NR_FGT];
+	u64 mpam2;
 	u32 nr_brps;
 	u32 nr_wrps;
 };
+
+/* MPAM2_EL2 trap bits (Arm ARM, DDI 0487, D24.12; no kernel names in 6.12) */
+#define AVCPU_MPAM2_TRAPMPAM1EL1	BIT_ULL(48)
+#define AVCPU_MPAM2_TRAPMPAM0EL1	BIT_ULL(49)
+#define AVCPU_MPAM2_TIDR		BIT_ULL(58)
 
 /* The most breakpoints and watchpoints the architecture allows (16 each) */
 #define AVCPU_MAX_BRPS		16
@@ -588,6 +604,7 @@ int avcpu_handle_mmio(struct avcpu_vcpu *vcpu, u64 ipa);
 /* sysreg.c */
 int avcpu_handle_sysreg(struct avcpu_vcpu *vcpu);
 int avcpu_sysreg_index(u32 encoding);
+int avcpu_sysreg_user(struct avcpu_vcpu *vcpu, u32 enc, bool set, u64 *val);
 void avcpu_reset_sysregs(struct avcpu_vcpu *vcpu);
 void avcpu_traps_probe(void);
 

@@ -357,6 +357,7 @@ static const char *avcpu_host_mode_name(u32 mode)
  */
 int avcpu_host_probe(void)
 {
+	u64 feat;
 	int err;
 
 	memset(&avcpu_host, 0, sizeof(avcpu_host));
@@ -377,11 +378,14 @@ int avcpu_host_probe(void)
 		avcpu_host.gic_version, avcpu_host.nr_lrs,
 		avcpu_host.flags & AVCPU_CAP_F_NR_LRS ? "" : " (not known in this mode)");
 	/* which of the newer trap controls this CPU gives the guests */
-	pr_info("guest traps: HCRX_EL2 %s, fine-grained traps %s, SCXTNUM_ELx %s, DISR_EL1 %s\n",
-		avcpu_host.traps.features & AVCPU_FEAT_HCX ? "written" : "absent",
-		avcpu_host.traps.features & AVCPU_FEAT_FGT ? "written" : "absent",
-		avcpu_host.traps.features & AVCPU_FEAT_SCXTNUM ? "switched" : "absent",
-		avcpu_host.traps.features & AVCPU_FEAT_RAS ? "switched" : "absent");
+	feat = avcpu_host.traps.features;
+	pr_info("guest traps: HCRX_EL2 %s, fine-grained traps %s, MPAM2_EL2 %s, SCXTNUM_ELx %s, DISR_EL1 %s\n",
+		feat & AVCPU_FEAT_HCX ? "written" : "absent",
+		feat & AVCPU_FEAT_FGT2 ? "written (FGT2 too)" :
+		feat & AVCPU_FEAT_FGT ? "written" : "absent",
+		feat & AVCPU_FEAT_MPAM ? "written" : "absent",
+		feat & AVCPU_FEAT_SCXTNUM ? "switched" : "absent",
+		feat & AVCPU_FEAT_RAS ? "switched" : "absent");
 	return 0;
 }
 

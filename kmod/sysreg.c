@@ -27,6 +27,11 @@
 
 #define ENC(op0, op1, crn, crm, op2)	AVCPU_SYSREG(op0, op1, crn, crm, op2)
 
+/* ID_AA64MMFR0_EL1.FGT's FEAT_FGT2 value, which 6.1's headers do not name */
+#ifndef ID_AA64MMFR0_EL1_FGT_FGT2
+#define ID_AA64MMFR0_EL1_FGT_FGT2	UL(0b0010)
+#endif
+
 static const struct {
 	u32 enc;
 	u32 idx;
@@ -195,6 +200,7 @@ static unsigned int avcpu_id_field(u32 reg, unsigned int shift)
 void avcpu_traps_probe(void)
 {
 	struct avcpu_traps *t = &avcpu_host.traps;
+	unsigned int fgt, mpam_frac;
 
 	memset(t, 0, sizeof(*t));
 	t->hcr = AVCPU_HCR_GUEST;
@@ -251,8 +257,37 @@ void avcpu_traps_probe(void)
 	 * them of features the guest is not shown; the positive bits trap
 	 * nothing, the coarse controls cover what they would.
 	 */
-	if (avcpu_id_field(SYS_ID_AA64MMFR0_EL1, ID_AA64MMFR0_EL1_FGT_SHIFT))
+	fgt = avcpu_id_field(SYS_ID_AA64MMFR0_EL1, ID_AA64MMFR0_EL1_FGT_SHIFT);
+	if (fgt)
 		t->features |= AVCPU_FEAT_FGT;
+	/*
+	 * FEAT_FGT2's second set, all zero likewise: its "n" bits trap
+	 * PFAR_EL1, RCWSMASK_EL1, the SCTLR/TCR/CPACR/ACTLR alias and mask
+	 * registers of FEAT_SRMASK, TRCITECR_EL1, the PMU snapshot and
+	 * SPMU registers, DC CIVAPS; its positive bits (HFGITR2_EL2.TSBCSYNC)
+	 * trap nothing the guest is not already denied.
+	 */
+	if (fgt >= ID_AA64MMFR0_EL1_FGT_FGT2)
+		t->features |= AVCPU_FEAT_FGT2;
+
+	/*
+	 * FEAT_MPAM (ID_AA64PFR0_EL1.MPAM major, ID_AA64PFR1_EL1.MPAM_frac
+	 * minor), hidden from the guest: MPAM2_EL2 traps MPAM1_EL1 and
+	 * MPAM0_EL1 (TRAPMPAM1EL1, TRAPMPAM0EL1) and, EnMPAMSM clear,
+	 * MPAMSM_EL1; from v0.1/v1.1 on TIDR traps MPAMIDR_EL1 too. The
+	 * guest's accesses then UNDEF. Its partition and monitor group are
+	 * 0 while it runs. booting.rst requires EL3 to leave MPAM2_EL2 to
+	 * EL2 (MPAM3_EL3.TRAPLOWER clear) wherever the CPU has MPAM.
+	 */
+	mpam_frac = avcpu_id_field(SYS_ID_AA64PFR1_EL1,
+				   ID_AA64PFR1_EL1_MPAM_frac_SHIFT);
+	if (avcpu_id_field(SYS_ID_AA64PFR0_EL1, ID_AA64PFR0_EL1_MPAM_SHIFT) ||
+	    mpam_frac) {
+		t->features |= AVCPU_FEAT_MPAM;
+		t->mpam2 = AVCPU_MPAM2_TRAPMPAM1EL1 | AVCPU_MPAM2_TRAPMPAM0EL1;
+		if (mpam_frac)
+			t->mpam2 |= AVCPU_MPAM2_TIDR;
+	}
 
 	/* every breakpoint and watchpoint of the CPU is the guest's */
 	t->nr_brps = avcpu_id_field(SYS_ID_AA64DFR0_EL1,
@@ -350,6 +385,53 @@ static bool avcpu_debug_reg(struct avcpu_vcpu *vcpu, u32 enc, bool read,
 	else
 		r[idx] = *val;
 	return true;
+}
+
+/*
+ * GET_SYSREG (@set false) and SET_SYSREG of @enc for the VMM (api.rst,
+ * "System registers"): the registers of ctx.sys[] in avcpu_sysreg_table,
+ * the breakpoints and watchpoints the CPU has and OSLSR_EL1, whose OSLK
+ * a VMM restores (OSLM is fixed). A write that enables debug (a changed
+ * breakpoint or watchpoint, MDSCR_EL1.MDE or KDE) makes the debug state
+ * active as the guest's own write would; restoring what is already there
+ * does not, so a VMM restoring zeros costs the guest nothing.
+ */
+int avcpu_sysreg_user(struct avcpu_vcpu *vcpu, u32 enc, bool set, u64 *val)
+{
+	u64 *oslsr = &vcpu->ctx.sys[AVCPU_OSLSR_EL1];
+	u64 cur;
+	int idx;
+
+	if ((enc & ~ENC(0, 0, 0, 0xf, 0x3)) == ENC(2, 0, 0, 0, 4)) {
+		if (!avcpu_bpwp_reg(vcpu, (enc >> 3) & 0xf, enc & 7, true, &cur))
+			return -ENOENT;
+		if (!set)
+			*val = cur;
+		else if (*val != cur)
+			avcpu_bpwp_reg(vcpu, (enc >> 3) & 0xf, enc & 7, false, val);
+		return 0;
+	}
+	if (enc == ENC(2, 0, 1, 1, 4)) {		/* OSLSR_EL1 */
+		if (!set) {
+			*val = *oslsr;
+			return 0;
+		}
+		if ((*val & ~(u64)AVCPU_OSLSR_OSLK) != AVCPU_OSLSR_OSLM)
+			return -EINVAL;
+		*oslsr = *val;
+		return 0;
+	}
+	idx = avcpu_sysreg_index(enc);
+	if (idx < 0)
+		return idx;
+	if (!set) {
+		*val = vcpu->ctx.sys[idx];
+		return 0;
+	}
+	if (idx == AVCPU_MDSCR_EL1 && (*val & (DBG_MDSCR_MDE | DBG_MDSCR_KDE)))
+		vcpu->ctx.debug.active = 1;
+	vcpu->ctx.sys[idx] = *val;
+	return 0;
 }
 
 int avcpu_handle_sysreg(struct avcpu_vcpu *vcpu)

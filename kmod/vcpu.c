@@ -446,7 +446,7 @@ static int avcpu_vcpu_sysreg(struct avcpu_vcpu *vcpu, unsigned int cmd,
 			     void __user *argp)
 {
 	struct avcpu_sysreg s;
-	int idx;
+	int ret;
 
 	if (copy_from_user(&s, argp, sizeof(s)))
 		return -EFAULT;
@@ -458,14 +458,10 @@ static int avcpu_vcpu_sysreg(struct avcpu_vcpu *vcpu, unsigned int cmd,
 		s.value = vcpu->mpidr;
 		return copy_to_user(argp, &s, sizeof(s)) ? -EFAULT : 0;
 	}
-	idx = avcpu_sysreg_index(s.encoding);
-	if (idx < 0)
-		return idx;
-	if (cmd == AVCPU_SET_SYSREG) {
-		vcpu->ctx.sys[idx] = s.value;
-		return 0;
-	}
-	s.value = vcpu->ctx.sys[idx];
+	ret = avcpu_sysreg_user(vcpu, s.encoding, cmd == AVCPU_SET_SYSREG,
+				&s.value);
+	if (ret || cmd == AVCPU_SET_SYSREG)
+		return ret;
 	return copy_to_user(argp, &s, sizeof(s)) ? -EFAULT : 0;
 }
 

@@ -210,6 +210,88 @@ TEST(os_lock_disarms)
 }
 
 /*
+ * Migration: a VMM reads a guest's debug state with GET_SYSREG and restores
+ * it into a new vCPU with SET_SYSREG (api.rst). The first guest arms a
+ * breakpoint and a watchpoint and leaves the OS lock; the second never
+ * touches a debug register, so both fire there only if the restore
+ * carried OSLSR_EL1, MDSCR_EL1 and the four registers into its hardware.
+ */
+#define REG_OSLSR	AVCPU_SYSREG(2, 0, 1, 1, 4)
+#define REG_MDSCR	AVCPU_SYSREG(2, 0, 0, 2, 2)
+#define REG_DBGBVR0	AVCPU_SYSREG(2, 0, 0, 0, 4)
+#define REG_DBGBCR0	AVCPU_SYSREG(2, 0, 0, 0, 5)
+#define REG_DBGWVR0	AVCPU_SYSREG(2, 0, 0, 0, 6)
+#define REG_DBGWCR0	AVCPU_SYSREG(2, 0, 0, 0, 7)
+#define OSLSR_OSLM	0x8
+
+static void guest_arm_and_leave(void)
+{
+	debug_on();
+	write_sysreg((uint64_t)bp_target, dbgbvr0_el1);
+	write_sysreg(BCR_EL1_EXEC, dbgbcr0_el1);
+	write_sysreg((uint64_t)&watched, dbgwvr0_el1);
+	write_sysreg(WCR_EL1_RW8, dbgwcr0_el1);
+	isb();
+	GUEST_DONE();
+}
+
+static void guest_restored(void)
+{
+	guest_install_handler(VECTOR_SYNC_CURRENT, EC_BREAKPT_CUR, on_debug);
+	guest_install_handler(VECTOR_SYNC_CURRENT, EC_WATCHPT_CUR, on_debug);
+	asm volatile("msr daifclr, #8" : : : "memory");	/* PSTATE.D */
+	bp_target();
+	GUEST_SYNC_ARGS(dbg_count, dbg_esr, 0, 0);
+	watched = 7;
+	GUEST_SYNC_ARGS(dbg_count, dbg_esr, dbg_far, (uint64_t)&watched);
+	GUEST_DONE();
+}
+
+TEST(debug_state_migrates)
+{
+	static const uint32_t regs[] = {
+		REG_OSLSR, REG_MDSCR, REG_DBGBVR0, REG_DBGBCR0, REG_DBGWVR0,
+		REG_DBGWCR0,
+	};
+	uint64_t val[sizeof(regs) / sizeof(regs[0])];
+	struct avcpu_vcpu *vcpu;
+	struct avcpu_vm *vm;
+	struct ucall uc;
+	unsigned int i;
+
+	AVCPU_REQUIRE_RUN();
+	vm = vm_create();
+	vcpu = vm_vcpu_add(vm, 0, guest_arm_and_leave);
+	/* a new vCPU: the OS lock set, no breakpoint; the lock's value checked */
+	EXPECT_EQ(OSLSR_OSLM | 0x2, vcpu_get_sysreg(vcpu, REG_OSLSR));
+	EXPECT_EQ(0, vcpu_get_sysreg(vcpu, REG_DBGBCR0));
+	EXPECT_EQ(-EINVAL, __vcpu_set_sysreg(vcpu, REG_OSLSR, 0x2));
+	EXPECT_EQ(-ENOENT, __vcpu_set_sysreg(vcpu, REG_DBGBVR0 + (15 << 3), 0))
+		TH_LOG("DBGBVR15_EL1: QEMU's CPUs have fewer breakpoints");
+	vcpu_expect_ucall(vcpu, UCALL_DONE, NULL);
+	for (i = 0; i < sizeof(regs) / sizeof(regs[0]); i++)
+		val[i] = vcpu_get_sysreg(vcpu, regs[i]);
+	EXPECT_EQ(OSLSR_OSLM, val[0]) TH_LOG("OSLSR_EL1 after the guest unlocked");
+	EXPECT_EQ(BCR_EL1_EXEC, val[3]);
+	EXPECT_EQ(WCR_EL1_RW8, val[5]);
+	vm_free(vm);
+
+	vm = vm_create();
+	vcpu = vm_vcpu_add(vm, 0, guest_restored);
+	for (i = 0; i < sizeof(regs) / sizeof(regs[0]); i++)
+		vcpu_set_sysreg(vcpu, regs[i], val[i]);
+	vcpu_expect_ucall(vcpu, UCALL_SYNC, &uc);
+	EXPECT_EQ(1, uc.args[0]) TH_LOG("the restored breakpoint did not fire");
+	EXPECT_EQ(EC_BREAKPT_CUR, ESR_EC(uc.args[1]));
+	vcpu_expect_ucall(vcpu, UCALL_SYNC, &uc);
+	EXPECT_EQ(2, uc.args[0]) TH_LOG("the restored watchpoint did not fire");
+	EXPECT_EQ(EC_WATCHPT_CUR, ESR_EC(uc.args[1]));
+	EXPECT_EQ(uc.args[3], uc.args[2]) TH_LOG("FAR");
+	vcpu_expect_ucall(vcpu, UCALL_DONE, NULL);
+	vm_free(vm);
+}
+
+/*
  * The host's side: a perf hardware watchpoint on a variable of this thread,
  * and a guest on the same CPU that keeps its own breakpoint and watchpoint
  * armed (its debug state is loaded at every entry). Every store the host

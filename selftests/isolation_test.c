@@ -45,6 +45,7 @@ struct iso_reg {
 	uint64_t marker;	/* the guest's */
 	uint64_t marker2;	/* the second VM's */
 	bool untrappable;	/* no control traps it: hidden or not, switched */
+	bool flip;		/* the markers are bits flipped in its value */
 };
 
 #define ISO_ACCESSORS(fn, enc)						\
@@ -95,9 +96,42 @@ ISO_ACCESSORS(disr_el1, "s3_0_c12_c1_1")
 ISO_ACCESSORS(smidr_el1, "s3_1_c0_c0_6")
 ISO_ACCESSORS(trcprgctlr, "s2_1_c0_c1_0")
 ISO_ACCESSORS(brbcr_el1, "s2_1_c9_c0_0")
+/* the registers the guest's own translation and exceptions run on */
+ISO_ACCESSORS(tpidr_el1, "s3_0_c13_c0_4")
+ISO_ACCESSORS(sp_el0, "s3_0_c4_c1_0")
+ISO_ACCESSORS(elr_el1, "s3_0_c4_c0_1")
+ISO_ACCESSORS(spsr_el1, "s3_0_c4_c0_0")
+ISO_ACCESSORS(esr_el1, "s3_0_c5_c2_0")
+ISO_ACCESSORS(far_el1, "s3_0_c6_c0_0")
+ISO_ACCESSORS(ttbr0_el1, "s3_0_c2_c0_0")
+ISO_ACCESSORS(ttbr1_el1, "s3_0_c2_c0_1")
+ISO_ACCESSORS(tcr_el1, "s3_0_c2_c0_2")
+ISO_ACCESSORS(mair_el1, "s3_0_c10_c2_0")
+ISO_ACCESSORS(sctlr_el1, "s3_0_c1_c0_0")
+ISO_ACCESSORS(cpacr_el1, "s3_0_c1_c0_2")
+ISO_ACCESSORS(csselr_el1, "s3_2_c0_c0_0")
+ISO_ACCESSORS(cntkctl_el1, "s3_0_c14_c1_0")
+ISO_ACCESSORS(mdscr_el1, "s2_0_c0_c2_2")
+ISO_ACCESSORS(cntv_cval_el0, "s3_3_c14_c3_2")
+ISO_ACCESSORS(cntv_ctl_el0, "s3_3_c14_c3_1")
+ISO_ACCESSORS(cntp_cval_el0, "s3_3_c14_c2_2")
+ISO_ACCESSORS(cntp_ctl_el0, "s3_3_c14_c2_1")
+ISO_ACCESSORS(vbar_el1, "s3_0_c12_c0_0")
 
-#define R(n, idr, sh, mn, m1, m2)	{ #n, rd_##n, wr_##n, idr, sh, mn, m1, m2, false }
-#define R_UNTRAPPABLE(n, m1, m2)	{ #n, rd_##n, wr_##n, ID_NONE, 0, 0, m1, m2, true }
+#define R(n, idr, sh, mn, m1, m2)	{ #n, rd_##n, wr_##n, idr, sh, mn, m1, m2, false, false }
+#define R_UNTRAPPABLE(n, m1, m2)	{ #n, rd_##n, wr_##n, ID_NONE, 0, 0, m1, m2, true, false }
+#define R_FLIP(n, m1, m2)		{ #n, rd_##n, wr_##n, ID_NONE, 0, 0, m1, m2, false, true }
+
+/* Fields of the flipped registers (Arm ARM D24.2): EL0 controls, unused slots */
+#define SCTLR_DZE	(1ULL << 14)
+#define SCTLR_UCT	(1ULL << 15)
+#define TCR_T1SZ_LSB	(1ULL << 16)	/* TTBR1 walks are off (EPD1) */
+#define TCR_TBI1	(1ULL << 38)
+#define MAIR_ATTR(i, a)	((uint64_t)(a) << ((i) * 8))	/* entry.S uses 0, 1 */
+#define TTBR_ASID(a)	((uint64_t)(a) << 48)
+#define CPACR_TTA	(1ULL << 28)
+#define MDSCR_TDCC	(1ULL << 12)
+#define CNTKCTL_EL0CTEN	0x3ULL		/* EL0PCTEN, EL0VCTEN */
 
 /*
  * Markers: TCR2_EL1 sets only PnCH (the guest's tables use no contiguous
@@ -156,6 +190,34 @@ static const struct iso_reg iso_regs[] = {
 	/* trace (ID_AA64DFR0_EL1.TraceVer) and BRBE (ID_AA64DFR0_EL1.BRBE) */
 	R(trcprgctlr,	  DFR0, 4, 1, 0, 0),
 	R(brbcr_el1,	  DFR0, 52, 1, 0, 0),
+	/*
+	 * What the guest's own translation and exception entry run on. These
+	 * rows come last, VBAR_EL1 the very last: once they hold markers the
+	 * guest takes no exception until it has read them back. The markers
+	 * change what only EL0, an unused TTBR1_EL1 or an unused MAIR_EL1
+	 * slot would see; the second VM's value of a flipped register with
+	 * marker2 0 is its own.
+	 */
+	R(tpidr_el1,	  ID_NONE, 0, 0, 0x7470696472316131ULL, 0x6f74686572316131ULL),
+	R(sp_el0,	  ID_NONE, 0, 0, 0x0000123456789ab0ULL, 0x00000ba987654320ULL),
+	R(elr_el1,	  ID_NONE, 0, 0, 0x0000000012345678ULL, 0x0000000087654320ULL),
+	R(spsr_el1,	  ID_NONE, 0, 0, 0x3c5, 0x3c4),
+	R(esr_el1,	  ID_NONE, 0, 0, 0x96000045ULL, 0x92000046ULL),
+	R(far_el1,	  ID_NONE, 0, 0, 0x0000deadbeef0000ULL, 0x0000beefdead0000ULL),
+	R(ttbr1_el1,	  ID_NONE, 0, 0, 0x0000000040000000ULL, 0x0000000080000000ULL),
+	R(csselr_el1,	  ID_NONE, 0, 0, 0x2, 0x1),
+	R(cntv_cval_el0,  ID_NONE, 0, 0, 0x00ff000012340000ULL, 0x00ff000043210000ULL),
+	R(cntv_ctl_el0,	  ID_NONE, 0, 0, 0x2, 0),
+	R(cntp_cval_el0,  ID_NONE, 0, 0, 0x00ff000056780000ULL, 0x00ff000087650000ULL),
+	R(cntp_ctl_el0,	  ID_NONE, 0, 0, 0x2, 0),
+	R_FLIP(ttbr0_el1,  TTBR_ASID(0x12), TTBR_ASID(0x21)),
+	R_FLIP(tcr_el1,	   TCR_TBI1, TCR_TBI1 | TCR_T1SZ_LSB),
+	R_FLIP(mair_el1,   MAIR_ATTR(7, 0x44), MAIR_ATTR(6, 0x44)),
+	R_FLIP(sctlr_el1,  SCTLR_UCT | SCTLR_DZE, SCTLR_UCT),
+	R_FLIP(cpacr_el1,  CPACR_TTA, 0),
+	R_FLIP(cntkctl_el1, CNTKCTL_EL0CTEN, 0x1),
+	R_FLIP(mdscr_el1,  MDSCR_TDCC, 0),
+	R_FLIP(vbar_el1,   0x0000001000000000ULL, 0x0000002000000000ULL),
 };
 
 #define NR_ISO	(sizeof(iso_regs) / sizeof(iso_regs[0]))
@@ -166,6 +228,8 @@ static volatile bool shown[NR_ISO];
 static volatile bool undef_rd[NR_ISO];
 static volatile bool undef_wr[NR_ISO];
 static volatile uint64_t seen[NR_ISO];
+/* What the guest wrote: the marker, or its value with the marker's bits flipped */
+static volatile uint64_t wrote[NR_ISO];
 /* Read back as written at once: the CPU keeps it (not RAZ/WI here) */
 static volatile bool keeps[NR_ISO];
 /* The second VM writes its markers only when this is set */
@@ -247,10 +311,11 @@ static void guest_markers(void)
 		shown[i] = r->id == ID_NONE ||
 			   ((guest_id_reg(r->id) >> r->shift) & 0xf) >= r->min;
 		undef_rd[i] = guest_probe(r->rd);
-		undef_wr[i] = guest_probe_wr(r->wr, r->marker);
+		wrote[i] = r->flip && !undef_rd[i] ? r->rd() ^ r->marker : r->marker;
+		undef_wr[i] = guest_probe_wr(r->wr, wrote[i]);
 		seen[i] = undef_rd[i] ? 0 : r->rd();
 		keeps[i] = !undef_rd[i] && !undef_wr[i] && r->marker &&
-			   seen[i] == r->marker;
+			   seen[i] == wrote[i];
 	}
 	GUEST_SYNC(1);
 	for (;;) {
@@ -272,7 +337,9 @@ static void guest_other(void)
 			continue;
 		seen[i] = iso_regs[i].rd();
 		if (write_marker2)
-			iso_regs[i].wr(iso_regs[i].marker2);
+			iso_regs[i].wr(iso_regs[i].flip ?
+				       seen[i] ^ iso_regs[i].marker2 :
+				       iso_regs[i].marker2);
 	}
 	GUEST_SYNC(3);
 }
@@ -383,7 +450,7 @@ static void expect_markers(struct __test_metadata *_metadata,
 	for (i = 0; i < NR_ISO; i++) {
 		if (!keeps[i])
 			continue;
-		EXPECT_EQ(iso_regs[i].marker, seen[i])
+		EXPECT_EQ(wrote[i], seen[i])
 			TH_LOG("%s: the guest lost its value %s", iso_regs[i].name,
 			       when);
 	}
@@ -450,7 +517,7 @@ TEST(sysreg_markers)
 	for (i = 0; i < NR_ISO; i++) {
 		if (!keeps[i])
 			continue;
-		EXPECT_NE(iso_regs[i].marker, other[i])
+		EXPECT_NE(wrote[i], other[i])
 			TH_LOG("%s: a VM in another process read this VM's value",
 			       iso_regs[i].name);
 	}

@@ -670,8 +670,8 @@ TEST(sysreg_bad_args)
 		AVCPU_SYSREG(3, 4, 4, 1, 0),	/* SP_EL1: likewise */
 		AVCPU_SYSREG(3, 3, 14, 2, 0),	/* CNTP_TVAL_EL0 */
 		AVCPU_SYSREG(3, 3, 14, 0, 2),	/* CNTVCT_EL0 */
-		AVCPU_SYSREG(2, 0, 1, 1, 4),	/* OSLSR_EL1 */
-		AVCPU_SYSREG(2, 0, 0, 0, 4),	/* DBGBVR0_EL1 */
+		AVCPU_SYSREG(2, 0, 1, 0, 4),	/* OSLAR_EL1: write only */
+		AVCPU_SYSREG(2, 0, 0, 2, 0),	/* MDCCINT_EL1: DCC, RAZ/WI */
 		AVCPU_SYSREG(3, 4, 1, 1, 0),	/* HCR_EL2 */
 		0, 0xffff, 0xffffffff,
 		SYSREG_SCTLR_EL1 | 0x10000,	/* a known one with bits above 15 */

@@ -18,6 +18,18 @@
 #include "debug-sr.h"
 #include "vgic-sr.h"
 
+/* Encodings the 6.1 headers lack (Arm ARM, DDI 0487, D24.2 and D24.12) */
+#ifndef SYS_HFGRTR2_EL2
+#define SYS_HDFGRTR2_EL2	sys_reg(3, 4, 3, 1, 0)
+#define SYS_HDFGWTR2_EL2	sys_reg(3, 4, 3, 1, 1)
+#define SYS_HFGRTR2_EL2		sys_reg(3, 4, 3, 1, 2)
+#define SYS_HFGWTR2_EL2		sys_reg(3, 4, 3, 1, 3)
+#define SYS_HFGITR2_EL2		sys_reg(3, 4, 3, 1, 7)
+#endif
+#ifndef SYS_MPAM2_EL2
+#define SYS_MPAM2_EL2		sys_reg(3, 4, 10, 5, 0)
+#endif
+
 /*
  * The trap controls beyond HCR_EL2 that the CPU has (design.rst, "System
  * register inventory"): the guest's at entry, the host's back at exit.
@@ -34,10 +46,19 @@ static __always_inline void avcpu_traps_save(const struct avcpu_traps *t,
 		h->fgt[AVCPU_HDFGRTR] = read_sysreg_s(SYS_HDFGRTR_EL2);
 		h->fgt[AVCPU_HDFGWTR] = read_sysreg_s(SYS_HDFGWTR_EL2);
 	}
+	if (t->features & AVCPU_FEAT_FGT2) {
+		h->fgt[AVCPU_HFGRTR2] = read_sysreg_s(SYS_HFGRTR2_EL2);
+		h->fgt[AVCPU_HFGWTR2] = read_sysreg_s(SYS_HFGWTR2_EL2);
+		h->fgt[AVCPU_HFGITR2] = read_sysreg_s(SYS_HFGITR2_EL2);
+		h->fgt[AVCPU_HDFGRTR2] = read_sysreg_s(SYS_HDFGRTR2_EL2);
+		h->fgt[AVCPU_HDFGWTR2] = read_sysreg_s(SYS_HDFGWTR2_EL2);
+	}
+	if (t->features & AVCPU_FEAT_MPAM)
+		h->mpam2 = read_sysreg_s(SYS_MPAM2_EL2);
 }
 
 static __always_inline void avcpu_traps_load(u64 features, u64 hcrx,
-					     const u64 *fgt)
+					     const u64 *fgt, u64 mpam2)
 {
 	if (features & AVCPU_FEAT_HCX)
 		write_sysreg_s(hcrx, SYS_HCRX_EL2);
@@ -48,6 +69,15 @@ static __always_inline void avcpu_traps_load(u64 features, u64 hcrx,
 		write_sysreg_s(fgt[AVCPU_HDFGRTR], SYS_HDFGRTR_EL2);
 		write_sysreg_s(fgt[AVCPU_HDFGWTR], SYS_HDFGWTR_EL2);
 	}
+	if (features & AVCPU_FEAT_FGT2) {
+		write_sysreg_s(fgt[AVCPU_HFGRTR2], SYS_HFGRTR2_EL2);
+		write_sysreg_s(fgt[AVCPU_HFGWTR2], SYS_HFGWTR2_EL2);
+		write_sysreg_s(fgt[AVCPU_HFGITR2], SYS_HFGITR2_EL2);
+		write_sysreg_s(fgt[AVCPU_HDFGRTR2], SYS_HDFGRTR2_EL2);
+		write_sysreg_s(fgt[AVCPU_HDFGWTR2], SYS_HDFGWTR2_EL2);
+	}
+	if (features & AVCPU_FEAT_MPAM)
+		write_sysreg_s(mpam2, SYS_MPAM2_EL2);
 }
 
 /* The host's EL2 controls a guest changes (but CPTR_EL2), its EL1 registers. */
@@ -94,7 +124,7 @@ static __always_inline void avcpu_guest_load(struct avcpu_vcpu *vcpu,
 	write_sysreg(cnthctl, cnthctl_el2);
 	write_sysreg((h->mdcr & MDCR_EL2_HPMN_MASK) | AVCPU_MDCR_GUEST_TRAPS,
 		     mdcr_el2);
-	avcpu_traps_load(t->features, t->hcrx, t->fgt);
+	avcpu_traps_load(t->features, t->hcrx, t->fgt, t->mpam2);
 	if (ctx->debug.active)
 		avcpu_debug_load(t, &ctx->debug.regs, true);
 	write_sysreg(avcpu_guest_mdscr(ctx), mdscr_el1);
@@ -127,7 +157,7 @@ static __always_inline void avcpu_host_restore(struct avcpu_vcpu *vcpu,
 	avcpu_sysregs_save(ctx->sys, features);
 	__avcpu_fpsimd_save(&ctx->fp);
 	avcpu_sysregs_load(h->sys, features);
-	avcpu_traps_load(features, h->hcrx, h->fgt);
+	avcpu_traps_load(features, h->hcrx, h->fgt, h->mpam2);
 	if (ctx->debug.active)
 		avcpu_debug_load(&ctx->traps, &h->dbg, false);
 	write_sysreg(h->mdscr, mdscr_el1);

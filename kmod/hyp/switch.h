@@ -77,6 +77,7 @@ struct avcpu_host_save {
 	u64 cntp_cval;
 	u64 hcrx;
 	u64 fgt[AVCPU_NR_FGT];
+	u64 mpam2;
 	u64 mdscr;
 	struct avcpu_debug_regs dbg;
 	u64 sys[AVCPU_NR_SWITCHED];
