@@ -281,6 +281,10 @@ struct avcpu_ctx {
 #define AVCPU_EXC_SERROR	3
 #define AVCPU_EXC_EL2		4
 
+/* What avcpu_*_run() returns instead when the guest was not entered */
+#define AVCPU_ENTER_WRONG_CPU	(-1)	/* the thread is not on the vCPU's CPU */
+#define AVCPU_ENTER_NO_EL2	(-2)	/* nVHE: EL2 lost, not taken back */
+
 /*
  * Syndrome of the last exit, read at EL2 right after it; after an
  * AVCPU_EXC_EL2, that of the exception at EL2 (@elr: where it was taken).
@@ -588,7 +592,7 @@ u64 avcpu_pgt_skip(struct avcpu_pgtable *pgt, u64 addr);
 /* stage2.c */
 int avcpu_stage2_init(struct avcpu_vm *vm);
 void avcpu_stage2_destroy(struct avcpu_vm *vm);
-void avcpu_stage2_unmap(struct avcpu_vm *vm, u64 gpa, u64 size);
+int avcpu_stage2_unmap(struct avcpu_vm *vm, u64 gpa, u64 size);
 int avcpu_stage2_map_page(struct avcpu_vm *vm, u64 ipa, bool *mapped);
 void avcpu_vmid_exit(void);
 
@@ -675,10 +679,12 @@ void avcpu_vhe_flush_vmid(struct avcpu_vm *vm);
 int avcpu_nvhe_init(void);
 void avcpu_nvhe_exit(void);
 int avcpu_nvhe_run(struct avcpu_vcpu *vcpu);
-void avcpu_nvhe_flush_vmid(struct avcpu_vm *vm);
+int avcpu_nvhe_flush_vmid(struct avcpu_vm *vm);
 void avcpu_nvhe_read_ich_vtr(void);
 int avcpu_nvhe_map_vcpu(struct avcpu_vcpu *vcpu);
-void avcpu_nvhe_unmap_vcpu(struct avcpu_vcpu *vcpu);
+int avcpu_nvhe_unmap_vcpu(struct avcpu_vcpu *vcpu);
+struct dentry;
+void avcpu_nvhe_debugfs(struct dentry *dir);
 
 /* Register n as an instruction names it: 31 reads as zero. */
 static inline u64 avcpu_get_reg(struct avcpu_vcpu *vcpu, unsigned int n)

@@ -149,6 +149,7 @@ static int __init avcpu_init(void)
 				   &avcpu_el2_fault_fops);
 	debugfs_create_file_unsafe("el2_mitigations", 0600, avcpu_debugfs, NULL,
 				   &avcpu_el2_mitigations_fops);
+	avcpu_nvhe_debugfs(avcpu_debugfs);
 	return 0;
 }
 

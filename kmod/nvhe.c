@@ -17,14 +17,19 @@
 
 #include <linux/bitfield.h>
 #include <linux/cpu.h>
+#include <linux/cpu_pm.h>
 #include <linux/cpuhotplug.h>
+#include <linux/debugfs.h>
 #include <linux/gfp.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/percpu.h>
+#include <linux/seq_file.h>
 #include <linux/smp.h>
 #include <linux/vmalloc.h>
+#include <linux/workqueue.h>
+#include <asm/daifflags.h>
 #include <asm/kvm_arm.h>
 #include <asm/memory.h>
 #include <asm/sysreg.h>
@@ -138,27 +143,115 @@ static int el2_map_kva(const void *p, size_t size, u64 prot)
 	return err;
 }
 
-/* One function on one CPU that holds EL2, hotplug excluded. */
+/*
+ * Losing EL2. A CPU that comes back from a power-down idle state or from
+ * suspend has run the kernel's EL2 setup again: the hyp stub's vectors are
+ * back, avcpu's tables and stack are gone from its registers. The CPU-PM
+ * notifier below takes EL2 again before anything else runs there; should
+ * a CPU lose it without notice all the same, the stub answers avcpu's next
+ * hypercall with HVC_STUB_ERR (it knows none of them), and that call takes
+ * EL2 back and is made again. nvhe_held is where avcpu means to hold EL2,
+ * not a promise that it does.
+ */
+static DEFINE_PER_CPU(unsigned long, nvhe_takes);	/* debugfs "el2_owner" */
+static bool nvhe_refuse_take;	/* test knob "el2_refuse" */
+
+/* On this CPU, IRQs off: hand EL2 from the stub to avcpu. */
+static u64 nvhe_take_here(void)
+{
+	unsigned int cpu = smp_processor_id();
+	void *block = per_cpu(nvhe_block, cpu);
+	u64 ret;
+
+	ret = avcpu_stub_hvc(HVC_SET_VECTORS, nvhe_idmap_pa);
+	if (!ret)
+		ret = avcpu_hvc(AVCPU_HVC_INIT, nvhe_ttbr, nvhe_tcr, EL2_MAIR,
+				nvhe_sctlr,
+				el2_va(block) + AVCPU_NVHE_BLOCK_SIZE,
+				per_cpu_offset(cpu),
+				el2_va(__avcpu_nvhe_vectors));
+	if (!ret) {
+		cpumask_set_cpu(cpu, &nvhe_held);
+		this_cpu_inc(nvhe_takes);
+	}
+	return ret;
+}
+
+/* Whether avcpu's EL2 answers on this CPU (IRQs off). */
+static bool nvhe_owned_here(void)
+{
+	return avcpu_hvc(AVCPU_HVC_PING, 0, 0, 0, 0, 0, 0, 0) == AVCPU_HVC_TAG;
+}
+
+/*
+ * EL2 answered as the stub: take it back if avcpu holds this CPU (one
+ * going offline gave it back on purpose). IRQs off.
+ */
+static bool nvhe_retake_here(void)
+{
+	unsigned int cpu = smp_processor_id();
+	u64 ret = HVC_STUB_ERR;
+
+	if (!cpumask_test_cpu(cpu, &nvhe_held))
+		return false;
+	if (!READ_ONCE(nvhe_refuse_take))
+		ret = nvhe_take_here();
+	if (ret) {
+		pr_err_ratelimited("CPU%u: EL2 is the hyp stub's again and cannot be taken back (%#llx)\n",
+				   cpu, ret);
+		return false;
+	}
+	pr_info_ratelimited("CPU%u: EL2 was the hyp stub's again (a power-down avcpu was not told of); taken back\n",
+			    cpu);
+	return true;
+}
+
+/* One of avcpu's hypercalls on this CPU, IRQs off, EL2 taken back if lost. */
+static u64 nvhe_call_here(u64 fn, u64 a1, u64 a2, u64 a3)
+{
+	u64 ret = avcpu_hvc(fn, a1, a2, a3, 0, 0, 0, 0);
+
+	if (ret == HVC_STUB_ERR && nvhe_retake_here())
+		ret = avcpu_hvc(fn, a1, a2, a3, 0, 0, 0, 0);
+	return ret;
+}
+
 static void avcpu_nvhe_call_fn(void *arg)
 {
 	u64 *a = arg;
 
-	a[0] = avcpu_hvc(a[0], a[1], 0, 0, 0, 0, 0, 0);
+	a[0] = nvhe_call_here(a[0], a[1], 0, 0);
 }
 
+/*
+ * One call on one CPU that holds EL2, hotplug excluded: the nearest, then
+ * each of the others until one answers. Returns HVC_STUB_ERR if none did.
+ */
 static u64 avcpu_nvhe_call_any(u64 fn, u64 a1)
 {
 	u64 a[2] = { fn, a1 };
+	unsigned int cpu;
 
 	cpus_read_lock();
 	if (smp_call_function_any(&nvhe_held, avcpu_nvhe_call_fn, a, 1))
 		a[0] = HVC_STUB_ERR;
+	for_each_cpu(cpu, &nvhe_held) {
+		if (a[0] != HVC_STUB_ERR)
+			break;
+		a[0] = fn;
+		if (smp_call_function_single(cpu, avcpu_nvhe_call_fn, a, 1))
+			a[0] = HVC_STUB_ERR;
+	}
 	cpus_read_unlock();
 	return a[0];
 }
 
-/* Unmap vCPU memory, then drop EL2's TLB entries for it on every CPU. */
-static void el2_unmap_kva(const void *p, size_t size)
+/*
+ * Unmap vCPU memory, then drop EL2's TLB entries for it on every CPU.
+ * Returns -EIO if no CPU could invalidate: then the memory must stay
+ * allocated, since EL2 may still reach it through a stale entry.
+ */
+static int el2_unmap_kva(const void *p, size_t size)
 {
 	unsigned long a = (unsigned long)p & PAGE_MASK;
 	unsigned long end = PAGE_ALIGN((unsigned long)p + size);
@@ -171,7 +264,12 @@ static void el2_unmap_kva(const void *p, size_t size)
 			WRITE_ONCE(*pte, 0);
 	}
 	mutex_unlock(&el2_pt_lock);
-	avcpu_nvhe_call_any(AVCPU_HVC_FLUSH_EL2, 0);
+	if (avcpu_nvhe_call_any(AVCPU_HVC_FLUSH_EL2, 0)) {
+		pr_err("EL2 TLB invalidation failed on every CPU: %zu bytes of vCPU memory stay allocated\n",
+		       size);
+		return -EIO;
+	}
+	return 0;
 }
 
 int avcpu_nvhe_map_vcpu(struct avcpu_vcpu *vcpu)
@@ -181,20 +279,28 @@ int avcpu_nvhe_map_vcpu(struct avcpu_vcpu *vcpu)
 	if (avcpu_host.mode != AVCPU_HOST_MODE_NVHE)
 		return 0;
 	err = el2_map_kva(vcpu, sizeof(*vcpu), EL2_PROT_DATA);
-	if (err)
-		el2_unmap_kva(vcpu, sizeof(*vcpu));
+	if (err && el2_unmap_kva(vcpu, sizeof(*vcpu)))
+		return -EIO;
 	return err;
 }
 
-void avcpu_nvhe_unmap_vcpu(struct avcpu_vcpu *vcpu)
+/* Returns -EIO if @vcpu's memory must not be freed (el2_unmap_kva()). */
+int avcpu_nvhe_unmap_vcpu(struct avcpu_vcpu *vcpu)
 {
-	if (avcpu_host.mode == AVCPU_HOST_MODE_NVHE)
-		el2_unmap_kva(vcpu, sizeof(*vcpu));
+	if (avcpu_host.mode != AVCPU_HOST_MODE_NVHE)
+		return 0;
+	return el2_unmap_kva(vcpu, sizeof(*vcpu));
 }
 
-void avcpu_nvhe_flush_vmid(struct avcpu_vm *vm)
+/* Returns -EIO if no CPU could invalidate (the stage-2 pages stay pinned). */
+int avcpu_nvhe_flush_vmid(struct avcpu_vm *vm)
 {
-	avcpu_nvhe_call_any(AVCPU_HVC_FLUSH_VMID, vm->vttbr);
+	if (avcpu_nvhe_call_any(AVCPU_HVC_FLUSH_VMID, vm->vttbr)) {
+		pr_err("VMID %u: stage-2 TLB invalidation failed on every CPU\n",
+		       vm->vmid);
+		return -EIO;
+	}
+	return 0;
 }
 
 /* ICH_VTR_EL2 is only readable at EL2: ask avcpu's, then size the vGIC */
@@ -206,18 +312,23 @@ void avcpu_nvhe_read_ich_vtr(void)
 		avcpu_vgic_host_init(lower_32_bits(vtr));
 }
 
-/* Called with IRQs masked and the FP unit owned; returns AVCPU_EXC_*. */
+/*
+ * Called with IRQs masked and the FP unit owned; returns AVCPU_EXC_*, or
+ * AVCPU_ENTER_WRONG_CPU on a CPU going offline (it has given EL2 back
+ * already) and AVCPU_ENTER_NO_EL2 where EL2 was lost and cannot be taken
+ * back: the guest was not entered.
+ */
 int avcpu_nvhe_run(struct avcpu_vcpu *vcpu)
 {
 	struct avcpu_vm *vm = vcpu->vm;
-	int code;
+	u64 code;
 
-	/* a CPU on its way offline has given EL2 back already */
 	if (!cpumask_test_cpu(smp_processor_id(), &nvhe_held))
-		return -1;
+		return AVCPU_ENTER_WRONG_CPU;
 	this_cpu_write(avcpu_el2_cpu.serror_seen, 0);
-	code = avcpu_hvc(AVCPU_HVC_RUN, el2_va(vcpu), vm->vttbr, vm->vtcr,
-			 0, 0, 0, 0);
+	code = nvhe_call_here(AVCPU_HVC_RUN, el2_va(vcpu), vm->vttbr, vm->vtcr);
+	if (code == HVC_STUB_ERR)
+		return AVCPU_ENTER_NO_EL2;
 	if (code != AVCPU_EXC_EL2 && this_cpu_read(avcpu_el2_cpu.serror_seen))
 		code = AVCPU_EXC_SERROR;
 	return code;
@@ -226,20 +337,11 @@ int avcpu_nvhe_run(struct avcpu_vcpu *vcpu)
 /* cpuhp startup, on @cpu itself: hand EL2 from the stub to avcpu. */
 static int avcpu_nvhe_cpu_up(unsigned int cpu)
 {
-	void *block = per_cpu(nvhe_block, cpu);
 	unsigned long flags;
 	u64 ret;
 
 	local_irq_save(flags);
-	ret = avcpu_stub_hvc(HVC_SET_VECTORS, nvhe_idmap_pa);
-	if (!ret)
-		ret = avcpu_hvc(AVCPU_HVC_INIT, nvhe_ttbr, nvhe_tcr, EL2_MAIR,
-				nvhe_sctlr,
-				el2_va(block) + AVCPU_NVHE_BLOCK_SIZE,
-				per_cpu_offset(cpu),
-				el2_va(__avcpu_nvhe_vectors));
-	if (!ret)
-		cpumask_set_cpu(cpu, &nvhe_held);
+	ret = nvhe_take_here();
 	local_irq_restore(flags);
 	if (ret) {
 		pr_err("CPU%u: the hyp stub did not hand EL2 over (%#llx)\n",
@@ -262,6 +364,163 @@ static int avcpu_nvhe_cpu_down(unsigned int cpu)
 	if (ret)
 		pr_err("CPU%u: EL2 not given back (%#llx)\n", cpu, ret);
 	return 0;
+}
+
+/*
+ * CPU power management: the kernel notifies CPU_PM_EXIT on the CPU itself,
+ * IRQs off, after a power-down idle state and after system resume (its
+ * syscore resume runs the same chain on the boot CPU), before anything is
+ * scheduled there; CPU_PM_ENTER_FAILED when the CPU did not go down after
+ * all. Where the state was kept (a retention state, a failed entry) EL2 is
+ * still avcpu's and answers the ping; otherwise take it back now.
+ */
+static int avcpu_nvhe_cpu_pm(struct notifier_block *nb, unsigned long action,
+			     void *data)
+{
+	if (action != CPU_PM_EXIT && action != CPU_PM_ENTER_FAILED)
+		return NOTIFY_OK;
+	if (cpumask_test_cpu(smp_processor_id(), &nvhe_held) &&
+	    !nvhe_owned_here())
+		nvhe_retake_here();
+	return NOTIFY_OK;
+}
+
+static struct notifier_block avcpu_nvhe_pm_nb = {
+	.notifier_call = avcpu_nvhe_cpu_pm,
+};
+
+/*
+ * Test knobs (testing.rst, "Test knobs"), nVHE only. QEMU cannot power a
+ * CPU down, so these do to EL2 what a power-down does:
+ * "el2_stub": write a CPU number; that CPU's EL2 goes back to the hyp stub
+ * and avcpu is not told, as after a power-down nobody notified.
+ * "el2_powerdown": write a CPU number; that CPU runs the kernel's CPU-PM
+ * sequence of a power-down idle state (cpu_pm_enter(), EL2 back to the
+ * stub as the firmware's power-down and the kernel's resume leave it,
+ * cpu_pm_exit()), IRQs off.
+ * "el2_refuse": 1 makes every re-take of EL2 after a loss fail, as if the
+ * stub refused; 0 takes that back.
+ * "el2_owner": who answers at EL2 on each online CPU, and how many times
+ * avcpu took it there.
+ */
+static void nvhe_knob_stub_fn(void *arg)
+{
+	*(u64 *)arg = avcpu_hvc(HVC_RESET_VECTORS, 0, 0, 0, 0, 0, 0, 0);
+}
+
+/*
+ * In a worker on the CPU, everything masked as arm64's cpu_suspend() has
+ * it (the GIC's CPU_PM_EXIT handler rewrites the priority mask).
+ */
+static long nvhe_knob_powerdown_fn(void *arg)
+{
+	unsigned long flags = local_daif_save();
+	int ret;
+
+	ret = cpu_pm_enter();
+	if (!ret) {
+		/* what the firmware's power-down and the kernel's resume leave */
+		avcpu_hvc(HVC_RESET_VECTORS, 0, 0, 0, 0, 0, 0, 0);
+		ret = cpu_pm_exit();
+	}
+	local_daif_restore(flags);
+	return ret;
+}
+
+/* The CPU number written to a knob: online and held by avcpu, or -EINVAL */
+static int nvhe_knob_cpu(const char __user *ubuf, size_t len,
+			 unsigned int *cpu)
+{
+	int err = kstrtouint_from_user(ubuf, len, 0, cpu);
+
+	if (err)
+		return err;
+	if (*cpu >= nr_cpu_ids || !cpu_online(*cpu) ||
+	    !cpumask_test_cpu(*cpu, &nvhe_held))
+		return -EINVAL;
+	return 0;
+}
+
+static ssize_t nvhe_knob_stub_write(struct file *f, const char __user *ubuf,
+				    size_t len, loff_t *pos)
+{
+	unsigned int cpu;
+	u64 ret = 0;
+	int err;
+
+	cpus_read_lock();
+	err = nvhe_knob_cpu(ubuf, len, &cpu);
+	if (!err && (smp_call_function_single(cpu, nvhe_knob_stub_fn, &ret, 1) ||
+		     ret))
+		err = -EIO;
+	cpus_read_unlock();
+	return err ? err : len;
+}
+
+static ssize_t nvhe_knob_powerdown_write(struct file *f,
+					 const char __user *ubuf, size_t len,
+					 loff_t *pos)
+{
+	unsigned int cpu;
+	int err;
+
+	/* without CPU_PM (no SUSPEND, no CPU_IDLE) no CPU powers down */
+	if (!IS_ENABLED(CONFIG_CPU_PM))
+		return -EOPNOTSUPP;
+	cpus_read_lock();
+	err = nvhe_knob_cpu(ubuf, len, &cpu);
+	if (!err)
+		err = work_on_cpu(cpu, nvhe_knob_powerdown_fn, NULL);
+	cpus_read_unlock();
+	return err ? err : len;
+}
+
+static const struct file_operations nvhe_knob_stub_fops = {
+	.owner	= THIS_MODULE,
+	.open	= simple_open,
+	.write	= nvhe_knob_stub_write,
+	.llseek	= noop_llseek,
+};
+
+static const struct file_operations nvhe_knob_powerdown_fops = {
+	.owner	= THIS_MODULE,
+	.open	= simple_open,
+	.write	= nvhe_knob_powerdown_write,
+	.llseek	= noop_llseek,
+};
+
+static void nvhe_knob_ping_fn(void *arg)
+{
+	*(bool *)arg = nvhe_owned_here();
+}
+
+static int nvhe_knob_owner_show(struct seq_file *m, void *v)
+{
+	unsigned int cpu;
+	bool owned;
+
+	cpus_read_lock();
+	for_each_online_cpu(cpu) {
+		if (smp_call_function_single(cpu, nvhe_knob_ping_fn, &owned, 1))
+			continue;
+		seq_printf(m, "cpu%u %s takes %lu\n", cpu,
+			   owned ? "avcpu" : "stub", per_cpu(nvhe_takes, cpu));
+	}
+	cpus_read_unlock();
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(nvhe_knob_owner);
+
+void avcpu_nvhe_debugfs(struct dentry *dir)
+{
+	if (avcpu_host.mode != AVCPU_HOST_MODE_NVHE || nvhe_hp_state < 0)
+		return;
+	debugfs_create_file("el2_stub", 0200, dir, NULL, &nvhe_knob_stub_fops);
+	debugfs_create_file("el2_powerdown", 0200, dir, NULL,
+			    &nvhe_knob_powerdown_fops);
+	debugfs_create_bool("el2_refuse", 0600, dir, &nvhe_refuse_take);
+	debugfs_create_file("el2_owner", 0400, dir, NULL,
+			    &nvhe_knob_owner_fops);
 }
 
 /*
@@ -416,6 +675,7 @@ int avcpu_nvhe_init(void)
 		goto out_free;
 	}
 	nvhe_hp_state = err;
+	cpu_pm_register_notifier(&avcpu_nvhe_pm_nb);
 	return 0;
 
 out_free:
@@ -428,6 +688,7 @@ void avcpu_nvhe_exit(void)
 {
 	if (nvhe_hp_state < 0)
 		return;
+	cpu_pm_unregister_notifier(&avcpu_nvhe_pm_nb);
 	cpuhp_remove_state(nvhe_hp_state);
 	nvhe_hp_state = -1;
 	avcpu_nvhe_free();

@@ -84,14 +84,18 @@ static void s2_clean_page(struct page *page)
 
 /*
  * Invalidate the VMID's TLB entries on every CPU. The TLBI must be issued
- * at EL2: directly under VHE, through avcpu's EL2 (an HVC) under nVHE.
+ * at EL2: directly under VHE, through avcpu's EL2 (an HVC) under nVHE,
+ * where it can fail (no CPU's EL2 could be taken back, nvhe.c): then
+ * -EIO, and no page that was mapped may be unpinned, since a CPU may
+ * still reach it through a stale entry.
  */
-static void s2_flush(struct avcpu_vm *vm)
+static int s2_flush(struct avcpu_vm *vm)
 {
-	if (avcpu_host.mode == AVCPU_HOST_MODE_VHE)
+	if (avcpu_host.mode == AVCPU_HOST_MODE_VHE) {
 		avcpu_vhe_flush_vmid(vm);
-	else
-		avcpu_nvhe_flush_vmid(vm);
+		return 0;
+	}
+	return avcpu_nvhe_flush_vmid(vm);
 }
 
 static void s2_unpin(u64 pte)
@@ -99,6 +103,17 @@ static void s2_unpin(u64 pte)
 	struct page *page = pfn_to_page(PHYS_PFN(pte & AVCPU_PTE_ADDR));
 
 	unpin_user_pages_dirty_lock(&page, 1, pte & S2_AP_W);
+}
+
+/* Put cleared leaves back, after a flush that failed (vm->mmu_lock held). */
+static void s2_restore(struct avcpu_vm *vm, const u64 *ptes, const u64 *addrs,
+		       size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		WRITE_ONCE(*avcpu_pgt_walk(&vm->s2, addrs[i], false), ptes[i]);
+	dsb(ishst);
 }
 
 /*
@@ -235,12 +250,20 @@ int avcpu_stage2_map_page(struct avcpu_vm *vm, u64 ipa, bool *mapped)
 	return ret;
 }
 
-/* Clear the leaves of [gpa, gpa + size), flush the VMID, unpin. */
-void avcpu_stage2_unmap(struct avcpu_vm *vm, u64 gpa, u64 size)
+/*
+ * Clear the leaves of [gpa, gpa + size), flush the VMID, unpin. If the
+ * flush fails, the leaves it was to cover are put back, still pinned, and
+ * -EIO returned: pages are never unpinned before their invalidation. A
+ * page-at-a-time unmap (out of memory for the list) may have released a
+ * first part by then; the slot is still whole, and the guest faults that
+ * part in again.
+ */
+int avcpu_stage2_unmap(struct avcpu_vm *vm, u64 gpa, u64 size)
 {
 	u64 ipa, end = gpa + size, released;
-	u64 *ptes = NULL;
+	u64 *ptes = NULL, *addrs = NULL;
 	size_t n = 0, cap = 0;
+	int err;
 
 	lockdep_assert_held(&vm->mmu_lock);
 	for (ipa = gpa; ipa < end; ipa += PAGE_SIZE) {
@@ -256,46 +279,69 @@ void avcpu_stage2_unmap(struct avcpu_vm *vm, u64 gpa, u64 size)
 		if (n == cap) {
 			size_t ncap = cap ? cap * 2 : 64;
 			u64 *p = krealloc_array(ptes, ncap, sizeof(*p), GFP_KERNEL);
+			u64 *q = p ? krealloc_array(addrs, ncap, sizeof(*q), GFP_KERNEL) : NULL;
 
-			if (!p) {
+			if (p)
+				ptes = p;
+			if (!q) {
 				/* flush what is cleared so far and unpin it */
 				break;
 			}
-			ptes = p;
+			addrs = q;
 			cap = ncap;
 		}
-		ptes[n++] = *pte;
+		ptes[n] = *pte;
+		addrs[n++] = ipa;
 		WRITE_ONCE(*pte, 0);
 	}
-	s2_flush(vm);
+	err = s2_flush(vm);
+	if (err) {
+		s2_restore(vm, ptes, addrs, n);
+		n = 0;
+	}
 	released = n;
 	while (n)
 		s2_unpin(ptes[--n]);
 	kfree(ptes);
-	if (ipa < end)	/* out of memory above: finish one page at a time */
-		for (; ipa < end; ipa += PAGE_SIZE) {
-			u64 *pte = avcpu_pgt_walk(&vm->s2, ipa, false);
-			u64 old;
+	kfree(addrs);
+	/* out of memory above: finish one page at a time */
+	for (; !err && ipa < end; ipa += PAGE_SIZE) {
+		u64 *pte = avcpu_pgt_walk(&vm->s2, ipa, false);
+		u64 old;
 
-			if (!pte)
-				ipa = avcpu_pgt_skip(&vm->s2, ipa) - PAGE_SIZE;
-			if (!pte || !(*pte & AVCPU_PTE_VALID))
-				continue;
-			old = *pte;
-			WRITE_ONCE(*pte, 0);
-			s2_flush(vm);
-			s2_unpin(old);
-			released++;
+		if (!pte)
+			ipa = avcpu_pgt_skip(&vm->s2, ipa) - PAGE_SIZE;
+		if (!pte || !(*pte & AVCPU_PTE_VALID))
+			continue;
+		old = *pte;
+		WRITE_ONCE(*pte, 0);
+		err = s2_flush(vm);
+		if (err) {
+			s2_restore(vm, &old, &ipa, 1);
+			break;
 		}
+		s2_unpin(old);
+		released++;
+	}
 	s2_unaccount(vm, released);
+	return err;
 }
 
-/* Last reference gone: no vCPU can run. */
+/*
+ * Last reference gone: no vCPU can run. If the VMID cannot be flushed,
+ * its pages stay pinned and the VMID stays allocated, for good: a CPU may
+ * still hold translations to them.
+ */
 void avcpu_stage2_destroy(struct avcpu_vm *vm)
 {
 	if (!vm->s2.root)
 		return;
-	s2_flush(vm);
+	if (s2_flush(vm)) {
+		pr_err("VMID %u: %llu guest pages stay pinned and the VMID stays allocated (no TLB invalidation)\n",
+		       vm->vmid, vm->s2_pinned);
+		avcpu_pgt_destroy(&vm->s2, NULL);
+		return;
+	}
 	avcpu_pgt_destroy(&vm->s2, s2_unpin);
 	s2_unaccount(vm, vm->s2_pinned);
 	ida_free(&avcpu_vmid_ida, vm->vmid);

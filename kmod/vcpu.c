@@ -258,8 +258,9 @@ int avcpu_vcpu_wfi(struct avcpu_vcpu *vcpu)
 }
 
 /*
- * One entry into the guest. Returns AVCPU_EXC_*, or -1 if this thread is
- * not on the vCPU's CPU (userspace changed its affinity after BIND).
+ * One entry into the guest. Returns AVCPU_EXC_*, or AVCPU_ENTER_WRONG_CPU
+ * if this thread is not on the vCPU's CPU (userspace changed its affinity
+ * after BIND), AVCPU_ENTER_NO_EL2 if avcpu's EL2 is gone from it.
  */
 static int avcpu_enter_guest(struct avcpu_vcpu *vcpu)
 {
@@ -268,7 +269,7 @@ static int avcpu_enter_guest(struct avcpu_vcpu *vcpu)
 	kernel_neon_begin();	/* saves the task's FP/SIMD/SVE state */
 	if (smp_processor_id() != vcpu->cpu) {
 		kernel_neon_end();
-		return -1;
+		return AVCPU_ENTER_WRONG_CPU;
 	}
 	local_irq_disable();
 	/*
@@ -345,7 +346,8 @@ static int avcpu_vcpu_run(struct avcpu_vcpu *vcpu)
 		code = avcpu_enter_guest(vcpu);
 		if (code < 0) {
 			avcpu_set_exit(vcpu, AVCPU_EXIT_FAIL_ENTRY);
-			run->fail_entry.reason = AVCPU_FAIL_ENTRY_WRONG_CPU;
+			run->fail_entry.reason = code == AVCPU_ENTER_NO_EL2 ?
+				AVCPU_FAIL_ENTRY_NO_EL2 : AVCPU_FAIL_ENTRY_WRONG_CPU;
 			run->fail_entry.esr = 0;
 			ret = 0;
 			break;
@@ -559,30 +561,32 @@ static int avcpu_vcpu_mmap(struct file *filp, struct vm_area_struct *vma)
 static struct avcpu_vcpu *avcpu_vcpu_alloc(void)
 {
 	struct avcpu_vcpu *vcpu;
+	int err = -ENOMEM;
 
 	vcpu = alloc_pages_exact(sizeof(*vcpu), GFP_KERNEL_ACCOUNT | __GFP_ZERO);
 	if (!vcpu)
 		return NULL;
 	vcpu->run = (struct avcpu_run *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
-	if (!vcpu->run || !zalloc_cpumask_var(&vcpu->saved_mask, GFP_KERNEL))
-		goto err;
-	if (avcpu_nvhe_map_vcpu(vcpu))
-		goto err;
-	return vcpu;
-err:
+	if (vcpu->run && zalloc_cpumask_var(&vcpu->saved_mask, GFP_KERNEL))
+		err = avcpu_nvhe_map_vcpu(vcpu);
+	if (!err)
+		return vcpu;
 	free_cpumask_var(vcpu->saved_mask);
 	free_page((unsigned long)vcpu->run);
-	free_pages_exact(vcpu, sizeof(*vcpu));
+	/* -EIO: EL2 may still reach it through a stale TLB entry (nvhe.c) */
+	if (err != -EIO)
+		free_pages_exact(vcpu, sizeof(*vcpu));
 	return NULL;
 }
 
 static void avcpu_vcpu_free(struct avcpu_vcpu *vcpu)
 {
 	avcpu_vgic_destroy(vcpu);
-	avcpu_nvhe_unmap_vcpu(vcpu);
 	free_cpumask_var(vcpu->saved_mask);
 	free_page((unsigned long)vcpu->run);
-	free_pages_exact(vcpu, sizeof(*vcpu));
+	/* EL2 may still reach it through a stale TLB entry: leaked (nvhe.c) */
+	if (!avcpu_nvhe_unmap_vcpu(vcpu))
+		free_pages_exact(vcpu, sizeof(*vcpu));
 }
 
 static int avcpu_vcpu_release(struct inode *inode, struct file *filp)

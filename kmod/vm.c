@@ -65,13 +65,17 @@ static int avcpu_set_memory_region(struct avcpu_vm *vm,
 	slot = &vm->slots[r->slot];
 
 	if (!r->memory_size) {
+		int err;
+
 		if (!slot->size)
 			return -ENOENT;
 		mutex_lock(&vm->mmu_lock);
-		avcpu_stage2_unmap(vm, slot->gpa, slot->size);
-		slot->size = 0;
+		/* -EIO: no TLB invalidation, the slot and its pins stay */
+		err = avcpu_stage2_unmap(vm, slot->gpa, slot->size);
+		if (!err)
+			slot->size = 0;
 		mutex_unlock(&vm->mmu_lock);
-		return 0;
+		return err;
 	}
 
 	if (!PAGE_ALIGNED(r->guest_phys_addr) || !PAGE_ALIGNED(r->memory_size) ||

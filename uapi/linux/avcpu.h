@@ -559,6 +559,7 @@ struct avcpu_irq {
 #define AVCPU_FAIL_ENTRY_WRONG_CPU	1  /* thread left its bound CPU */
 #define AVCPU_FAIL_ENTRY_SERROR		2  /* SError while the guest ran */
 #define AVCPU_FAIL_ENTRY_EL2_FAULT	3  /* exception at EL2 on the way in/out */
+#define AVCPU_FAIL_ENTRY_NO_EL2		4  /* nVHE: this CPU's EL2 lost, not retaken */
 
 /**
  * struct avcpu_run - the per-vCPU run page

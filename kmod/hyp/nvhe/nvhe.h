@@ -24,6 +24,8 @@
 #define AVCPU_HVC_FLUSH_EL2	(AVCPU_HVC_TAG + 4)	/* EL2 stage-1 TLB, all CPUs */
 /* returns AVCPU_ICH_VTR_VALID | ICH_VTR_EL2 */
 #define AVCPU_HVC_ICH_VTR	(AVCPU_HVC_TAG + 5)
+/* returns AVCPU_HVC_TAG: whether EL2 is avcpu's (the stub answers HVC_STUB_ERR) */
+#define AVCPU_HVC_PING		(AVCPU_HVC_TAG + 6)
 
 /* ICH_VTR_EL2 bits [63:32] are RES0: bit 63 says the value was readable */
 #define AVCPU_ICH_VTR_VALID	BIT_ULL(63)

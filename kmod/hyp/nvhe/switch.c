@@ -122,5 +122,7 @@ u64 __avcpu_nvhe_hvc(u64 fn, u64 a1, u64 a2, u64 a3)
 	}
 	if (fn == AVCPU_HVC_ICH_VTR)
 		return __avcpu_nvhe_ich_vtr();
+	if (fn == AVCPU_HVC_PING)
+		return AVCPU_HVC_TAG;
 	return HVC_STUB_ERR;
 }
