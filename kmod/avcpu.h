@@ -621,14 +621,12 @@ enum avcpu_host_irq {
 };
 
 int avcpu_hirq_init(void);
-void avcpu_hirq_request(enum avcpu_host_irq i, int irq, irq_handler_t fn,
+void avcpu_hirq_request(enum avcpu_host_irq i, irq_handler_t fn,
 			const char *name);
 int avcpu_hirq_start(void);
 void avcpu_hirq_exit(void);
 void avcpu_hirq_mask(enum avcpu_host_irq i, bool mask);
 bool avcpu_hirq_is(enum avcpu_host_irq i, int irq);
-/* Linux's number for interrupt @index of the first node that matches */
-int avcpu_of_irq(const char *const *compat, int index);
 
 /* vgic.c */
 void avcpu_vgic_module_init(void);

@@ -1,15 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The host's per-CPU interrupts avcpu takes for its guests: the EL1 timers'
- * PPIs (timer.c) and the GIC maintenance interrupt (vgic.c). Each owner
- * finds its interrupt and requests it here with its handler; this file
- * keeps them enabled on every online CPU (CPU hotplug included) and masks
- * one on this CPU on request. A PPI that fires while a guest runs ends the
- * guest (HCR_EL2.IMO routes it to EL2): that exit is what it is for; the
- * handler, run once the host unmasks interrupts, only tidies up.
+ * PPIs (timer.c) and the GIC maintenance interrupt (vgic.c). This file
+ * finds each, in the device tree or, on a host booted with ACPI and no
+ * device tree (UEFI servers), in the ACPI tables; requests it with its
+ * owner's handler; keeps them enabled on every online CPU (CPU hotplug
+ * included) and masks one on this CPU on request. A PPI that fires while a
+ * guest runs ends the guest (HCR_EL2.IMO routes it to EL2): that exit is
+ * what it is for; the handler, run once the host unmasks interrupts, only
+ * tidies up.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/acpi.h>
 #include <linux/cpuhotplug.h>
 #include <linux/interrupt.h>
 #include <linux/irq.h>
@@ -24,8 +27,22 @@ static int __percpu *avcpu_hirq_cookie;
 static int avcpu_hirq_cpuhp = -1;
 /* per CPU: which interrupts are masked at the host GIC (BIT(hirq)) */
 static DEFINE_PER_CPU(u32, avcpu_hirq_masked);
+/* what was found, for the dmesg line: the GSIV (ACPI) or the DT index */
+static u32 avcpu_hirq_fw[AVCPU_NR_HIRQS];
 
-int avcpu_of_irq(const char *const *compat, int index)
+static const char *const avcpu_hirq_name[AVCPU_NR_HIRQS] = {
+	[AVCPU_HIRQ_VTIMER]	= "virtual timer",
+	[AVCPU_HIRQ_PTIMER]	= "EL1 physical timer",
+	[AVCPU_HIRQ_MAINT]	= "GIC maintenance",
+};
+
+/*
+ * Device tree: the arch timer node lists the secure physical, non-secure
+ * physical, virtual and hypervisor timer PPIs in that order (the kernel's
+ * Documentation/devicetree/bindings/timer/arm,arch_timer.yaml); the GICv3
+ * node's first interrupt is its maintenance interrupt (arm,gic-v3.yaml).
+ */
+static int avcpu_of_irq(const char *const *compat, int index)
 {
 	struct device_node *np = NULL;
 	int irq;
@@ -37,6 +54,119 @@ int avcpu_of_irq(const char *const *compat, int index)
 	irq = of_irq_get(np, index);
 	of_node_put(np);
 	return irq > 0 ? irq : 0;
+}
+
+static int avcpu_dt_hirq(enum avcpu_host_irq i)
+{
+	static const char *const timer[] = {
+		"arm,armv8-timer", "arm,armv7-timer", NULL
+	};
+	static const char *const gic[] = { "arm,gic-v3", NULL };
+
+	switch (i) {
+	case AVCPU_HIRQ_VTIMER:
+		return avcpu_of_irq(timer, 2);
+	case AVCPU_HIRQ_PTIMER:
+		return avcpu_of_irq(timer, 1);
+	case AVCPU_HIRQ_MAINT:
+		return avcpu_of_irq(gic, 0);
+	default:
+		return 0;
+	}
+}
+
+#ifdef CONFIG_ACPI
+/*
+ * ACPI (ACPI 6.5): the timers' GSIVs and trigger flags are in the GTDT
+ * (5.2.25 "Generic Timer Description Table"), the maintenance interrupt
+ * in every GICC entry of the MADT (5.2.12.14 "GIC CPU Interface (GICC)
+ * Structure", "VGIC Maintenance interrupt", the same PPI on every CPU).
+ * A GSIV becomes Linux's IRQ through acpi_register_gsi(), which returns
+ * the mapping the kernel's arch timer driver made for the same PPI. The
+ * mappings stay at unload: the timer driver shares the timers'.
+ */
+static u32 avcpu_acpi_gsi(enum avcpu_host_irq i, int *trigger, int *polarity)
+{
+	struct acpi_table_header *hdr;
+	u32 gsi = 0, flags = 0;
+
+	*polarity = ACPI_ACTIVE_HIGH;
+	if (i == AVCPU_HIRQ_MAINT) {
+		struct acpi_subtable_header *sub;
+		void *end;
+
+		if (ACPI_FAILURE(acpi_get_table(ACPI_SIG_MADT, 0, &hdr)))
+			return 0;
+		end = (void *)hdr + hdr->length;
+		sub = (void *)hdr + sizeof(struct acpi_table_madt);
+		while ((void *)sub + sizeof(*sub) <= end && sub->length &&
+		       (void *)sub + sub->length <= end) {
+			struct acpi_madt_generic_interrupt *gicc = (void *)sub;
+
+			sub = (void *)sub + sub->length;
+			/*
+			 * Older firmware's GICC entries are shorter (80 bytes
+			 * before ACPI 6.3): what is read must be inside.
+			 */
+			if (gicc->header.type != ACPI_MADT_TYPE_GENERIC_INTERRUPT ||
+			    gicc->header.length < offsetofend(typeof(*gicc), vgic_interrupt) ||
+			    !gicc->vgic_interrupt)
+				continue;
+			gsi = gicc->vgic_interrupt;
+			*trigger = gicc->flags & ACPI_MADT_VGIC_IRQ_MODE ?
+				   ACPI_EDGE_SENSITIVE : ACPI_LEVEL_SENSITIVE;
+			break;
+		}
+		acpi_put_table(hdr);
+		return gsi;
+	}
+
+	if (ACPI_FAILURE(acpi_get_table(ACPI_SIG_GTDT, 0, &hdr)))
+		return 0;
+	if (hdr->length >= sizeof(struct acpi_table_gtdt)) {
+		struct acpi_table_gtdt *gtdt = (void *)hdr;
+
+		if (i == AVCPU_HIRQ_VTIMER) {
+			gsi = gtdt->virtual_timer_interrupt;
+			flags = gtdt->virtual_timer_flags;
+		} else if (i == AVCPU_HIRQ_PTIMER) {
+			gsi = gtdt->non_secure_el1_interrupt;
+			flags = gtdt->non_secure_el1_flags;
+		}
+	}
+	acpi_put_table(hdr);
+	*trigger = flags & ACPI_GTDT_INTERRUPT_MODE ? ACPI_EDGE_SENSITIVE :
+						      ACPI_LEVEL_SENSITIVE;
+	if (flags & ACPI_GTDT_INTERRUPT_POLARITY)
+		*polarity = ACPI_ACTIVE_LOW;
+	return gsi;
+}
+
+static int avcpu_acpi_hirq(enum avcpu_host_irq i)
+{
+	int trigger, polarity, irq;
+	u32 gsi = avcpu_acpi_gsi(i, &trigger, &polarity);
+
+	if (!gsi)
+		return 0;
+	avcpu_hirq_fw[i] = gsi;
+	irq = acpi_register_gsi(NULL, gsi, trigger, polarity);
+	return irq > 0 ? irq : 0;
+}
+#else
+static int avcpu_acpi_hirq(enum avcpu_host_irq i)
+{
+	return 0;
+}
+#endif
+
+/* Linux's IRQ of interrupt @i from the host's firmware tables, 0 if none */
+static int avcpu_hirq_find(enum avcpu_host_irq i)
+{
+	/* arm64 with ACPI on has no device tree (setup_arch()) */
+	if (!acpi_disabled)
+		return avcpu_acpi_hirq(i);
+	return avcpu_dt_hirq(i);
 }
 
 bool avcpu_hirq_is(enum avcpu_host_irq i, int irq)
@@ -51,13 +181,14 @@ int avcpu_hirq_init(void)
 }
 
 /*
- * Take Linux's interrupt @irq (0: none found) as @i. A missing or refused
- * one only delays what it would signal to the next exit, so it is
- * reported, not fatal.
+ * Find interrupt @i and take it with @fn. A missing or refused one only
+ * delays what it would signal to the next exit, so it is reported, not
+ * fatal.
  */
-void avcpu_hirq_request(enum avcpu_host_irq i, int irq, irq_handler_t fn,
+void avcpu_hirq_request(enum avcpu_host_irq i, irq_handler_t fn,
 			const char *name)
 {
+	int irq = avcpu_hirq_find(i);
 	int err;
 
 	if (!irq) {
@@ -71,6 +202,26 @@ void avcpu_hirq_request(enum avcpu_host_irq i, int irq, irq_handler_t fn,
 		return;
 	}
 	avcpu_hirq[i] = irq;
+}
+
+/* One line: where the interrupts came from, and which were found. */
+static void avcpu_hirq_report(void)
+{
+	char buf[160];
+	int i, n = 0;
+
+	for (i = 0; i < AVCPU_NR_HIRQS; i++) {
+		if (!avcpu_hirq[i])
+			continue;
+		n += scnprintf(buf + n, sizeof(buf) - n, "%s%s IRQ %d",
+			       n ? ", " : "", avcpu_hirq_name[i], avcpu_hirq[i]);
+		if (!acpi_disabled)
+			n += scnprintf(buf + n, sizeof(buf) - n, " (GSI %u)",
+				       avcpu_hirq_fw[i]);
+	}
+	pr_info("host interrupts from %s: %s\n",
+		acpi_disabled ? "the device tree" : "ACPI (GTDT, MADT)",
+		n ? buf : "none");
 }
 
 static int avcpu_hirq_cpu_up(unsigned int cpu)
@@ -103,6 +254,7 @@ int avcpu_hirq_start(void)
 	if (ret < 0)
 		return ret;
 	avcpu_hirq_cpuhp = ret;
+	avcpu_hirq_report();
 	return 0;
 }
 

@@ -79,25 +79,20 @@ static irqreturn_t avcpu_timer_hirq(int irq, void *cookie)
 }
 
 /*
- * Take the guest timers' interrupts from the host's device tree: the arch
- * timer node lists the secure physical, non-secure physical, virtual and
- * hypervisor timer PPIs in that order (the kernel's
- * Documentation/devicetree/bindings/timer/arm,arch_timer.yaml).
+ * Take the guest timers' interrupts (hostirq.c finds them in the device
+ * tree or in ACPI's GTDT): the virtual timer's, and on VHE the EL1
+ * physical timer's, which the kernel itself does not use there (it runs
+ * on the EL2 timers).
  */
 int avcpu_timer_module_init(void)
 {
-	static const char *const timer_compat[] = {
-		"arm,armv8-timer", "arm,armv7-timer", NULL
-	};
-
 	avcpu_cntfrq = read_sysreg(cntfrq_el0);
 	if (!avcpu_cntfrq)
 		return -ENODEV;
-	avcpu_hirq_request(AVCPU_HIRQ_VTIMER, avcpu_of_irq(timer_compat, 2),
-			   avcpu_timer_hirq, "avcpu-vtimer");
+	avcpu_hirq_request(AVCPU_HIRQ_VTIMER, avcpu_timer_hirq, "avcpu-vtimer");
 	if (avcpu_host.mode == AVCPU_HOST_MODE_VHE)
-		avcpu_hirq_request(AVCPU_HIRQ_PTIMER, avcpu_of_irq(timer_compat, 1),
-				   avcpu_timer_hirq, "avcpu-ptimer");
+		avcpu_hirq_request(AVCPU_HIRQ_PTIMER, avcpu_timer_hirq,
+				   "avcpu-ptimer");
 	return 0;
 }
 

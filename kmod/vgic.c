@@ -66,13 +66,9 @@ static irqreturn_t avcpu_vgic_maint(int irq, void *cookie)
 	return IRQ_HANDLED;
 }
 
-/* The GICv3 node's first interrupt is its maintenance interrupt. */
 void avcpu_vgic_module_init(void)
 {
-	static const char *const gic_compat[] = { "arm,gic-v3", NULL };
-
-	avcpu_hirq_request(AVCPU_HIRQ_MAINT, avcpu_of_irq(gic_compat, 0),
-			   avcpu_vgic_maint, "avcpu-maint");
+	avcpu_hirq_request(AVCPU_HIRQ_MAINT, avcpu_vgic_maint, "avcpu-maint");
 }
 
 int avcpu_vgic_init(struct avcpu_vcpu *vcpu)

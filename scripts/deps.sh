@@ -75,7 +75,7 @@ export DEBIAN_FRONTEND=noninteractive
 # On x86_64 (the project's machines) everything arm64 is cross-built; on an
 # arm64 Debian host the same packages are native.
 common_pkgs=(make cpio device-tree-compiler sparse xz-utils perl python3 bc bison flex
-	     python3-docutils kmod dwarves dkms e2fsprogs)
+	     python3-docutils kmod dwarves dkms e2fsprogs qemu-efi-aarch64)
 if [ "$(dpkg --print-architecture)" = arm64 ]; then
 	host_pkgs=(gcc libc6-dev libfdt-dev zlib1g-dev "${common_pkgs[@]}")
 	arm64_pkgs=()

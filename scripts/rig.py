@@ -47,6 +47,10 @@ CPU_A72 = "cortex-a72"            # no VHE, no 16K granule, 44-bit PA
 # A VHE-capable CPU held in nVHE: the kernel's ID-register override.
 FORCE_NVHE = "id_aa64mmfr1.vh=0"
 NO_KVM = "kvm-arm.mode=none"
+# UEFI firmware (Debian's qemu-efi-aarch64, deps.sh): the ACPI lanes boot
+# through it, and it hands the kernel ACPI tables and an empty device tree
+# ("EFI stub: Generating empty DTB"), as an Arm server's firmware does.
+UEFI_FW = "/usr/share/qemu-efi-aarch64/QEMU_EFI.fd"
 # The debug kernel boots without KASLR, so that an address in a report or
 # from QEMU's monitor is the one in its System.map, and with its pseudo-NMIs
 # (CONFIG_ARM64_PSEUDO_NMI) on: the host then masks interrupts with the
@@ -83,8 +87,9 @@ class LaneSpec:
     entry of selftests/lib/avcpu_test.c's table)."""
 
     def __init__(self, kernel, cpu, virt, kargs, tests, run, expect, slow=1, env=None,
-                 thread_per_cpu=False):
+                 thread_per_cpu=False, firmware=None):
         self.kernel, self.cpu, self.virt, self.kargs = kernel, cpu, virt, kargs
+        self.firmware = firmware    # -bios: UEFI (ACPI) instead of QEMU's DT boot
         self.tests, self.run, self.expect = tests, run, expect
         self.slow = slow        # the lane's timeout is this many times the rig's
         self.env = dict(env or {})  # TEST_ENV defaults of this lane
@@ -125,6 +130,12 @@ def _lanes():
     add("6.12-16k-nvhe", "6.12-16k", CPU_MAX, True,
         " ".join([NO_KVM, FORCE_NVHE, NO_LVA]), FULL_SUITE, False, "nvhe-max", 1, SHORT)
     add("6.12rt-4k-vhe", "6.12-rt", CPU_MAX, True, NO_KVM, FULL_SUITE, False, "vhe", 1, SHORT)
+    # Booted through UEFI with ACPI and no device tree, as Arm servers are:
+    # the newest kernel, both modes.
+    add("6.12-4k-vhe-acpi", "6.12", CPU_MAX, True, NO_KVM, FULL_SUITE, False, "vhe", 1, SHORT,
+        firmware=UEFI_FW)
+    add("6.12-4k-nvhe-acpi", "6.12", CPU_A72, True, NO_KVM, FULL_SUITE, False, "nvhe", 1, SHORT,
+        firmware=UEFI_FW)
     # Hosts avcpu must refuse, cleanly, on both kernel series: no EL2 at
     # all, KVM holding EL2, and (6.12) a 52-bit VA an nVHE EL2 cannot map.
     for k in ("6.1", "6.12"):
@@ -493,7 +504,8 @@ class Lane:
             "-no-reboot", "-nic", "none",
             "-kernel", kvar(env, "KIMAGE", spec.kernel), "-initrd", initrd,
             "-append", " ".join(append.split()),
-        ] + shlex.split(os.environ.get("AVCPU_QEMU_ARGS", ""))
+        ] + (["-bios", spec.firmware] if spec.firmware else []) + \
+            shlex.split(os.environ.get("AVCPU_QEMU_ARGS", ""))
         self.timeout = timeout
         self.passed, self.failed, self.skipped = [], [], []
         self.problems = []
@@ -669,6 +681,9 @@ def main():
 
     env = read_env()
     for n in lanes:
+        if LANES[n].firmware and not os.path.exists(LANES[n].firmware):
+            sys.exit("rig: lane %s: no UEFI firmware %s: run 'make deps'" %
+                     (n, LANES[n].firmware))
         if "KIMAGE_" + re.sub(r"[.-]", "_", LANES[n].kernel) not in env:
             sys.exit("rig: lane %s: kernel %s is not built (make debug-kernel)" %
                      (n, LANES[n].kernel))

@@ -7,6 +7,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -87,6 +88,39 @@ TEST(pseudo_nmi_as_asked)
 		SKIP(return, "host not booted with irqchip.gicv3_pseudo_nmi=1");
 	EXPECT_EQ(1, avcpu_klog_contains("Pseudo-NMIs enabled"))
 		TH_LOG("asked for pseudo-NMIs, the kernel log never says it enabled them");
+}
+
+/*
+ * The host interrupts avcpu takes (the virtual timer's, on VHE the EL1
+ * physical timer's, the GIC maintenance interrupt) come from the device
+ * tree, or on a host booted with ACPI (UEFI, no device tree: the ACPI
+ * lanes) from the GTDT and the MADT; one dmesg line says which, and names
+ * each found. Every lane's QEMU board has all of them.
+ */
+TEST(host_interrupts_found)
+{
+	bool acpi = !access("/sys/firmware/acpi/tables/GTDT", F_OK);
+	char want[128];
+	struct avcpu_caps caps;
+
+	if (!avcpu_loaded())
+		SKIP(return, "avcpu not loaded here");
+	ASSERT_EQ(0, avcpu_get_caps(&caps));
+	if (!(caps.flags & AVCPU_CAP_F_IRQ))
+		SKIP(return, "no AVCPU_CAP_F_IRQ: no interrupts taken");
+	snprintf(want, sizeof(want), "avcpu: host interrupts from %s: virtual timer IRQ",
+		 acpi ? "ACPI (GTDT, MADT)" : "the device tree");
+	EXPECT_EQ(1, avcpu_klog_contains(want)) TH_LOG("no '%s' in the kernel log", want);
+	EXPECT_EQ(1, avcpu_klog_contains("GIC maintenance IRQ"));
+	if (acpi) {
+		/* the GSIs QEMU's virt board gives: PPI 27, 30 and 25 */
+		EXPECT_EQ(1, avcpu_klog_contains("virtual timer IRQ"));
+		EXPECT_LT(0, avcpu_klog_contains("(GSI 27)"));
+		EXPECT_LT(0, avcpu_klog_contains("(GSI 25)"));
+	}
+	EXPECT_EQ(0, avcpu_klog_contains("no avcpu-vtimer interrupt"));
+	EXPECT_EQ(0, avcpu_klog_contains("no avcpu-maint interrupt"));
+	EXPECT_EQ(0, avcpu_klog_contains("no avcpu-ptimer interrupt"));
 }
 
 /*
