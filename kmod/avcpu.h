@@ -137,6 +137,8 @@ struct avcpu_host {
 	u32 nr_lrs;
 	u32 nr_apr;
 	u8 pri_mask;
+	/* VHE: KVM is enabled beside avcpu (design.rst, "Sharing EL2 with KVM") */
+	bool with_kvm;
 	u64 flags;
 	struct avcpu_traps traps;
 };
@@ -485,6 +487,8 @@ struct avcpu_pgtable {
  * @slots: memory regions.
  * @s2: stage-2 tables.
  * @vmid: the VM's VMID.
+ * @s2_gen: unique per VM, to tell stage-2 tables apart where VMs share
+ *          VMID 0 (beside KVM).
  * @vttbr: VTTBR_EL2 value.
  * @s2_pinned: guest pages pinned (and charged to @mm's locked memory).
  * @vtcr: VTCR_EL2 value.
@@ -519,6 +523,7 @@ struct avcpu_vm {
 	struct avcpu_slot slots[AVCPU_MAX_MEM_SLOTS];
 	struct avcpu_pgtable s2;
 	u32 vmid;
+	u64 s2_gen;
 	u64 vttbr;
 	u64 vtcr;
 	u64 s2_pinned;		/* mmu_lock */

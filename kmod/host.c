@@ -201,19 +201,23 @@ out:
 }
 
 /*
- * KVM and avcpu cannot share EL2, even while KVM runs no VM:
- * - nVHE: KVM (6.1, not protected) hands EL2 back to the hyp stub after
- *   its init and installs its own vectors again whenever it creates a VM,
- *   so the stub probe above answers as if EL2 were free. KVM would then
- *   call HVC_SET_VECTORS into avcpu's vectors.
- * - VHE: KVM programs the EL2 trap and stage-2 registers around its own
- *   guests and allocates VMIDs with no knowledge of ours: a shared VMID
- *   would let one VM hit the other's TLB entries.
- * So avcpu refuses unless KVM was turned off (kvm-arm.mode=none).
+ * KVM beside avcpu:
+ * - nVHE: KVM owns EL2 (6.1, not protected, hands it back to the hyp stub
+ *   after its init and installs its own vectors again whenever it creates
+ *   a VM, so the stub probe above answers as if EL2 were free: KVM would
+ *   then call HVC_SET_VECTORS into avcpu's vectors). Refused, and so is
+ *   protected KVM, whose EL2 is not the kernel's at all.
+ * - VHE: the kernel runs at EL2, and KVM, like avcpu, programs the EL2
+ *   trap, timer, vGIC and stage-2 registers only around its own guests,
+ *   on the CPU its vCPU thread runs on. The two share it (design.rst,
+ *   "Sharing EL2 with KVM"): avcpu's VMs take VMID 0, which KVM never
+ *   allocates, and KVM's per-CPU timer and maintenance interrupts serve
+ *   avcpu's exits too. KVM's nested mode is not tried, and refused.
  */
-static int avcpu_check_kvm(const char *mode)
+static int avcpu_check_kvm(bool vhe)
 {
 	enum kvm_mode (*get_mode)(void);
+	enum kvm_mode mode;
 
 	if (!IS_ENABLED(CONFIG_KVM))
 		return 0;
@@ -222,11 +226,19 @@ static int avcpu_check_kvm(const char *mode)
 		pr_info("cannot tell whether KVM is using EL2; refusing to guess\n");
 		return -ENODEV;
 	}
-	if (get_mode() != KVM_MODE_NONE) {
-		pr_info("KVM is enabled on this %s host and cannot share EL2 with avcpu; boot with kvm-arm.mode=none\n",
+	mode = get_mode();
+	if (mode == KVM_MODE_NONE)
+		return 0;
+	if (!vhe) {
+		pr_info("KVM is enabled on this nVHE host and cannot share EL2 with avcpu; boot with kvm-arm.mode=none\n");
+		return -ENODEV;
+	}
+	if (mode != KVM_MODE_DEFAULT) {
+		pr_info("KVM is enabled on this VHE host in a mode avcpu does not share EL2 with (%d); boot with kvm-arm.mode=none\n",
 			mode);
 		return -ENODEV;
 	}
+	avcpu_host.with_kvm = true;
 	return 0;
 }
 
@@ -242,7 +254,7 @@ static int avcpu_probe_mode(void)
 			return -ENODEV;
 		}
 		avcpu_host.mode = AVCPU_HOST_MODE_VHE;
-		return avcpu_check_kvm("VHE");
+		return avcpu_check_kvm(true);
 	}
 
 	/* ID_AA64PFR0_EL1.EL2 (Arm ARM, DDI 0487): 0 means no EL2 at all. */
@@ -252,7 +264,7 @@ static int avcpu_probe_mode(void)
 		return -ENODEV;
 	}
 	avcpu_host.mode = AVCPU_HOST_MODE_NVHE;
-	err = avcpu_check_kvm("nVHE");
+	err = avcpu_check_kvm(false);
 	if (err)
 		return err;
 	return avcpu_probe_nvhe();
@@ -377,6 +389,8 @@ int avcpu_host_probe(void)
 		avcpu_host.ipa_bits, avcpu_host.vmid_bits,
 		avcpu_host.gic_version, avcpu_host.nr_lrs,
 		avcpu_host.flags & AVCPU_CAP_F_NR_LRS ? "" : " (not known in this mode)");
+	if (avcpu_host.with_kvm)
+		pr_info("KVM is enabled: sharing EL2 with it (every avcpu VM on VMID 0, KVM's timer and maintenance interrupts)\n");
 	/* which of the newer trap controls this CPU gives the guests */
 	feat = avcpu_host.traps.features;
 	pr_info("guest traps: HCRX_EL2 %s, fine-grained traps %s, MPAM2_EL2 %s, SCXTNUM_ELx %s, DISR_EL1 %s\n",

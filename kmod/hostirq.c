@@ -23,6 +23,8 @@
 #include "avcpu.h"
 
 static int avcpu_hirq[AVCPU_NR_HIRQS];
+/* BIT(i): interrupt i is KVM's, used as it leaves it (VHE beside KVM) */
+static u32 avcpu_hirq_kvm;
 static int __percpu *avcpu_hirq_cookie;
 static int avcpu_hirq_cpuhp = -1;
 /* per CPU: which interrupts are masked at the host GIC (BIT(hirq)) */
@@ -196,6 +198,18 @@ void avcpu_hirq_request(enum avcpu_host_irq i, irq_handler_t fn,
 		return;
 	}
 	err = __request_percpu_irq(irq, fn, 0, name, avcpu_hirq_cookie);
+	/*
+	 * Beside KVM, its timer and vGIC have requested the same PPIs (a
+	 * per-CPU interrupt has one handler) and enabled them on every CPU.
+	 * What avcpu needs of them is the exit they cause while its guest
+	 * runs, which comes whoever handles them after it: KVM's handlers,
+	 * with no KVM vCPU loaded on the CPU, only return.
+	 */
+	if (err == -EBUSY && avcpu_host.with_kvm) {
+		avcpu_hirq[i] = irq;
+		avcpu_hirq_kvm |= BIT(i);
+		return;
+	}
 	if (err) {
 		pr_info("cannot take the %s interrupt (%d): delivery waits for exits\n",
 			name, err);
@@ -213,8 +227,9 @@ static void avcpu_hirq_report(void)
 	for (i = 0; i < AVCPU_NR_HIRQS; i++) {
 		if (!avcpu_hirq[i])
 			continue;
-		n += scnprintf(buf + n, sizeof(buf) - n, "%s%s IRQ %d",
-			       n ? ", " : "", avcpu_hirq_name[i], avcpu_hirq[i]);
+		n += scnprintf(buf + n, sizeof(buf) - n, "%s%s IRQ %d%s",
+			       n ? ", " : "", avcpu_hirq_name[i], avcpu_hirq[i],
+			       avcpu_hirq_kvm & BIT(i) ? " (KVM's)" : "");
 		if (!acpi_disabled)
 			n += scnprintf(buf + n, sizeof(buf) - n, " (GSI %u)",
 				       avcpu_hirq_fw[i]);
@@ -229,7 +244,7 @@ static int avcpu_hirq_cpu_up(unsigned int cpu)
 	int i;
 
 	for (i = 0; i < AVCPU_NR_HIRQS; i++)
-		if (avcpu_hirq[i])
+		if (avcpu_hirq[i] && !(avcpu_hirq_kvm & BIT(i)))
 			enable_percpu_irq(avcpu_hirq[i], IRQ_TYPE_NONE);
 	this_cpu_write(avcpu_hirq_masked, 0);
 	return 0;
@@ -240,7 +255,7 @@ static int avcpu_hirq_cpu_down(unsigned int cpu)
 	int i;
 
 	for (i = 0; i < AVCPU_NR_HIRQS; i++)
-		if (avcpu_hirq[i])
+		if (avcpu_hirq[i] && !(avcpu_hirq_kvm & BIT(i)))
 			disable_percpu_irq(avcpu_hirq[i]);
 	return 0;
 }
@@ -266,20 +281,35 @@ void avcpu_hirq_exit(void)
 		cpuhp_remove_state(avcpu_hirq_cpuhp);
 	avcpu_hirq_cpuhp = -1;
 	for (i = 0; i < AVCPU_NR_HIRQS; i++) {
-		if (avcpu_hirq[i])
+		if (avcpu_hirq[i] && !(avcpu_hirq_kvm & BIT(i)))
 			free_percpu_irq(avcpu_hirq[i], avcpu_hirq_cookie);
 		avcpu_hirq[i] = 0;
 	}
+	avcpu_hirq_kvm = 0;
 	free_percpu(avcpu_hirq_cookie);
 	avcpu_hirq_cookie = NULL;
 }
 
-/* IRQs off: mask or unmask interrupt @i at the host GIC on this CPU. */
+/*
+ * IRQs off, before an entry: keep interrupt @i from signalling on this CPU
+ * (@mask) or let it. An interrupt of avcpu's own is masked at the host GIC
+ * and stays so until unmasked. One of KVM's is instead held active at the
+ * GIC, as KVM holds its own guest's timer PPI: its enable state is KVM's,
+ * and an active PPI is not signalled again (IHI 0069, 4.1 "Interrupt
+ * states"). KVM sets that state as its own guest needs at every vCPU load,
+ * after which avcpu cannot know it, so it is written at every entry.
+ */
 void avcpu_hirq_mask(enum avcpu_host_irq i, bool mask)
 {
 	u32 masked = this_cpu_read(avcpu_hirq_masked);
 
-	if (!avcpu_hirq[i] || !!(masked & BIT(i)) == mask)
+	if (!avcpu_hirq[i])
+		return;
+	if (avcpu_hirq_kvm & BIT(i)) {
+		irq_set_irqchip_state(avcpu_hirq[i], IRQCHIP_STATE_ACTIVE, mask);
+		return;
+	}
+	if (!!(masked & BIT(i)) == mask)
 		return;
 	if (mask)
 		disable_percpu_irq(avcpu_hirq[i]);

@@ -29,6 +29,7 @@
 #define S2_AF		BIT(10)
 
 static DEFINE_IDA(avcpu_vmid_ida);
+static atomic64_t avcpu_s2_gen = ATOMIC64_INIT(0);
 
 void avcpu_vmid_exit(void)
 {
@@ -38,19 +39,29 @@ void avcpu_vmid_exit(void)
 int avcpu_stage2_init(struct avcpu_vm *vm)
 {
 	u32 ipa = avcpu_host.ipa_bits;
-	int vmid, err;
+	int vmid = 0, err;
 
-	vmid = ida_alloc_range(&avcpu_vmid_ida, 1,
-			       (1U << avcpu_host.vmid_bits) - 1, GFP_KERNEL);
-	if (vmid < 0)
-		return vmid == -ENOSPC ? -ENOSPC : vmid;
+	/*
+	 * Beside KVM every VM takes VMID 0, which KVM's allocator never hands
+	 * out; the world switch tells the VMs apart by @s2_gen and flushes
+	 * VMID 0 on a CPU where another VM's tables were last (design.rst,
+	 * "Sharing EL2 with KVM").
+	 */
+	if (!avcpu_host.with_kvm) {
+		vmid = ida_alloc_range(&avcpu_vmid_ida, 1,
+				       (1U << avcpu_host.vmid_bits) - 1, GFP_KERNEL);
+		if (vmid < 0)
+			return vmid == -ENOSPC ? -ENOSPC : vmid;
+	}
 
 	err = avcpu_pgt_init(&vm->s2, ipa, true, GFP_KERNEL_ACCOUNT);
 	if (err) {
-		ida_free(&avcpu_vmid_ida, vmid);
+		if (vmid)
+			ida_free(&avcpu_vmid_ida, vmid);
 		return err;
 	}
 	vm->vmid = vmid;
+	vm->s2_gen = atomic64_inc_return(&avcpu_s2_gen);
 	vm->vttbr = virt_to_phys(vm->s2.root) | ((u64)vmid << 48);
 	/*
 	 * VTCR_EL2.SL0 counts down from the granule's base: with 4K, 2 starts
@@ -344,5 +355,6 @@ void avcpu_stage2_destroy(struct avcpu_vm *vm)
 	}
 	avcpu_pgt_destroy(&vm->s2, s2_unpin);
 	s2_unaccount(vm, vm->s2_pinned);
-	ida_free(&avcpu_vmid_ida, vm->vmid);
+	if (vm->vmid)
+		ida_free(&avcpu_vmid_ida, vm->vmid);
 }

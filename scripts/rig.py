@@ -141,7 +141,12 @@ def _lanes():
     for k in ("6.1", "6.12"):
         add(k + "-noel2", k, CPU_A72, False, "", HOST_ONLY, False, "noel2")
         add(k + "-4k-nvhe-kvm", k, CPU_A72, True, "", HOST_ONLY, False, "nvhe-kvm")
-        add(k + "-4k-vhe-kvm", k, CPU_MAX, True, "", HOST_ONLY, False, "vhe-kvm")
+    # KVM enabled (the distributions' default) on a VHE host: avcpu shares
+    # EL2 with it. The newest kernel runs the full suite, KVM guests beside
+    # avcpu's included (kvm_test); 6.1 the host check and that test.
+    add("6.12-4k-vhe-kvm", "6.12", CPU_MAX, True, "", FULL_SUITE, False, "vhe-kvm", 1, SHORT)
+    add("6.1-4k-vhe-kvm", "6.1", CPU_MAX, True, "", ["host_test", "kvm_test", "smoke_test"],
+        False, "vhe-kvm", 1, SHORT)
     add("6.12-4k-nvhe-lva52", "6.12", CPU_MAX, True, NO_KVM + " " + FORCE_NVHE,
         HOST_ONLY, False, "nvhe-lva52")
     # The debug kernel (scripts/debug-kernel.sh: KASAN, lockdep, kmemleak,
@@ -469,7 +474,7 @@ def build_initramfs(env, kernel, extra=(), tag=""):
 # Test knobs handed from the developer's environment to the tests in the
 # QEMU host: the kernel passes unknown NAME=value boot parameters to init's
 # environment, and init hands its environment on to each test.
-TEST_ENV = ("AVCPU_IPI_ROUNDS", "AVCPU_IPI_WAIT", "AVCPU_FUZZ_SEED", "AVCPU_FUZZ_CALLS", "AVCPU_INSN_WORDS",
+TEST_ENV = ("AVCPU_IPI_ROUNDS", "AVCPU_KVM_SECONDS", "AVCPU_IPI_WAIT", "AVCPU_FUZZ_SEED", "AVCPU_FUZZ_CALLS", "AVCPU_INSN_WORDS",
             "AVCPU_FUZZ_SECONDS", "AVCPU_GUEST_LOGLEVEL", "AVCPU_HOST_SLOWDOWN")
 
 

@@ -111,6 +111,7 @@ struct avcpu_el2_cpu {
 	u64 fault_far;
 	u64 inject_fault;
 	u64 mitigations;
+	u64 s2_gen;	/* VHE beside KVM: whose VMID-0 entries this CPU may hold */
 };
 
 #define AVCPU_EL2_BHB_LOOP_MASK	GENMASK_ULL(7, 0)

@@ -111,6 +111,18 @@ int avcpu_vhe_run(struct avcpu_vcpu *vcpu)
 	write_sysreg(AVCPU_CPTR_VHE_GUEST, cpacr_el1);
 	write_sysreg(ctx->traps.hcr | HCR_E2H, hcr_el2);
 	isb();
+	/*
+	 * Beside KVM all VMs share VMID 0: drop what another VM's tables left
+	 * in this CPU's TLB. TLBI VMALLS12E1 acts on the VMID just loaded,
+	 * with TGE clear (D8.13); local, since each CPU checks for itself.
+	 */
+	if (avcpu_host.with_kvm &&
+	    this_cpu_read(avcpu_el2_cpu.s2_gen) != vcpu->vm->s2_gen) {
+		asm volatile("tlbi vmalls12e1" : : : "memory");
+		dsb(nsh);
+		isb();
+		this_cpu_write(avcpu_el2_cpu.s2_gen, vcpu->vm->s2_gen);
+	}
 
 	code = __avcpu_guest_enter(ctx, vbar);
 
