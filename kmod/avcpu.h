@@ -631,6 +631,7 @@ void avcpu_hirq_request(enum avcpu_host_irq i, irq_handler_t fn,
 int avcpu_hirq_start(void);
 void avcpu_hirq_exit(void);
 void avcpu_hirq_mask(enum avcpu_host_irq i, bool mask);
+void avcpu_hirq_forget(void);
 bool avcpu_hirq_is(enum avcpu_host_irq i, int irq);
 
 /* vgic.c */

@@ -19,6 +19,7 @@
 #include <linux/of.h>
 #include <linux/of_irq.h>
 #include <linux/percpu.h>
+#include <linux/sched.h>
 
 #include "avcpu.h"
 
@@ -291,13 +292,62 @@ void avcpu_hirq_exit(void)
 }
 
 /*
+ * Beside KVM, what avcpu last wrote to the active state of KVM's PPIs on
+ * this CPU (BIT(i) of @known and @active), and in which stretch of which
+ * task (a task is its address and start time: an address alone may come
+ * back): only KVM's vcpu_load, in another task, or the host taking the
+ * PPI (KVM's handler leaves it active: KVM marks it forwarded to a vCPU,
+ * so the host's EOI does not deactivate it) can change it behind avcpu's
+ * back. The first needs a context switch of this task, the second an
+ * exit for a host interrupt, after which avcpu_hirq_forget() is called.
+ * The state is the CPU's, whichever vCPU the task runs.
+ */
+struct avcpu_hirq_kvm_state {
+	const struct task_struct *task;
+	u64 start_time;
+	unsigned long switches;
+	u32 known;
+	u32 active;
+};
+
+static DEFINE_PER_CPU(struct avcpu_hirq_kvm_state, avcpu_hirq_kvm_state);
+
+/* IRQs off: forget what this CPU's KVM PPIs were left at. */
+void avcpu_hirq_forget(void)
+{
+	this_cpu_write(avcpu_hirq_kvm_state.known, 0);
+}
+
+static void avcpu_hirq_hold(enum avcpu_host_irq i, bool active)
+{
+	struct avcpu_hirq_kvm_state *st = this_cpu_ptr(&avcpu_hirq_kvm_state);
+	unsigned long switches = current->nvcsw + current->nivcsw;
+
+	if (st->task != current || st->start_time != current->start_time ||
+	    st->switches != switches) {
+		st->task = current;
+		st->start_time = current->start_time;
+		st->switches = switches;
+		st->known = 0;
+	}
+	if ((st->known & BIT(i)) && !!(st->active & BIT(i)) == active)
+		return;
+	irq_set_irqchip_state(avcpu_hirq[i], IRQCHIP_STATE_ACTIVE, active);
+	st->known |= BIT(i);
+	if (active)
+		st->active |= BIT(i);
+	else
+		st->active &= ~BIT(i);
+}
+
+/*
  * IRQs off, before an entry: keep interrupt @i from signalling on this CPU
  * (@mask) or let it. An interrupt of avcpu's own is masked at the host GIC
  * and stays so until unmasked. One of KVM's is instead held active at the
  * GIC, as KVM holds its own guest's timer PPI: its enable state is KVM's,
  * and an active PPI is not signalled again (IHI 0069, 4.1 "Interrupt
  * states"). KVM sets that state as its own guest needs at every vCPU load,
- * after which avcpu cannot know it, so it is written at every entry.
+ * so avcpu writes it unless it knows (above) that it is as needed.
  */
 void avcpu_hirq_mask(enum avcpu_host_irq i, bool mask)
 {
@@ -306,7 +356,7 @@ void avcpu_hirq_mask(enum avcpu_host_irq i, bool mask)
 	if (!avcpu_hirq[i])
 		return;
 	if (avcpu_hirq_kvm & BIT(i)) {
-		irq_set_irqchip_state(avcpu_hirq[i], IRQCHIP_STATE_ACTIVE, mask);
+		avcpu_hirq_hold(i, mask);
 		return;
 	}
 	if (!!(masked & BIT(i)) == mask)

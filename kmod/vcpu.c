@@ -314,6 +314,9 @@ static int avcpu_enter_guest(struct avcpu_vcpu *vcpu)
 	if (avcpu_host.flags & AVCPU_CAP_F_IRQ) {
 		avcpu_timer_sync(vcpu);
 		avcpu_vgic_sync(vcpu);
+		/* the host may take a timer PPI now, and beside KVM leave it active */
+		if (code == AVCPU_EXC_IRQ)
+			avcpu_hirq_forget();
 	}
 	local_irq_enable();	/* a host interrupt that ended the guest is taken here */
 	kernel_neon_end();

@@ -459,7 +459,8 @@ def build_initramfs(env, kernel, extra=(), tag=""):
         c.data("lib/avcpu/guest/" + name, gzipped_image(env, k), 0o644)
     c.data("lib/avcpu/guest/initrd.cpio.gz", build_guest_initramfs(env), 0o644)
     c.file("lib/avcpu/guest/root.ext4", build_root_image(env), 0o644)
-    for t in sorted({t.split(":")[0] for t in picked_tests() or FULL_SUITE}):
+    # host_test always: every lane starts with it (its own list or not)
+    for t in sorted({t.split(":")[0] for t in picked_tests() or FULL_SUITE} | {"host_test"}):
         c.file("selftests/" + t, os.path.join(BUILD, "selftests", t))
     for name, data, mode in extra:
         c.data(name, data, mode)
@@ -488,6 +489,10 @@ class Lane:
         tests = spec.tests
         if tests is FULL_SUITE and picked_tests():
             tests = picked_tests()
+        elif picked_tests():
+            # a lane's own list: its host check, and what of it was picked
+            picked = {t.split(":")[0] for t in picked_tests()}
+            tests = [t for t in tests if t == "host_test" or t in picked]
         self.tests = tests
         self.log = os.path.join(outdir, name, "serial.log")
         os.makedirs(os.path.dirname(self.log), exist_ok=True)
