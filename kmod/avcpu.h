@@ -137,6 +137,7 @@ struct avcpu_host {
 	u32 nr_lrs;
 	u32 nr_apr;
 	u8 pri_mask;
+	u64 gicv_size;		/* GICv2 (vgic-v2.c): AVCPU_SET_GICV's mapping */
 	/* VHE: KVM is enabled beside avcpu (design.rst, "Sharing EL2 with KVM") */
 	bool with_kvm;
 	u64 flags;
@@ -144,6 +145,12 @@ struct avcpu_host {
 };
 
 extern struct avcpu_host avcpu_host;
+
+/* A GICv2 host: vgic-v2.c moves the LRs, the guest's GICC is the GICV frame */
+static inline bool avcpu_gic_v2(void)
+{
+	return avcpu_host.gic_version == 2;
+}
 
 /* host.c */
 int avcpu_host_probe(void);
@@ -341,6 +348,10 @@ struct avcpu_virq {
  * @live: bit n set when INTID n is pending or active: what entry scans.
  * @lr_intid: the INTID in each LR loaded for the current entry.
  * @lr_latched: that LR took its pending state from AVCPU_VIRQ_LATCH.
+ * @lr_src: GICv2: the source CPU of the SGI in each LR.
+ * @sgi_src: GICv2: per SGI, the CPUs it is pending from (one bit each;
+ *	AVCPU_VIRQ_LATCH is set while any is).
+ * @sgi_act: GICv2: per SGI, the CPU its active instance came from.
  */
 struct avcpu_vgic {
 	raw_spinlock_t lock;
@@ -349,6 +360,9 @@ struct avcpu_vgic {
 	unsigned long *live;
 	u16 lr_intid[AVCPU_MAX_LRS];
 	bool lr_latched[AVCPU_MAX_LRS];
+	u8 lr_src[AVCPU_MAX_LRS];
+	u8 sgi_src[16];
+	u8 sgi_act[16];
 };
 
 /*
@@ -535,6 +549,8 @@ struct avcpu_vm {
 	struct list_head ioeventfds;
 	struct list_head irqfds;
 	bool kernel_sgi;
+	u64 gicv_ipa;		/* AVCPU_SET_GICV (vm->lock); size 0: unset */
+	u64 gicv_size;
 	spinlock_t cmmio_lock;	/* czones[] and the ring, against the vCPUs */
 	struct avcpu_czone czones[AVCPU_MAX_CZONES];
 	unsigned int nr_czones;
@@ -599,6 +615,7 @@ int avcpu_stage2_init(struct avcpu_vm *vm);
 void avcpu_stage2_destroy(struct avcpu_vm *vm);
 int avcpu_stage2_unmap(struct avcpu_vm *vm, u64 gpa, u64 size);
 int avcpu_stage2_map_page(struct avcpu_vm *vm, u64 ipa, bool *mapped);
+int avcpu_stage2_map_device(struct avcpu_vm *vm, u64 ipa, phys_addr_t pa, u64 size);
 void avcpu_vmid_exit(void);
 
 /* exit.c: past the trapped instruction (2 or 4 bytes, T32 IT state) */
@@ -646,6 +663,15 @@ bool avcpu_vgic_wfi_pending(struct avcpu_vcpu *vcpu);
 int avcpu_vgic_ioctl(struct avcpu_vcpu *vcpu, unsigned int cmd,
 		     void __user *argp);
 void avcpu_vgic_raise(struct avcpu_vcpu *vcpu, u32 intid, enum avcpu_inject_src src);
+void avcpu_vgic_raise_sgi(struct avcpu_vcpu *vcpu, u32 intid, u32 source,
+			  enum avcpu_inject_src src);
+
+/* vgic-v2.c */
+int avcpu_gicv2_probe(void);
+void avcpu_gicv2_exit(void);
+phys_addr_t avcpu_gicv2_gicv_phys(void);
+void avcpu_gicv2_load(struct avcpu_vgic_cpu *c, const u8 *src);
+void avcpu_gicv2_save(struct avcpu_vgic_cpu *c);
 void avcpu_vgic_host_init(u64 ich_vtr);
 int avcpu_sgi_exit(struct avcpu_vcpu *vcpu, u64 val, u64 flags);
 

@@ -338,12 +338,14 @@ static void avcpu_probe_features(void)
 		avcpu_read_ich_vtr();
 	else if (gic)
 		avcpu_nvhe_read_ich_vtr();
+	else
+		avcpu_gicv2_probe();	/* GICH and GICV frames, or nothing */
 	if (avcpu_host.nr_lrs)
 		avcpu_host.flags |= AVCPU_CAP_F_NR_LRS;
 	/* VHE: the kernel's EL2; nVHE: avcpu's own, taken at load */
 	avcpu_host.flags |= AVCPU_CAP_F_RUN | AVCPU_CAP_F_FAST_PATHS |
 			    AVCPU_CAP_F_COALESCED_MMIO;
-	/* interrupts go through the GICv3 virtual CPU interface */
+	/* interrupts go through the GICv3 or GICv2 virtual CPU interface */
 	if (avcpu_host.nr_lrs)
 		avcpu_host.flags |= AVCPU_CAP_F_IRQ;
 	avcpu_traps_probe();
@@ -408,6 +410,7 @@ void avcpu_host_exit(void)
 {
 	if (avcpu_host.mode == AVCPU_HOST_MODE_NVHE)
 		avcpu_nvhe_exit();
+	avcpu_gicv2_exit();
 }
 
 /*
@@ -437,5 +440,6 @@ void avcpu_host_fill_caps(struct avcpu_caps *caps)
 	caps->vmid_bits = avcpu_host.vmid_bits;
 	caps->gic_version = avcpu_host.gic_version;
 	caps->nr_lrs = avcpu_host.nr_lrs;
+	caps->gicv_size = avcpu_host.gicv_size;
 	caps->flags = avcpu_host.flags;
 }

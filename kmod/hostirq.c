@@ -43,7 +43,8 @@ static const char *const avcpu_hirq_name[AVCPU_NR_HIRQS] = {
  * Device tree: the arch timer node lists the secure physical, non-secure
  * physical, virtual and hypervisor timer PPIs in that order (the kernel's
  * Documentation/devicetree/bindings/timer/arm,arch_timer.yaml); the GICv3
- * node's first interrupt is its maintenance interrupt (arm,gic-v3.yaml).
+ * node's first interrupt is its maintenance interrupt (arm,gic-v3.yaml), as
+ * is a GICv2's with the virtualization extensions (arm,gic.yaml).
  */
 static int avcpu_of_irq(const char *const *compat, int index)
 {
@@ -64,7 +65,10 @@ static int avcpu_dt_hirq(enum avcpu_host_irq i)
 	static const char *const timer[] = {
 		"arm,armv8-timer", "arm,armv7-timer", NULL
 	};
-	static const char *const gic[] = { "arm,gic-v3", NULL };
+	static const char *const gic[] = {
+		"arm,gic-v3", "arm,gic-400", "arm,cortex-a15-gic",
+		"arm,cortex-a7-gic", NULL
+	};
 
 	switch (i) {
 	case AVCPU_HIRQ_VTIMER:

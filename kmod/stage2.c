@@ -27,6 +27,10 @@
 #define S2_AP_W		BIT(7)
 #define S2_SH_INNER	(3UL << 8)
 #define S2_AF		BIT(10)
+#define S2_MEMATTR_DEV	(0x1UL << 2)	/* Device-nGnRE */
+#define S2_XN		(2UL << 53)	/* no execution at EL1 or EL0 */
+/* software bit (D8.3.1, bits 58:55 are ignored): a device frame, not pinned */
+#define S2_SW_DEVICE	BIT_ULL(55)
 
 static DEFINE_IDA(avcpu_vmid_ida);
 static atomic64_t avcpu_s2_gen = ATOMIC64_INIT(0);
@@ -111,7 +115,11 @@ static int s2_flush(struct avcpu_vm *vm)
 
 static void s2_unpin(u64 pte)
 {
-	struct page *page = pfn_to_page(PHYS_PFN(pte & AVCPU_PTE_ADDR));
+	struct page *page;
+
+	if (pte & S2_SW_DEVICE)
+		return;
+	page = pfn_to_page(PHYS_PFN(pte & AVCPU_PTE_ADDR));
 
 	unpin_user_pages_dirty_lock(&page, 1, pte & S2_AP_W);
 }
@@ -258,6 +266,39 @@ int avcpu_stage2_map_page(struct avcpu_vm *vm, u64 ipa, bool *mapped)
 	dsb(ishst);
 	mutex_unlock(&vm->mmu_lock);
 	*mapped = !ret;
+	return ret;
+}
+
+/*
+ * Map [ipa, ipa + size) to the device frames at @pa (the GICv2 GICV frame,
+ * vgic-v2.c) for the VM's lifetime: Device-nGnRE, read-write, never
+ * executable, not pinned (no struct page behind them) and not counted.
+ * Nothing was mapped there before (the caller checked the regions), so
+ * no TLB flush is needed; teardown unmaps them with the rest.
+ */
+int avcpu_stage2_map_device(struct avcpu_vm *vm, u64 ipa, phys_addr_t pa, u64 size)
+{
+	u64 off, *pte;
+	int ret = 0;
+
+	mutex_lock(&vm->mmu_lock);
+	for (off = 0; off < size; off += PAGE_SIZE) {
+		pte = avcpu_pgt_walk(&vm->s2, ipa + off, true);
+		if (!pte || (*pte & AVCPU_PTE_VALID)) {
+			ret = pte ? -EEXIST : -ENOMEM;
+			break;
+		}
+		WRITE_ONCE(*pte, (pa + off) | AVCPU_PTE_VALID | AVCPU_PTE_TABLE |
+			   S2_AF | S2_AP_R | S2_AP_W | S2_XN | S2_MEMATTR_DEV |
+			   S2_SW_DEVICE);
+	}
+	/* a part mapped before a failure: cleared again, never used */
+	while (ret && off) {
+		off -= PAGE_SIZE;
+		WRITE_ONCE(*avcpu_pgt_walk(&vm->s2, ipa + off, false), 0);
+	}
+	dsb(ishst);
+	mutex_unlock(&vm->mmu_lock);
 	return ret;
 }
 

@@ -22,6 +22,14 @@
  * INJECT_IRQ and SET_IRQ may come from any thread at any time: they update
  * this state under @lock and kick the vCPU (avcpu_vcpu_kick), which leaves
  * the guest or its WFI sleep and reloads the LRs.
+ *
+ * This state machine serves both GICs. The LRs are kept in the GICv3
+ * ICH_LR<n>_EL2 layout; on a GICv3 host the world switch moves them
+ * (hyp/vgic-sr.h), on a GICv2 host vgic-v2.c does, translating to
+ * GICH_LR<n>. The one difference the state machine sees is GICv2's SGIs,
+ * which carry their source CPU (IHI 0048B, 3.2.2): one is pending once per
+ * source, an LR holds one source at a time, and an LR whose SGI has more
+ * sources waiting asks for an EOI maintenance exit to load the next.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -91,7 +99,8 @@ int avcpu_vgic_init(struct avcpu_vcpu *vcpu)
 		if (i >= AVCPU_NR_SGIS)
 			v->irq[i].cfg |= AVCPU_IRQ_LEVEL;
 	}
-	vcpu->ctx.vgic.nr_lrs = avcpu_host.nr_lrs;
+	/* the world switch moves GICv3's LRs; vgic-v2.c moves GICv2's */
+	vcpu->ctx.vgic.nr_lrs = avcpu_gic_v2() ? 0 : avcpu_host.nr_lrs;
 	vcpu->ctx.vgic.nr_apr = avcpu_host.nr_apr;
 	return 0;
 }
@@ -154,6 +163,41 @@ static u32 avcpu_pick_insert(struct avcpu_lr_pick *set, u32 *n, u32 max,
 }
 
 /*
+ * GICv2: the LR for SGI @id takes one source CPU (@lock held). An active
+ * SGI keeps the source it was acknowledged from and cannot be pending in
+ * the same LR, which would be pending from that source again; a pending
+ * one takes its lowest waiting source. With more sources waiting, the
+ * LR's EOI bit brings the vCPU out when the guest deactivates this one,
+ * and the next entry loads the next (IHI 0048B, 5.3.12, GICH_LR.EOI).
+ */
+static u64 avcpu_vgic_v2_sgi_lr(struct avcpu_vgic *v, u32 n, u32 id, u64 lr)
+{
+	struct avcpu_virq *irq = &v->irq[id];
+	u8 waiting = v->sgi_src[id];
+
+	if (lr & ICH_LR_ACTIVE_BIT) {
+		lr &= ~ICH_LR_PENDING_BIT;
+		v->lr_src[n] = v->sgi_act[id];
+	} else if (lr & ICH_LR_PENDING_BIT) {
+		/* SET_IRQ made it pending without a source: CPU 0's */
+		if (!waiting)
+			waiting = BIT(0);
+		v->lr_src[n] = __ffs(waiting);
+		waiting &= ~BIT(v->lr_src[n]);
+		v->sgi_src[id] = waiting;
+		v->lr_latched[n] = true;
+		/* with sources left the latch stays: the LR holds just one */
+		if (!waiting)
+			irq->st &= ~AVCPU_VIRQ_LATCH;
+	} else {
+		v->lr_src[n] = 0;
+	}
+	if (waiting && (irq->st & AVCPU_VIRQ_LATCH))
+		lr |= ICH_LR_EOI;
+	return lr;
+}
+
+/*
  * Fill the LRs for the next entry: active interrupts first (the guest will
  * complete them), then pending and enabled ones by priority, keeping one LR
  * for the most urgent pending interrupt if actives would fill them all.
@@ -164,7 +208,7 @@ void avcpu_vgic_flush(struct avcpu_vcpu *vcpu)
 	struct avcpu_vgic *v = &vcpu->vgic;
 	struct avcpu_vgic_cpu *c = &vcpu->ctx.vgic;
 	struct avcpu_lr_pick act[AVCPU_MAX_LRS], pend[AVCPU_MAX_LRS];
-	u32 nr_act = 0, nr_pend = 0, nr_lrs = c->nr_lrs, n;
+	u32 nr_act = 0, nr_pend = 0, nr_lrs = avcpu_host.nr_lrs, n;
 	bool more_pend = false, more_act = false, any_pend = false;
 	unsigned long intid;
 	u64 hcr = ICH_HCR_EN;
@@ -176,7 +220,7 @@ void avcpu_vgic_flush(struct avcpu_vcpu *vcpu)
 	if (bitmap_empty(v->live, v->nr_irqs)) {
 		c->used_lrs = 0;
 		c->hcr = hcr;
-		return;
+		goto load;
 	}
 
 	raw_spin_lock(&v->lock);
@@ -228,9 +272,11 @@ void avcpu_vgic_flush(struct avcpu_vcpu *vcpu)
 		if (level)
 			lr |= ICH_LR_EOI;
 		v->lr_latched[n] = false;
+		if (avcpu_gic_v2() && id < AVCPU_NR_SGIS)
+			lr = avcpu_vgic_v2_sgi_lr(v, n, id, lr);
 		if (lr & ICH_LR_PENDING_BIT) {
 			any_pend = true;
-			if (irq->st & AVCPU_VIRQ_LATCH) {
+			if ((irq->st & AVCPU_VIRQ_LATCH) && !v->lr_latched[n]) {
 				/* the LR owns it now; the exit gives it back */
 				irq->st &= ~AVCPU_VIRQ_LATCH;
 				v->lr_latched[n] = true;
@@ -248,6 +294,9 @@ void avcpu_vgic_flush(struct avcpu_vcpu *vcpu)
 	/* EN even with no LR in use: the guest's ICV_ registers need it */
 	c->hcr = hcr;
 	raw_spin_unlock(&v->lock);
+load:
+	if (avcpu_gic_v2())
+		avcpu_gicv2_load(c, v->lr_src);
 }
 
 /* The highest-priority active interrupt not in an LR; @lock held. */
@@ -280,6 +329,8 @@ void avcpu_vgic_sync(struct avcpu_vcpu *vcpu)
 	struct avcpu_vgic_cpu *c = &vcpu->ctx.vgic;
 	u32 i, eoicount;
 
+	if (avcpu_gic_v2())
+		avcpu_gicv2_save(c);
 	eoicount = (c->hcr & ICH_HCR_EOIcount_MASK) >> ICH_HCR_EOIcount_SHIFT;
 	if (!c->used_lrs && !eoicount)
 		return;
@@ -301,6 +352,13 @@ void avcpu_vgic_sync(struct avcpu_vcpu *vcpu)
 		if ((lr & ICH_LR_PENDING_BIT) &&
 		    (v->lr_latched[i] || !(irq->cfg & AVCPU_IRQ_LEVEL)))
 			irq->st |= AVCPU_VIRQ_LATCH;
+		if (avcpu_gic_v2() && id < AVCPU_NR_SGIS) {
+			/* its source waits again, or is the active one's */
+			if (lr & ICH_LR_PENDING_BIT)
+				v->sgi_src[id] |= BIT(v->lr_src[i]);
+			else if (lr & ICH_LR_ACTIVE_BIT)
+				v->sgi_act[id] = v->lr_src[i];
+		}
 		avcpu_virq_update(v, id);
 	}
 
@@ -399,6 +457,19 @@ static int avcpu_vgic_check_intid(struct avcpu_vgic *v, u32 intid)
  */
 void avcpu_vgic_raise(struct avcpu_vcpu *vcpu, u32 intid, enum avcpu_inject_src src)
 {
+	avcpu_vgic_raise_sgi(vcpu, intid, 0, src);
+}
+
+/**
+ * avcpu_vgic_raise_sgi() - avcpu_vgic_raise(), naming a GICv2 SGI's source
+ * @vcpu: the target.
+ * @intid: a valid INTID of its VM.
+ * @source: GICv2, SGIs: the sending CPU (0-7); ignored otherwise.
+ * @src: who raises it (counted, traced).
+ */
+void avcpu_vgic_raise_sgi(struct avcpu_vcpu *vcpu, u32 intid, u32 source,
+			  enum avcpu_inject_src src)
+{
 	struct avcpu_vgic *v = &vcpu->vgic;
 	struct avcpu_virq *irq;
 	unsigned long flags;
@@ -411,6 +482,8 @@ void avcpu_vgic_raise(struct avcpu_vcpu *vcpu, u32 intid, enum avcpu_inject_src 
 	/* each raise of an edge-triggered input is one interrupt */
 	if (!(irq->cfg & AVCPU_IRQ_LEVEL))
 		irq->st |= AVCPU_VIRQ_LATCH;
+	if (avcpu_gic_v2() && intid < AVCPU_NR_SGIS)
+		v->sgi_src[intid] |= BIT(source);
 	avcpu_virq_update(v, intid);
 	raw_spin_unlock_irqrestore(&v->lock, flags);
 
@@ -426,12 +499,16 @@ static int avcpu_vgic_inject(struct avcpu_vcpu *vcpu, void __user *argp)
 
 	if (copy_from_user(&l, argp, sizeof(l)))
 		return -EFAULT;
-	if (avcpu_vgic_check_intid(v, l.intid) || l.level > 1 ||
+	if (avcpu_vgic_check_intid(v, l.intid) || l.level > 1 || l.reserved0 ||
 	    memchr_inv(l.reserved, 0, sizeof(l.reserved)))
+		return -EINVAL;
+	/* a source only where the GIC has one: GICv2 SGIs, CPUs 0-7 */
+	if (l.source && (!avcpu_gic_v2() || l.intid >= AVCPU_NR_SGIS ||
+			 !l.level || l.source > 7))
 		return -EINVAL;
 
 	if (l.level) {
-		avcpu_vgic_raise(vcpu, l.intid, AVCPU_INJECT_SRC_IOCTL);
+		avcpu_vgic_raise_sgi(vcpu, l.intid, l.source, AVCPU_INJECT_SRC_IOCTL);
 		return 0;
 	}
 	raw_spin_lock_irqsave(&v->lock, flags);
@@ -507,6 +584,13 @@ static int avcpu_vgic_set(struct avcpu_vcpu *vcpu, void __user *argp)
 		else
 			irq->st &= ~AVCPU_VIRQ_LATCH;
 		irq->st |= AVCPU_VIRQ_DIRTY;
+		/* GICv2 SGIs: pending from CPU 0 unless it already is from some */
+		if (avcpu_gic_v2() && r.intid < AVCPU_NR_SGIS) {
+			if (!(r.flags & AVCPU_IRQ_PENDING))
+				v->sgi_src[r.intid] = 0;
+			else if (!v->sgi_src[r.intid])
+				v->sgi_src[r.intid] = BIT(0);
+		}
 	}
 	if (m & AVCPU_IRQ_ACTIVE) {
 		if (r.flags & AVCPU_IRQ_ACTIVE)

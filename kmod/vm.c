@@ -96,6 +96,9 @@ static int avcpu_set_memory_region(struct avcpu_vm *vm,
 		    s->gpa < r->guest_phys_addr + r->memory_size)
 			return -EEXIST;
 	}
+	if (vm->gicv_size && r->guest_phys_addr < vm->gicv_ipa + vm->gicv_size &&
+	    vm->gicv_ipa < r->guest_phys_addr + r->memory_size)
+		return -EEXIST;
 
 	mutex_lock(&vm->mmu_lock);
 	slot->gpa = r->guest_phys_addr;
@@ -103,6 +106,39 @@ static int avcpu_set_memory_region(struct avcpu_vm *vm,
 	slot->flags = r->flags;
 	slot->size = r->memory_size;
 	mutex_unlock(&vm->mmu_lock);
+	return 0;
+}
+
+/*
+ * AVCPU_SET_GICV: the host's GICV frame at @ipa, once (vm->lock held). The
+ * range is checked against the memory regions here, and they against it
+ * in avcpu_set_memory_region(), both under vm->lock.
+ */
+static int avcpu_set_gicv(struct avcpu_vm *vm, const struct avcpu_gicv *g)
+{
+	u64 size = avcpu_host.gicv_size;
+	int i, err;
+
+	if (memchr_inv(g->reserved, 0, sizeof(g->reserved)))
+		return -EINVAL;
+	if (!avcpu_gic_v2() || !size)
+		return -ENODEV;
+	if (!IS_ALIGNED(g->ipa, size) || g->ipa + size < g->ipa ||
+	    g->ipa + size > BIT_ULL(avcpu_host.ipa_bits))
+		return -EINVAL;
+	if (vm->gicv_size)
+		return -EEXIST;
+	for (i = 0; i < AVCPU_MAX_MEM_SLOTS; i++) {
+		struct avcpu_slot *s = &vm->slots[i];
+
+		if (s->size && g->ipa < s->gpa + s->size && s->gpa < g->ipa + size)
+			return -EEXIST;
+	}
+	err = avcpu_stage2_map_device(vm, g->ipa, avcpu_gicv2_gicv_phys(), size);
+	if (err)
+		return err;
+	vm->gicv_ipa = g->ipa;
+	vm->gicv_size = size;
 	return 0;
 }
 
@@ -152,6 +188,9 @@ static int avcpu_vm_enable_cap(struct avcpu_vm *vm, void __user *argp)
 		return -EINVAL;
 	switch (c.cap) {
 	case AVCPU_VM_CAP_KERNEL_SGI:
+		/* GICv2 guests send SGIs through the VMM's distributor */
+		if (avcpu_gic_v2())
+			return -EOPNOTSUPP;
 		WRITE_ONCE(vm->kernel_sgi, true);
 		return 0;
 	default:
@@ -205,6 +244,16 @@ static long avcpu_vm_ioctl(struct file *filp, unsigned int cmd,
 		return avcpu_vm_get_stats(vm, argp);
 	case AVCPU_COALESCED_MMIO:
 		return avcpu_coalesced_mmio(vm, argp);
+	case AVCPU_SET_GICV: {
+		struct avcpu_gicv g;
+
+		if (copy_from_user(&g, argp, sizeof(g)))
+			return -EFAULT;
+		mutex_lock(&vm->lock);
+		ret = avcpu_set_gicv(vm, &g);
+		mutex_unlock(&vm->lock);
+		return ret;
+	}
 	default:
 		return -ENOTTY;
 	}

@@ -87,9 +87,10 @@ class LaneSpec:
     entry of selftests/lib/avcpu_test.c's table)."""
 
     def __init__(self, kernel, cpu, virt, kargs, tests, run, expect, slow=1, env=None,
-                 thread_per_cpu=False, firmware=None):
+                 thread_per_cpu=False, firmware=None, gic=3):
         self.kernel, self.cpu, self.virt, self.kargs = kernel, cpu, virt, kargs
         self.firmware = firmware    # -bios: UEFI (ACPI) instead of QEMU's DT boot
+        self.gic = gic              # the board's GIC: 3, or 2 (GIC-400 class)
         self.tests, self.run, self.expect = tests, run, expect
         self.slow = slow        # the lane's timeout is this many times the rig's
         self.env = dict(env or {})  # TEST_ENV defaults of this lane
@@ -136,6 +137,12 @@ def _lanes():
         firmware=UEFI_FW)
     add("6.12-4k-nvhe-acpi", "6.12", CPU_A72, True, NO_KVM, FULL_SUITE, False, "nvhe", 1, SHORT,
         firmware=UEFI_FW)
+    # A GICv2 with the virtualization extensions (GICH, GICV), as on the
+    # Raspberry Pi 4 and 5: the newest kernel, both modes.
+    add("6.12-4k-vhe-gicv2", "6.12", CPU_MAX, True, NO_KVM, FULL_SUITE, False, "vhe-gicv2", 1,
+        SHORT, gic=2)
+    add("6.12-4k-nvhe-gicv2", "6.12", CPU_A72, True, NO_KVM, FULL_SUITE, False, "nvhe-gicv2", 1,
+        SHORT, gic=2)
     # Hosts avcpu must refuse, cleanly, on both kernel series: no EL2 at
     # all, KVM holding EL2, and (6.12) a 52-bit VA an nVHE EL2 cannot map.
     for k in ("6.1", "6.12"):
@@ -507,7 +514,7 @@ class Lane:
         append += "".join(" %s=%s" % kv for kv in sorted(knobs.items()))
         self.cmd = [
             "qemu-system-aarch64",
-            "-M", "virt,virtualization=%s,gic-version=3" % ("on" if spec.virt else "off"),
+            "-M", "virt,virtualization=%s,gic-version=%d" % ("on" if spec.virt else "off", spec.gic),
             "-accel", ACCEL_THREAD_PER_CPU if spec.thread_per_cpu else ACCEL_ONE_THREAD,
             "-cpu", spec.cpu, "-smp", str(LANE_CPUS), "-m", "2048",
             "-display", "none", "-monitor", "none", "-serial", "stdio",

@@ -48,10 +48,19 @@ TEST(consistent)
 	EXPECT_GE(c.max_vcpus, 1);
 	EXPECT_LE(c.max_vcpus, 512);
 	EXPECT_TRUE(c.vmid_bits == 8 || c.vmid_bits == 16);
-	EXPECT_TRUE(c.gic_version == 0 || c.gic_version == 3 ||
-		    c.gic_version == 4);
+	EXPECT_TRUE(c.gic_version == 0 || c.gic_version == 2 ||
+		    c.gic_version == 3 || c.gic_version == 4);
 	EXPECT_EQ(0, c.flags & ~(__u64)KNOWN_FLAGS);
-	EXPECT_EQ(c.gic_version != 0, !!(c.flags & AVCPU_CAP_F_GIC_SYSREG));
+	EXPECT_EQ(c.gic_version >= 3, !!(c.flags & AVCPU_CAP_F_GIC_SYSREG));
+	/* GICv2: the 8K GICC frame in host pages, a power of two */
+	if (c.gic_version == 2) {
+		EXPECT_GE(c.gicv_size, 8192);
+		EXPECT_EQ(0, c.gicv_size & (c.gicv_size - 1));
+		EXPECT_EQ(0, c.gicv_size % (__u64)getpagesize());
+		EXPECT_TRUE(c.flags & AVCPU_CAP_F_IRQ);
+	} else {
+		EXPECT_EQ(0, c.gicv_size);
+	}
 	if (c.flags & AVCPU_CAP_F_NR_LRS) {
 		EXPECT_GE(c.nr_lrs, 1);
 		EXPECT_LE(c.nr_lrs, 16);	/* ICH_VTR_EL2.ListRegs is 4 bits */

@@ -111,9 +111,9 @@ static void guest_irq_handler(struct ex_regs *regs)
 	ack_n = n + 1;
 	irq_count[intid]++;
 	if (intid == hold_intid) {
-		hold_rpr[0] = read_sysreg(ICC_RPR_EL1);
+		hold_rpr[0] = gic_read_rpr();
 		GUEST_SYNC_ARGS(SYNC_IN_HANDLER, intid, 0, 0);
-		hold_rpr[1] = read_sysreg(ICC_RPR_EL1);
+		hold_rpr[1] = gic_read_rpr();
 	}
 	gic_write_eoir(intid);
 	irq_done[intid]++;
@@ -835,7 +835,7 @@ static void guest_nested(void)
 		spin_counter++;
 	local_irq_disable();
 	/* the running priority is idle again: nothing is left active */
-	GUEST_SYNC_ARGS(2, read_sysreg(ICC_RPR_EL1), 0, 0);
+	GUEST_SYNC_ARGS(2, gic_read_rpr(), 0, 0);
 	GUEST_DONE();
 }
 
@@ -870,7 +870,7 @@ TEST(nested_beyond_list_registers)
 	run_expect_ucall(_metadata, vcpu, UCALL_SYNC, &uc);
 	EXPECT_EQ(2, uc.args[0]);
 	EXPECT_EQ(0xff, uc.args[1] & 0xff)
-		TH_LOG("ICC_RPR_EL1 0x%llx at the end: expected idle (0xff)",
+		TH_LOG("running priority 0x%llx at the end: expected idle (0xff)",
 		       (unsigned long long)uc.args[1]);
 	run_expect_ucall(_metadata, vcpu, UCALL_DONE, NULL);
 
@@ -1311,6 +1311,7 @@ TEST(send_ipi_exits)
 	struct ucall uc;
 	unsigned int i;
 
+	AVCPU_REQUIRE_GICV3("the SEND_IPI exit (ICC_SGI1R_EL1; sgi_test covers GICD_SGIR)");
 	AVCPU_REQUIRE_IRQ();
 	vm = vm_create();
 	for (i = 0; i < ARRAY_SIZE(ipi_mpidrs); i++) {
@@ -1416,6 +1417,7 @@ TEST(send_ipi_end_to_end)
 	int cpu;
 
 	AVCPU_REQUIRE_IRQ();
+	AVCPU_REQUIRE_GICV3("the SEND_IPI exit (ICC_SGI1R_EL1; sgi_test covers GICD_SGIR)");
 	reset_guest_counters();
 	ASSERT_EQ(0, sched_getaffinity(0, sizeof(allowed), &allowed));
 	vm = vm_create();
@@ -1475,7 +1477,7 @@ static void guest_migrate(void)
 	guest_wait(&irq_done[LATE_SPI], 1);
 	guest_spin_ms(QUIET_MS);
 	local_irq_disable();
-	GUEST_SYNC_ARGS(1, read_sysreg(ICC_PMR_EL1), irq_done[HOLD_SPI],
+	GUEST_SYNC_ARGS(1, gic_read_pmr(), irq_done[HOLD_SPI],
 			irq_done[LATE_SPI]);
 	GUEST_DONE();
 }
@@ -1528,7 +1530,7 @@ TEST(unbind_bind_keeps_state)
 	run_expect_ucall(_metadata, vcpu, UCALL_SYNC, &uc);
 	ASSERT_EQ(1, uc.args[0]);
 	EXPECT_EQ(GUEST_PMR, uc.args[1])
-		TH_LOG("expected ICC_PMR_EL1 kept across UNBIND/BIND (CPU %d -> %d)",
+		TH_LOG("expected the priority mask kept across UNBIND/BIND (CPU %d -> %d)",
 		       cpu, other);
 	EXPECT_EQ(1, uc.args[2])
 		TH_LOG("expected INTID %u completed once, on the new CPU", HOLD_SPI);
@@ -1563,7 +1565,8 @@ static int inject_raw(struct avcpu_vcpu *vcpu, uint32_t intid, uint32_t level,
 		      uint64_t res0, uint64_t res1)
 {
 	struct avcpu_irq_level l = {
-		.intid = intid, .level = level, .reserved = { res0, res1 },
+		.intid = intid, .level = level, .source = (uint32_t)res0,
+		.reserved0 = (uint32_t)(res0 >> 32), .reserved = { res1 },
 	};
 
 	return xioctl(vcpu->fd, AVCPU_INJECT_IRQ, &l);

@@ -28,6 +28,9 @@ static const struct avcpu_lane lanes[] = {
 	{ "nvhe-kvm", 0, "avcpu: KVM is enabled on this nVHE host", 0, 0, 0 },
 	{ "vhe-kvm", AVCPU_HOST_MODE_VHE, "avcpu: KVM is enabled: sharing EL2 with it", 3, 4, 52 },
 	{ "nvhe-lva52", 0, "avcpu: nVHE guests need a kernel VA of at most 48 bits", 0, 0, 0 },
+	/* QEMU's GICv2 virtualization extensions have 4 list registers too */
+	{ "vhe-gicv2", AVCPU_HOST_MODE_VHE, "avcpu: VHE host", 2, 4, 52 },
+	{ "nvhe-gicv2", AVCPU_HOST_MODE_NVHE, "avcpu: nVHE host", 2, 4, 44 },
 };
 
 const struct avcpu_lane *avcpu_lane(void)

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "avcpu_vm.h"
+#include "guest/gic.h"
 
 /* The linker's bounds of this static, non-PIE executable */
 extern char __executable_start[], _end[];
@@ -79,6 +80,13 @@ bool avcpu_can_run(void)
 bool avcpu_has_irq(void)
 {
 	return avcpu_has_cap(AVCPU_CAP_F_IRQ);
+}
+
+bool avcpu_gic_is_v2(void)
+{
+	struct avcpu_caps caps;
+
+	return !avcpu_get_caps(&caps) && caps.gic_version == 2;
 }
 
 const char *exit_reason_str(uint32_t reason)
@@ -310,6 +318,15 @@ struct avcpu_vm *vm_create(void)
 	guest_runtime_reset();
 	vm_map_image(vm);
 	vm_mem_add(vm, VM_STACK_SLOT, GUEST_STACK_IPA, GUEST_STACK_AREA_SIZE, 0);
+	/* a GICv2 guest's CPU interface is the host's GICV frame (gic.h) */
+	guest_gicc = 0;
+	if (vm->caps.gic_version == 2) {
+		struct avcpu_gicv g = { .ipa = GUEST_GICC_IPA };
+
+		ret = ioctl_ret(ioctl(vm->fd, AVCPU_SET_GICV, &g));
+		VM_ASSERT_OK(ret, "AVCPU_SET_GICV at 0x%llx", (unsigned long long)g.ipa);
+		guest_gicc = GUEST_GICC_IPA;
+	}
 	return vm;
 }
 

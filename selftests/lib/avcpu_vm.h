@@ -12,7 +12,8 @@
  * Memory slots: the library takes slots VM_LIB_SLOT_FIRST and up (the image
  * and the stacks); slots 0 .. VM_LIB_SLOT_FIRST - 1 are the test's. Guest
  * physical space free for tests: 0x20000000 - 0x7fffffff (Normal memory in
- * the guest's stage 1) and 0x80000000 - 0xefffffff (Device).
+ * the guest's stage 1) and 0x80000000 - 0xefefffff (Device); on a GICv2
+ * host the guest's GICC frame is at GUEST_GICC_IPA (0xeff00000).
  */
 #ifndef AVCPU_VM_H
 #define AVCPU_VM_H
@@ -78,6 +79,18 @@ bool avcpu_has_irq(void);
 	AVCPU_REQUIRE_RUN();						\
 	if (!avcpu_has_irq())						\
 		SKIP(return, "this host has no interrupt injection");	\
+} while (0)
+
+/* Is the host's GIC a GICv2 (the guests' CPU interface memory-mapped)? */
+bool avcpu_gic_is_v2(void);
+
+/*
+ * Inside a TEST() of a GICv3 feature (the ICC_ system registers, SGIs by
+ * system register): skip on a GICv2 host, saying why.
+ */
+#define AVCPU_REQUIRE_GICV3(what) do {					\
+	if (avcpu_gic_is_v2())						\
+		SKIP(return, "GICv2 host: %s is GICv3 only", what);	\
 } while (0)
 
 /* "MMIO_WRITE" for AVCPU_EXIT_MMIO_WRITE, "unknown" beyond the list */

@@ -47,10 +47,16 @@
  * @max_vcpus: largest number of vCPUs in one VM.
  * @vmid_bits: width of a VMID (8 or 16).
  * @gic_version: 3 or 4 when the CPUs have the GICv3/v4 system register
- *	interface, 0 when they have none.
- * @nr_lrs: number of GIC list registers (ICH_VTR_EL2.ListRegs + 1) when
- *	AVCPU_CAP_F_NR_LRS is set, 0 otherwise.
+ *	interface; 2 on a GICv2 host whose GIC has the virtualization
+ *	extensions (GICH and GICV frames, found in the device tree or the
+ *	MADT); 0 when avcpu found neither.
+ * @nr_lrs: number of GIC list registers (ICH_VTR_EL2.ListRegs + 1 on
+ *	GICv3, GICH_VTR.ListRegs + 1 on GICv2) when AVCPU_CAP_F_NR_LRS is
+ *	set, 0 otherwise.
  * @flags: AVCPU_CAP_F_*.
+ * @gicv_size: GICv2 hosts: bytes AVCPU_SET_GICV maps at the guest's
+ *	GICC address (the 8K CPU interface rounded up to the host's page
+ *	size), which is also the alignment it needs; 0 on other hosts.
  * @reserved: zero.
  *
  * Every field is written by the kernel (out).
@@ -65,7 +71,8 @@ struct avcpu_caps {
 	__u32 gic_version;
 	__u32 nr_lrs;
 	__u64 flags;
-	__u64 reserved[7];
+	__u64 gicv_size;
+	__u64 reserved[6];
 };
 
 /* ioctls on /dev/avcpu */
@@ -331,6 +338,25 @@ struct avcpu_coalesced_ring {
 
 #define AVCPU_COALESCED_MMIO	_IOW(AVCPUIO, 0x99, struct avcpu_coalesced_zone)
 
+/**
+ * struct avcpu_gicv - where a GICv2 guest finds its CPU interface (SET_GICV)
+ * @ipa: guest physical address of the guest's GICC frame: a multiple of
+ *	avcpu_caps.gicv_size, below 1 << ipa_bits, overlapping no memory
+ *	region. The host's GICV frame is mapped there at stage 2 (device
+ *	memory), so the guest's GICC_* accesses reach the hardware's virtual
+ *	CPU interface without an exit.
+ * @reserved: zero.
+ *
+ * GICv2 hosts only (ENODEV elsewhere); once per VM (EEXIST after). The
+ * distributor stays the VMM's: its page is not mapped and exits as MMIO.
+ */
+struct avcpu_gicv {
+	__u64 ipa;
+	__u64 reserved[3];
+};
+
+#define AVCPU_SET_GICV		_IOW(AVCPUIO, 0x9a, struct avcpu_gicv)
+
 /*
  * vCPU fd
  */
@@ -461,12 +487,18 @@ struct avcpu_sysreg {
  * @level: 1 raises the line, 0 lowers it. An edge-triggered interrupt
  *	becomes pending once per raise; a level-triggered one is pending
  *	while the line is high.
+ * @source: GICv2 hosts, SGIs raised: the sending vCPU's GIC CPU number
+ *	(0-7), which the guest reads in GICC_IAR.CPUID; an SGI is pending
+ *	once per source (IHI 0048, 3.2.2). Zero otherwise.
+ * @reserved0: zero.
  * @reserved: zero.
  */
 struct avcpu_irq_level {
 	__u32 intid;
 	__u32 level;
-	__u64 reserved[2];
+	__u32 source;
+	__u32 reserved0;
+	__u64 reserved[1];
 };
 
 /* struct avcpu_irq.flags; the first three are configuration */

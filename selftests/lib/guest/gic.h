@@ -5,6 +5,11 @@
  * the generic timer (Arm ARM, DDI 0487, D11), by encoding so that no
  * assembler feature flag is needed. Header only: everything is inline, so
  * a test's guest code can use it without linking more into the runtime.
+ *
+ * On a GICv2 host the same gic_*() calls use the memory-mapped CPU
+ * interface (IHI 0048B, 4.4) that vm_create() placed at guest_gicc.
+ * Interrupts stay Group 1 (avcpu's default); with GICC_CTLR.AckCtl set,
+ * GICC_IAR and GICC_EOIR acknowledge and complete them (IHI 0048B, 4.4.1).
  */
 #ifndef AVCPU_GUEST_GIC_H
 #define AVCPU_GUEST_GIC_H
@@ -51,6 +56,49 @@
 /* ICC_IAR1_EL1 returns the INTID in bits 23:0 */
 #define ICC_IAR_INTID_MASK	0xffffffUL
 
+/* GICv2 CPU interface registers (IHI 0048B, 4.4 "CPU interface register map") */
+#define GICC_CTLR		0x000
+#define GICC_PMR		0x004
+#define GICC_BPR		0x008
+#define GICC_RPR		0x014
+#define GICC_ABPR		0x01c
+#define GICC_IAR		0x00c
+#define GICC_EOIR		0x010
+#define GICC_CTLR_ENABLEGRP0	(1U << 0)
+#define GICC_CTLR_ENABLEGRP1	(1U << 1)
+#define GICC_CTLR_ACKCTL	(1U << 2)
+#define GICC_IAR_INTID		0x3ffU
+#define GICC_IAR_CPUID_SHIFT	10
+
+/*
+ * Guest physical address of the GICC frame (AVCPU_SET_GICV) when the host's
+ * GIC is a GICv2, 0 on GICv3 hosts. Set by vm_create() before any guest
+ * runs (guest.c).
+ */
+extern volatile uint64_t guest_gicc;
+/* GICv2: the last acknowledge of each SGI per vCPU, for its EOI (CPUID) */
+extern uint32_t guest_gicv2_sgi_iar[GUEST_MAX_VCPUS][16];
+
+static inline bool gic_is_v2(void)
+{
+	return guest_gicc != 0;
+}
+
+static inline uint32_t gicc_read(uint32_t off)
+{
+	return *(volatile uint32_t *)(guest_gicc + off);
+}
+
+static inline void gicc_write(uint32_t off, uint32_t v)
+{
+	*(volatile uint32_t *)(guest_gicc + off) = v;
+}
+
+static inline uint32_t guest_cpu_id(void)
+{
+	return read_sysreg(mpidr_el1) & 0xff;
+}
+
 /*
  * Accept Group 1 interrupts of every priority (PMR 0xff), no preemption
  * grouping (BPR1 0), EOImode 0 (EOIR both drops priority and deactivates).
@@ -58,6 +106,14 @@
  */
 static inline void gic_cpu_init(void)
 {
+	if (gic_is_v2()) {
+		gicc_write(GICC_PMR, 0xff);
+		gicc_write(GICC_ABPR, 0);
+		gicc_write(GICC_CTLR, GICC_CTLR_ENABLEGRP0 | GICC_CTLR_ENABLEGRP1 |
+			   GICC_CTLR_ACKCTL);
+		dsb(sy);
+		return;
+	}
 	write_sysreg(0xffUL, ICC_PMR_EL1);
 	write_sysreg(0UL, ICC_BPR1_EL1);
 	write_sysreg(0UL, ICC_CTLR_EL1);
@@ -65,9 +121,29 @@ static inline void gic_cpu_init(void)
 	isb();
 }
 
+/*
+ * GICv2 acknowledge: the INTID, and for an SGI the source CPU in *@src
+ * (GICC_IAR.CPUID); the full value is kept for the SGI's EOI.
+ */
+static inline uint64_t gic_read_iar_src(uint32_t *src)
+{
+	uint32_t iar = gicc_read(GICC_IAR), intid = iar & GICC_IAR_INTID;
+
+	dsb(sy);
+	if (intid < 16)
+		guest_gicv2_sgi_iar[guest_cpu_id() % GUEST_MAX_VCPUS][intid] = iar;
+	if (src)
+		*src = (iar >> GICC_IAR_CPUID_SHIFT) & 7;
+	return intid;
+}
+
 static inline uint64_t gic_read_iar(void)
 {
-	uint64_t iar = read_sysreg(ICC_IAR1_EL1);
+	uint64_t iar;
+
+	if (gic_is_v2())
+		return gic_read_iar_src(0);
+	iar = read_sysreg(ICC_IAR1_EL1);
 
 	/* the acknowledge must complete before the handler's side effects */
 	dsb(sy);
@@ -76,14 +152,38 @@ static inline uint64_t gic_read_iar(void)
 
 static inline void gic_write_eoir(uint64_t intid)
 {
+	if (gic_is_v2()) {
+		/* an SGI's EOI names its source too (GICC_EOIR.CPUID) */
+		gicc_write(GICC_EOIR, intid < 16 ?
+			   guest_gicv2_sgi_iar[guest_cpu_id() % GUEST_MAX_VCPUS][intid] :
+			   (uint32_t)intid);
+		dsb(sy);
+		return;
+	}
 	write_sysreg(intid, ICC_EOIR1_EL1);
 	isb();
 }
 
 static inline void gic_set_pmr(uint64_t pmr)
 {
+	if (gic_is_v2()) {
+		gicc_write(GICC_PMR, (uint32_t)pmr);
+		dsb(sy);
+		return;
+	}
 	write_sysreg(pmr, ICC_PMR_EL1);
 	isb();
+}
+
+static inline uint64_t gic_read_pmr(void)
+{
+	return gic_is_v2() ? gicc_read(GICC_PMR) : read_sysreg(ICC_PMR_EL1);
+}
+
+/* The running priority: 0xff when nothing is active */
+static inline uint64_t gic_read_rpr(void)
+{
+	return gic_is_v2() ? gicc_read(GICC_RPR) : read_sysreg(ICC_RPR_EL1);
 }
 
 static inline void local_irq_enable(void)

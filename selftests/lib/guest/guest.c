@@ -6,6 +6,7 @@
  * not call into libc (see guest.h).
  */
 #include "guest.h"
+#include "gic.h"
 
 /* Stage-1 block descriptor bits (4K granule, level 1) */
 #define PTE_VALID	(1UL << 0)
@@ -160,6 +161,10 @@ static uint64_t block_desc(uint64_t pa, bool device, bool lpa2)
 		return desc | (pa & 0x0003ffffc0000000UL) | ((pa >> 50) & 3) << 8;
 	return desc | (pa & 0x0000ffffc0000000UL) | PTE_SH_INNER;
 }
+
+/* gic.h: GICv2 hosts only */
+volatile uint64_t guest_gicc;
+uint32_t guest_gicv2_sgi_iar[GUEST_MAX_VCPUS][16];
 
 void guest_runtime_reset(void)
 {

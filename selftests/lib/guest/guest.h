@@ -42,6 +42,8 @@
 
 /* A 64-bit store of a struct ucall's guest address here is a ucall. */
 #define UCALL_MMIO_ADDR		0xf0000000
+/* GICv2 hosts: where vm_create() maps the guest's GICC frame (gic.h) */
+#define GUEST_GICC_IPA		0xeff00000
 
 /* Guest RAM must stay below this: GiB 2 and up are Device in stage 1. */
 #define GUEST_NORMAL_LIMIT	0x80000000
