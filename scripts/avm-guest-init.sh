@@ -66,6 +66,8 @@ fi
 
 echo "avm-guest: cpus online $(cat /sys/devices/system/cpu/online)"
 echo "avm-guest: cpus present $(cat /sys/devices/system/cpu/present)"
+# which interrupt controller the guest's timer goes through (GICv3, GIC-0)
+echo "avm-guest: timer irqchip $(awk '/arch_timer/ { print $(NF - 3); exit }' /proc/interrupts)"
 # avm_echo=1: read one line from the console (the PL011's receive path)
 # and say what came.
 if [ -n "$avm_echo" ]; then

@@ -201,6 +201,10 @@ static void check_linux_boot(struct __test_metadata *_metadata,
 	/* the guest's tty turns "\n" into "\r\n" */
 	snprintf(want, sizeof(want), "avm-guest: cpus online %s\r\n", online);
 	EXPECT_NE(NULL, strstr(r.out, want)) TH_LOG("want 'cpus online %s'", online);
+	/* the board's GIC is the host's kind: Linux names a GICv2 "GIC-0" */
+	snprintf(want, sizeof(want), "avm-guest: timer irqchip %s\r\n",
+		 avcpu_gic_is_v2() ? "GIC-0" : "GICv3");
+	EXPECT_NE(NULL, strstr(r.out, want)) TH_LOG("want '%s'", want);
 	if (input)
 		EXPECT_NE(NULL, strstr(r.out, "avm-guest: read 'hello from the host'"));
 	EXPECT_NE(NULL, strstr(r.out, "reboot: Power down"));

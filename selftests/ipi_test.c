@@ -8,6 +8,11 @@
  * Every round trip has a deadline: a lost or late SGI fails the test with
  * the round's number and both vCPUs' view of the SGI.
  *
+ * On a GICv2 host an SGI is a write to the distributor's GICD_SGIR: an
+ * MMIO exit, which the sender's thread answers with INJECT_IRQ naming the
+ * sender as the source, and the receiver checks GICC_IAR.CPUID. There is
+ * no in-kernel path for those (the kernel_sgi cases skip).
+ *
  * AVCPU_IPI_ROUNDS sets the round trips per case (default IPI_ROUNDS,
  * divided by AVCPU_HOST_SLOWDOWN). AVCPU_IPI_WAIT=unmasked makes the guests
  * wait the racy way (see wait_for()), to show what a guest that does so
@@ -47,12 +52,19 @@ static volatile uint64_t late_round;	/* the first over the deadline, 0: none */
 static volatile uint64_t late_ticks;
 static volatile uint64_t max_ticks;
 static volatile uint64_t bad_intid;
+static volatile uint64_t bad_source;	/* GICv2: an SGI not from the peer */
+
+/* GICv2: the distributor avm-style VMMs emulate; its GICD_SGIR exits */
+#define GUEST_GICD_SGIR		0xefe00f00ULL
 
 static void ipi_handler(struct ex_regs *regs)
 {
-	uint64_t intid = gic_read_iar();
 	uint64_t me = guest_vcpu_id();
+	uint32_t src = !me;
+	uint64_t intid = gic_is_v2() ? gic_read_iar_src(&src) : gic_read_iar();
 
+	if (intid < 16 && src != !me)
+		bad_source = src + 1;
 	if (intid == (me ? SGI_PING : SGI_PONG))
 		got[me]++;
 	else if (intid < 1020)
@@ -63,6 +75,11 @@ static void ipi_handler(struct ex_regs *regs)
 
 static void send_sgi(uint64_t intid, uint64_t target)
 {
+	if (gic_is_v2()) {
+		/* GICD_SGIR: TargetListFilter 0, CPUTargetList[23:16], INTID */
+		*(volatile uint32_t *)GUEST_GICD_SGIR = (uint32_t)((1UL << (16 + target)) | intid);
+		return;
+	}
 	/* ICC_SGI1R_EL1: INTID[27:24], TargetList[15:0] (Aff0 = vcpu_id) */
 	write_sysreg((intid << 24) | (1UL << target), ICC_SGI1R_EL1);
 	isb();
@@ -176,6 +193,13 @@ static void *runner_fn(void *p)
 			r->ret = __vcpu_irq_line(r->peer, run->send_ipi.intid, 1);
 			continue;
 		}
+		if (run->exit_reason == AVCPU_EXIT_MMIO_WRITE &&
+		    run->mmio.addr == GUEST_GICD_SGIR) {
+			/* GICv2: its one target is the peer; the source, us */
+			r->send_ipis++;
+			r->ret = __vcpu_inject_sgi(r->peer, run->mmio.data & 0xf, r->self->id);
+			continue;
+		}
 		r->cmd = get_ucall(r->self, NULL);
 		break;
 	}
@@ -212,6 +236,8 @@ static void ping_pong(struct __test_metadata *_metadata, bool kernel_sgi,
 	int i;
 
 	AVCPU_REQUIRE_IRQ();
+	if (kernel_sgi)
+		AVCPU_REQUIRE_GICV3("an in-kernel SGI (AVCPU_VM_CAP_KERNEL_SGI)");
 	if (sysconf(_SC_NPROCESSORS_ONLN) < 2 && cpu0 != cpu1)
 		SKIP(return, "one CPU online: the two-CPU case needs two");
 	sigaction(SIGUSR1, &sa, NULL);
@@ -223,6 +249,7 @@ static void ping_pong(struct __test_metadata *_metadata, bool kernel_sgi,
 	deadline_ticks = DEADLINE_S * cntfrq();
 	got[0] = got[1] = sent[0] = sent[1] = 0;
 	done_rounds = late_round = late_ticks = max_ticks = bad_intid = 0;
+	bad_source = 0;
 
 	vm = vm_create();
 	if (kernel_sgi)
@@ -298,6 +325,8 @@ static void ping_pong(struct __test_metadata *_metadata, bool kernel_sgi,
 					(unsigned long long)(late_ticks * 1000000 / cntfrq()),
 					DEADLINE_S);
 	EXPECT_EQ(0, bad_intid);
+	EXPECT_EQ(0, bad_source) TH_LOG("an SGI came from CPU %llu, not the peer",
+					(unsigned long long)bad_source - 1);
 	for (i = 0; i < 2; i++) {
 		EXPECT_EQ(0, r[i].ret) TH_LOG("vCPU %d: %s", i, strerror(-r[i].ret));
 		EXPECT_EQ(UCALL_DONE, r[i].cmd) TH_LOG("vCPU %d ended with %s", i,

@@ -71,6 +71,17 @@ uint64_t insn_deadline;		/* timer ticks a word may take */
 #define ICC_SRE_EL1	"S3_0_C12_C12_5"
 #define TIMER_PPI	27
 
+/* GICv2 board (no GICv3 system registers): its CPU interface's registers */
+#define GICC_IAR	0x0c
+#define GICC_EOIR	0x10
+#define GICC_RPR	0x14
+static bool gicv2;
+
+static uint32_t r32(uint64_t addr)
+{
+	return *(volatile uint32_t *)addr;
+}
+
 static void w32(uint64_t addr, uint32_t v)
 {
 	*(volatile uint32_t *)addr = v;
@@ -250,9 +261,11 @@ void insn_exception(uint64_t kind, uint64_t esr, uint64_t elr, uint64_t far)
 		by_class[p][esr >> 26]++;
 		break;
 	case 1: {
-		uint64_t iar = sysreg_read(ICC_IAR1_EL1);
+		uint64_t iar = gicv2 ? r32(INSN_GICC + GICC_IAR) : sysreg_read(ICC_IAR1_EL1);
 
-		if (iar < 1020)
+		if (iar < 1020 && gicv2)
+			w32(INSN_GICC + GICC_EOIR, iar);
+		else if (iar < 1020)
 			sysreg_write(ICC_EOIR1_EL1, iar);
 		irqs[p]++;
 		break;
@@ -268,7 +281,10 @@ void insn_exception(uint64_t kind, uint64_t esr, uint64_t elr, uint64_t far)
 	 * An EL1 word may have read ICC_IAR1_EL1 itself: the timer's
 	 * interrupt is then active and the next WFI would never wake.
 	 */
-	if ((sysreg_read(ICC_RPR_EL1) & 0xff) != 0xff) {
+	if (gicv2 && (r32(INSN_GICC + GICC_RPR) & 0xff) != 0xff) {
+		w32(INSN_GICC + GICC_EOIR, TIMER_PPI);
+		eoi_fixups++;
+	} else if (!gicv2 && (sysreg_read(ICC_RPR_EL1) & 0xff) != 0xff) {
 		sysreg_write(ICC_EOIR1_EL1, TIMER_PPI);
 		eoi_fixups++;
 	}
@@ -319,6 +335,9 @@ void insn_setup(void)
 
 	insn_l1[0] = (uint64_t)l2_low | PTE_TABLE;
 	insn_l1[INSN_RAM >> 30] = (uint64_t)l2_ram | PTE_TABLE;
+	/* the GIC's frames (GICC for the handler), then the UART */
+	l2_low[INSN_GICD >> 21] = INSN_GICD | PTE_AF | PTE_DEVICE | PTE_PXN | PTE_UXN |
+				  PTE_BLOCK;
 	l2_low[INSN_UART >> 21] = INSN_UART | PTE_AF | PTE_DEVICE | PTE_PXN | PTE_UXN |
 				  PTE_BLOCK;
 	/* the image, tables and stack: EL1 only, EL1-executable */
@@ -327,6 +346,16 @@ void insn_setup(void)
 	l3_words[0] = INSN_EL0_PAGE | PTE_AF | PTE_SH_INNER | PTE_AP_EL0_RW | PTE_PXN | PTE_PAGE;
 	l3_words[1] = INSN_EL1_PAGE | PTE_AF | PTE_SH_INNER | PTE_UXN | PTE_PAGE;
 
+	/* ID_AA64PFR0_EL1.GIC 0: no GICv3 CPU interface, a GICv2 board */
+	gicv2 = !((sysreg_read("id_aa64pfr0_el1") >> 24) & 0xf);
+	if (gicv2) {
+		/* Group 0 (GICD_IGROUPR's reset), signalled as IRQ; PPI 27 on */
+		w32(INSN_GICD, 1);			/* GICD_CTLR: EnableGrp0 */
+		w32(INSN_GICD + 0x100, 1U << TIMER_PPI);	/* GICD_ISENABLER0 */
+		w32(INSN_GICC + 0x04, 0xff);		/* GICC_PMR */
+		w32(INSN_GICC, 1);			/* GICC_CTLR: EnableGrp0 */
+		goto timer;
+	}
 	/* GICv3 (avm's: one security state): group 1 on, PPI 27 enabled */
 	w32(INSN_GICD, 0x13);			/* GICD_CTLR: ARE, Grp1, Grp0 */
 	w32(INSN_GICR + 0x14, 0);		/* GICR_WAKER: awake */
@@ -337,6 +366,7 @@ void insn_setup(void)
 	sysreg_write(ICC_PMR_EL1, 0xff);
 	sysreg_write(ICC_IGRPEN1_EL1, 1);
 
+timer:
 	/* the virtual timer, enabled and unmasked; insn_step sets CVAL */
 	insn_deadline = sysreg_read("cntfrq_el0") / 200;	/* 5 ms */
 	sysreg_write("cntv_cval_el0", ~0ULL);

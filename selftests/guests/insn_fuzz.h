@@ -26,6 +26,7 @@
 #define INSN_EL1_PAGE	(INSN_RAM + 0x201000)
 #define INSN_UART	0x09000000UL
 #define INSN_GICD	0x08000000UL
+#define INSN_GICC	0x08010000UL	/* GICv2 boards */
 #define INSN_GICR	0x080a0000UL
 
 #endif

@@ -491,6 +491,13 @@ int vcpu_wait_state(struct avcpu_vcpu *vcpu, int want, volatile int *flag,
 	}
 }
 
+int __vcpu_inject_sgi(struct avcpu_vcpu *vcpu, uint32_t intid, uint32_t source)
+{
+	struct avcpu_irq_level l = { .intid = intid, .level = 1, .source = source };
+
+	return ioctl_ret(ioctl(vcpu->fd, AVCPU_INJECT_IRQ, &l));
+}
+
 int __vcpu_irq_line(struct avcpu_vcpu *vcpu, uint32_t intid, uint32_t level)
 {
 	struct avcpu_irq_level l = { .intid = intid, .level = level };

@@ -162,6 +162,8 @@ int vcpu_wait_state(struct avcpu_vcpu *vcpu, int want, volatile int *flag,
 
 /* Interrupts (AVCPU_INJECT_IRQ, AVCPU_GET_IRQ, AVCPU_SET_IRQ); any thread */
 int __vcpu_irq_line(struct avcpu_vcpu *vcpu, uint32_t intid, uint32_t level);
+/* GICv2: raise SGI @intid from CPU @source (INJECT_IRQ's source) */
+int __vcpu_inject_sgi(struct avcpu_vcpu *vcpu, uint32_t intid, uint32_t source);
 void vcpu_irq_line(struct avcpu_vcpu *vcpu, uint32_t intid, uint32_t level);
 /* An edge-triggered pulse or a level raise: vcpu_irq_line(vcpu, intid, 1) */
 void vcpu_inject_irq(struct avcpu_vcpu *vcpu, uint32_t intid);

@@ -21,6 +21,8 @@
 /* Guest physical memory map: QEMU's virt board (hw/arm/virt.c). */
 #define AVM_GICD_BASE		0x08000000ULL
 #define AVM_GICD_SIZE		0x00010000ULL
+#define AVM_GICC_BASE		0x08010000ULL	/* GICv2: the CPU interface */
+#define AVM_GICC_SIZE		0x00002000ULL
 #define AVM_GICR_BASE		0x080a0000ULL
 #define AVM_GICR_STRIDE		0x00020000ULL	/* RD_base + SGI_base frames */
 #define AVM_UART_BASE		0x09000000ULL
@@ -116,6 +118,8 @@ struct avm_irq_ops {
 	int (*set)(void *ctx, unsigned int cpu, const struct avcpu_irq *irq);
 	int (*get)(void *ctx, unsigned int cpu, struct avcpu_irq *irq);
 	int (*line)(void *ctx, unsigned int cpu, uint32_t intid, int level);
+	/* GICv2: raise SGI @intid in @cpu from @source (optional: line()) */
+	int (*sgi)(void *ctx, unsigned int cpu, uint32_t intid, unsigned int source);
 	int (*irqfd)(void *ctx, unsigned int cpu, uint32_t intid, int fd,
 		     bool assign);
 };

@@ -61,19 +61,26 @@ static int fdt_psci(void *fdt)
 	return fdt_end_node(fdt);
 }
 
-static int fdt_timer(void *fdt)
+static int fdt_timer(void *fdt, const struct avm_fdt_cfg *cfg)
 {
 	static const char compat[] = "arm,armv8-timer\0arm,armv7-timer";
 	/* secure, non-secure physical, virtual, hypervisor: level-high PPIs */
 	const uint32_t ppis[] = { AVM_PPI_SEC_TIMER, AVM_PPI_PHYS_TIMER,
 				  AVM_PPI_VIRT_TIMER, AVM_PPI_HYP_TIMER };
 	fdt32_t irqs[12];
+	uint32_t flags = 4;
 	unsigned int i;
 
+	/*
+	 * A GICv2 PPI's specifier names the CPUs it is wired to in bits 15:8
+	 * (the kernel's arm,gic.yaml); a GICv3's has no such mask.
+	 */
+	if (cfg->gic_version == 2)
+		flags |= (((1U << cfg->nr_cpus) - 1) & 0xff) << 8;
 	for (i = 0; i < 4; i++) {
 		irqs[3 * i] = cpu_to_fdt32(1);
 		irqs[3 * i + 1] = cpu_to_fdt32(ppis[i] - 16);
-		irqs[3 * i + 2] = cpu_to_fdt32(4);
+		irqs[3 * i + 2] = cpu_to_fdt32(flags);
 	}
 	AVM_FDT_CHECK(fdt_begin_node(fdt, "timer"));
 	AVM_FDT_CHECK(fdt_property(fdt, "compatible", compat, sizeof(compat)));
@@ -124,7 +131,7 @@ int avm_fdt_build(void *buf, size_t size, const struct avm_fdt_cfg *cfg)
 
 	AVM_FDT_CHECK(fdt_cpus(buf, cfg));
 	AVM_FDT_CHECK(fdt_psci(buf));
-	AVM_FDT_CHECK(fdt_timer(buf));
+	AVM_FDT_CHECK(fdt_timer(buf, cfg));
 	for (i = 0; i < cfg->nr_devs; i++)
 		if (cfg->devs[i]->fdt_node)
 			AVM_FDT_CHECK(cfg->devs[i]->fdt_node(cfg->devs[i], buf));

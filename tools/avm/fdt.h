@@ -24,6 +24,7 @@ struct avm_fdt_cfg {
 	uint64_t ram_size;
 	unsigned int nr_cpus;
 	const uint64_t *mpidr;
+	unsigned int gic_version;	/* 2: PPI specifiers carry a CPU mask */
 	const char *bootargs;		/* NULL: none */
 	uint64_t initrd_start;
 	uint64_t initrd_size;		/* 0: no initrd */

@@ -2,7 +2,14 @@
 /*
  * A GICv3 distributor and redistributors, emulated in avm (Arm IHI 0069,
  * "GICv3 and GICv4 Architecture Specification", chapter 12 for the register
- * maps). The model holds the configuration (enable, group, priority,
+ * maps), or a GICv2 distributor (Arm IHI 0048B, chapter 4), for a host
+ * whose GIC is a GICv2: there the guest's CPU interface is the hardware's
+ * GICV frame, which avcpu maps (AVCPU_SET_GICV), and SGIs are distributor
+ * writes (GICD_SGIR) that this model turns into INJECT_IRQs naming their
+ * source CPU. Both share the registers of the same layout (the
+ * one-bit-per-INTID families, IPRIORITYR, ICFGR); a GICv2 distributor also
+ * holds each CPU's banked SGIs and PPIs, routes SPIs by ITARGETSR (to the
+ * lowest CPU of the target list: no 1-of-N) and serves at most 8 CPUs. The model holds the configuration (enable, group, priority,
  * trigger, routing) and mirrors it into the vCPUs through avm_irq_ops, that
  * is avcpu's SET_IRQ; pending and active states live in the kernel, where
  * the guest's acknowledge and completion change them without exits, so
@@ -44,7 +51,9 @@
 #define GICD_ISACTIVER		0x0300
 #define GICD_ICACTIVER		0x0380
 #define GICD_IPRIORITYR		0x0400
+#define GICD_ITARGETSR		0x0800
 #define GICD_ICFGR		0x0c00
+#define GICD_SGIR		0x0f00
 #define GICD_IROUTER		0x6000
 #define GICD_PIDR2		0xffe8
 
@@ -71,6 +80,16 @@
 /* Implementer Arm (0x43b); Linux matches quirks on it, none for this one */
 #define IIDR_VALUE		0x0000043b
 
+/* GICv2: ArchRev 2; the GIC-400's IIDR (product 0x02, Arm) */
+#define PIDR2_GICV2		0x2b
+#define IIDR_GICV2		0x0200043b
+#define GICV2_MAX_CPUS		8
+
+/* GICD_SGIR (IHI 0048B, 4.3.15) */
+#define SGIR_FILTER(v)		(((v) >> 24) & 3)
+#define SGIR_LIST(v)		(((v) >> 16) & 0xff)
+#define SGIR_INTID(v)		((v) & 0xf)
+
 #define IROUTER_IRM		(1ULL << 31)
 #define AFF_MASK		0xff00ffffffULL
 
@@ -79,7 +98,7 @@ enum gic_bits { BITS_GROUP, BITS_SENABLE, BITS_CENABLE, BITS_SPEND,
 		BITS_CPEND, BITS_SACTIVE, BITS_CACTIVE };
 
 struct gic_irq {
-	uint64_t route;		/* SPIs: GICD_IROUTER */
+	uint64_t route;		/* SPIs: GICD_IROUTER; GICv2: GICD_ITARGETSR */
 	unsigned int target;	/* SPIs: the vCPU it is routed to */
 	uint8_t priority;
 	bool enabled;
@@ -91,6 +110,7 @@ struct gic_irq {
 
 struct gic {
 	pthread_mutex_t lock;
+	unsigned int version;	/* 3, or 2 */
 	unsigned int nr_cpus;
 	unsigned int nr_irqs;
 	uint32_t ctlr;
@@ -113,6 +133,8 @@ static struct gic_irq *gic_irq(struct gic *gic, unsigned int cpu,
 	return &gic->spi[intid - 32];
 }
 
+static void gic_ctlr_write(struct gic *gic, uint32_t val);
+
 /* The vCPU whose state holds @intid: the redistributor's, or the route. */
 static unsigned int gic_owner(struct gic *gic, unsigned int cpu,
 			      uint32_t intid)
@@ -128,8 +150,12 @@ static void gic_push(struct gic *gic, unsigned int cpu, uint32_t intid,
 	uint32_t grp = irq->group1 ? CTLR_ENABLE_G1 : CTLR_ENABLE_G0;
 	struct avcpu_irq r = { .intid = intid, .priority = irq->priority };
 
-	/* A group the distributor does not forward is as good as disabled. */
-	if (irq->enabled && (gic->ctlr & grp))
+	/*
+	 * A group the distributor does not forward is as good as disabled,
+	 * and so is a GICv2 SPI with an empty target list.
+	 */
+	if (irq->enabled && (gic->ctlr & grp) &&
+	    !(gic->version == 2 && intid >= 32 && !irq->route))
 		r.flags |= AVCPU_IRQ_ENABLED;
 	if (irq->group1)
 		r.flags |= AVCPU_IRQ_GROUP1;
@@ -193,6 +219,9 @@ static unsigned int gic_route_target(struct gic *gic, uint64_t route)
 {
 	unsigned int i;
 
+	/* GICv2: the lowest CPU of the list; none: vCPU 0, kept disabled */
+	if (gic->version == 2)
+		return route ? (unsigned int)__builtin_ctzll(route) : 0;
 	/* 1-of-N is not implemented (GICD_TYPER.No1N = 1): IRM means vCPU 0 */
 	if (route & IROUTER_IRM)
 		return 0;
@@ -209,10 +238,17 @@ static void gic_set_route(struct gic *gic, uint32_t intid, uint64_t route)
 	unsigned int old = irq->target, new;
 	uint64_t carry;
 
-	irq->route = route & (AFF_MASK | IROUTER_IRM);
+	if (gic->version == 2)
+		irq->route = route & ((1U << gic->nr_cpus) - 1);
+	else
+		irq->route = route & (AFF_MASK | IROUTER_IRM);
 	new = gic_route_target(gic, irq->route);
-	if (new == old)
+	if (new == old) {
+		/* GICv2: a list emptied or filled again changes the enable */
+		if (gic->version == 2)
+			gic_push(gic, old, intid, 0, 0);
 		return;
+	}
 	/*
 	 * Move the interrupt: the old vCPU forgets it, the new one takes its
 	 * configuration and state. A pending level interrupt whose line is
@@ -369,13 +405,15 @@ static void gic_cfg_write(struct gic *gic, unsigned int cpu, uint32_t first,
 /*
  * The registers both frames share the layout of: the one-bit-per-INTID
  * families and IPRIORITYR, at the same offsets in the distributor and in a
- * redistributor's SGI frame. The distributor ignores INTIDs below 32
- * (RAZ/WI with ARE = 1); a redistributor knows only those. Reads (@write
+ * redistributor's SGI frame. A GICv3 distributor ignores INTIDs below 32
+ * (RAZ/WI with ARE = 1); a redistributor knows only those; a GICv2
+ * distributor has them all, those below 32 banked per CPU. Reads (@write
  * false) fill *@val; false when @off is none of these registers.
  */
 static bool gic_common(struct gic *gic, unsigned int cpu, bool redist,
 		       uint64_t off, unsigned int len, bool write, uint64_t *val)
 {
+	uint32_t low = redist || gic->version == 2 ? 0 : 32;
 	static const struct { uint32_t base; enum gic_bits kind; } fam[] = {
 		{ GICD_IGROUPR, BITS_GROUP }, { GICD_ISENABLER, BITS_SENABLE },
 		{ GICD_ICENABLER, BITS_CENABLE }, { GICD_ISPENDR, BITS_SPEND },
@@ -391,7 +429,7 @@ static bool gic_common(struct gic *gic, unsigned int cpu, bool redist,
 		if (off < fam[i].base || off >= fam[i].base + 0x80)
 			continue;
 		first = (off - fam[i].base) * 8;
-		if (len != 4 || (redist ? first != 0 : first < 32) || first >= limit)
+		if (len != 4 || (redist ? first != 0 : first < low) || first >= limit)
 			return true;
 		if (write)
 			gic_bits_write(gic, cpu, fam[i].kind, first, *val);
@@ -402,7 +440,7 @@ static bool gic_common(struct gic *gic, unsigned int cpu, bool redist,
 	if (off < GICD_IPRIORITYR || off >= GICD_IPRIORITYR + 0x400)
 		return false;
 	first = off - GICD_IPRIORITYR;
-	if ((len != 1 && len != 4) || (redist ? first >= 32 : first < 32) ||
+	if ((len != 1 && len != 4) || (redist ? first >= 32 : first < low) ||
 	    first >= limit)
 		return true;
 	if (write)
@@ -496,21 +534,157 @@ static void gic_dist_write(struct avm_dev *dev, unsigned int cpu, uint64_t off,
 		if (len == 4 && first >= 32 && first < gic->nr_irqs)
 			gic_cfg_write(gic, cpu, first, val);
 	} else if (off == GICD_CTLR && len == 4) {
-		uint32_t old = gic->ctlr;
-		uint32_t i;
+		gic_ctlr_write(gic, val);
+	}
+	pthread_mutex_unlock(&gic->lock);
+}
 
-		gic->ctlr = val & (CTLR_ENABLE_G0 | CTLR_ENABLE_G1);
-		/* the group enables gate every interrupt: re-mirror them all */
-		if (old != gic->ctlr) {
-			unsigned int c;
+/* GICD_CTLR's group enables (lock held) */
+static void gic_ctlr_write(struct gic *gic, uint32_t val)
+{
+	uint32_t old = gic->ctlr;
+	unsigned int c, i;
 
-			for (c = 0; c < gic->nr_cpus; c++)
-				for (i = 0; i < 32; i++)
-					gic_push(gic, c, i, 0, 0);
-			for (i = 32; i < gic->nr_irqs; i++)
-				gic_push(gic, gic->spi[i - 32].target, i, 0, 0);
+	gic->ctlr = val & (CTLR_ENABLE_G0 | CTLR_ENABLE_G1);
+	/* the group enables gate every interrupt: re-mirror them all */
+	if (old == gic->ctlr)
+		return;
+	for (c = 0; c < gic->nr_cpus; c++)
+		for (i = 0; i < 32; i++)
+			gic_push(gic, c, i, 0, 0);
+	for (i = 32; i < gic->nr_irqs; i++)
+		gic_push(gic, gic->spi[i - 32].target, i, 0, 0);
+}
+
+/*
+ * GICv2 distributor: the shared registers, then ITARGETSR, the ICFGRs of
+ * the banked PPIs, GICD_SGIR and the identification registers.
+ */
+static uint32_t gic2_targets_read(struct gic *gic, unsigned int cpu,
+				  uint32_t first, unsigned int len)
+{
+	uint32_t val = 0;
+	unsigned int i;
+
+	for (i = 0; i < len && first + i < gic->nr_irqs; i++) {
+		uint32_t intid = first + i;
+		/* SGIs and PPIs: read-only, the reading CPU's own bit */
+		uint32_t t = intid < 32 ? 1U << cpu : (uint32_t)gic->spi[intid - 32].route;
+
+		val |= (t & 0xff) << (8 * i);
+	}
+	return val;
+}
+
+static void gic2_targets_write(struct gic *gic, uint32_t first, unsigned int len,
+			       uint32_t val)
+{
+	unsigned int i;
+
+	for (i = 0; i < len && first + i < gic->nr_irqs; i++)
+		if (first + i >= 32)
+			gic_set_route(gic, first + i, (val >> (8 * i)) & 0xff);
+}
+
+/* GICD_SGIR: SGI @intid to the CPUs the filter and list name, from @cpu */
+static void gic2_sgi(struct gic *gic, unsigned int cpu, uint32_t val)
+{
+	uint32_t intid = SGIR_INTID(val), targets, t;
+
+	switch (SGIR_FILTER(val)) {
+	case 0:
+		targets = SGIR_LIST(val);
+		break;
+	case 1:
+		targets = ~(1U << cpu);
+		break;
+	case 2:
+		targets = 1U << cpu;
+		break;
+	default:
+		return;		/* reserved */
+	}
+	targets &= (1U << gic->nr_cpus) - 1;
+	for (t = 0; t < gic->nr_cpus; t++) {
+		int ret;
+
+		if (!(targets & (1U << t)))
+			continue;
+		ret = gic->ops->sgi ? gic->ops->sgi(gic->ctx, t, intid, cpu) :
+				      gic->ops->line(gic->ctx, t, intid, 1);
+		if (ret)
+			avm_warn_limited(&gic->warned, 8, "gic: SGI %u to vCPU %u failed",
+					 intid, t);
+	}
+}
+
+static uint64_t gic2_dist_read(struct avm_dev *dev, unsigned int cpu,
+			       uint64_t off, unsigned int len)
+{
+	struct gic *gic = dev->priv;
+	uint64_t val = 0;
+
+	if (off & (len - 1))
+		return 0;
+	pthread_mutex_lock(&gic->lock);
+	if (gic_common(gic, cpu, false, off, len, false, &val)) {
+		/* done */
+	} else if (off >= GICD_ITARGETSR && off < GICD_ITARGETSR + 0x400) {
+		if (len == 1 || len == 4)
+			val = gic2_targets_read(gic, cpu, off - GICD_ITARGETSR, len);
+	} else if (off >= GICD_ICFGR && off < GICD_ICFGR + 0x100) {
+		uint32_t first = (off - GICD_ICFGR) * 4;
+
+		if (len == 4 && first == 0)
+			val = 0xaaaaaaaa;	/* SGIs: edge, read-only */
+		else if (len == 4 && first < gic->nr_irqs)
+			val = gic_cfg_read(gic, cpu, first);
+	} else if (len == 4) {
+		switch (off) {
+		case GICD_CTLR:
+			val = gic->ctlr & (CTLR_ENABLE_G0 | CTLR_ENABLE_G1);
+			break;
+		case GICD_TYPER:
+			/* ITLinesNumber, CPUNumber; no Security Extensions */
+			val = (gic->nr_irqs / 32 - 1) | ((gic->nr_cpus - 1) & 7) << 5;
+			break;
+		case GICD_IIDR:
+			val = IIDR_GICV2;
+			break;
+		case GICD_PIDR2:
+			val = PIDR2_GICV2;
+			break;
 		}
 	}
+	pthread_mutex_unlock(&gic->lock);
+	return val;
+}
+
+static void gic2_dist_write(struct avm_dev *dev, unsigned int cpu, uint64_t off,
+			    unsigned int len, uint64_t val)
+{
+	struct gic *gic = dev->priv;
+
+	if (off & (len - 1))
+		return;
+	pthread_mutex_lock(&gic->lock);
+	if (gic_common(gic, cpu, false, off, len, true, &val)) {
+		/* done */
+	} else if (off >= GICD_ITARGETSR && off < GICD_ITARGETSR + 0x400) {
+		if (len == 1 || len == 4)
+			gic2_targets_write(gic, off - GICD_ITARGETSR, len, val);
+	} else if (off >= GICD_ICFGR && off < GICD_ICFGR + 0x100) {
+		uint32_t first = (off - GICD_ICFGR) * 4;
+
+		/* ICFGR0 (SGIs) is read-only; ICFGR1 is the writer's PPIs */
+		if (len == 4 && first >= 16 && first < gic->nr_irqs)
+			gic_cfg_write(gic, cpu, first, val);
+	} else if (off == GICD_SGIR && len == 4) {
+		gic2_sgi(gic, cpu, val);
+	} else if (off == GICD_CTLR && len == 4) {
+		gic_ctlr_write(gic, val);
+	}
+	/* CPENDSGIR/SPENDSGIR (per-source SGI state): RAZ/WI here */
 	pthread_mutex_unlock(&gic->lock);
 }
 
@@ -588,16 +762,18 @@ static void gic_redist_write(struct avm_dev *dev, unsigned int cpu,
 }
 
 static int gic_fdt_node(struct avm_dev *dev, void *fdt);
+static int gic2_fdt_node(struct avm_dev *dev, void *fdt);
 
-struct gic *gic_create(unsigned int nr_cpus, const uint64_t *mpidr,
-		       unsigned int nr_irqs, const struct avm_irq_ops *ops,
-		       void *ctx)
+static struct gic *gic_new(unsigned int version, unsigned int nr_cpus,
+			   const uint64_t *mpidr, unsigned int nr_irqs,
+			   const struct avm_irq_ops *ops, void *ctx)
 {
 	struct gic *gic;
 	unsigned int i;
 
 	if (!nr_cpus || nr_cpus > AVM_MAX_CPUS || nr_irqs < 64 ||
-	    nr_irqs > 1024 || nr_irqs % 32) {
+	    nr_irqs > 1024 || nr_irqs % 32 ||
+	    (version == 2 && nr_cpus > GICV2_MAX_CPUS)) {
 		errno = EINVAL;
 		return NULL;
 	}
@@ -614,6 +790,7 @@ struct gic *gic_create(unsigned int nr_cpus, const uint64_t *mpidr,
 		return NULL;
 	}
 	pthread_mutex_init(&gic->lock, NULL);
+	gic->version = version;
 	gic->nr_cpus = nr_cpus;
 	gic->nr_irqs = nr_irqs;
 	gic->ops = ops;
@@ -633,7 +810,32 @@ struct gic *gic_create(unsigned int nr_cpus, const uint64_t *mpidr,
 		.size = nr_cpus * AVM_GICR_STRIDE,
 		.read = gic_redist_read, .write = gic_redist_write, .priv = gic,
 	};
+	if (version == 2)
+		gic->dist = (struct avm_dev){
+			.name = "gicv2-dist", .base = AVM_GICD_BASE, .size = AVM_GICD_SIZE,
+			.read = gic2_dist_read, .write = gic2_dist_write,
+			.fdt_node = gic2_fdt_node, .priv = gic,
+		};
 	return gic;
+}
+
+struct gic *gic_create(unsigned int nr_cpus, const uint64_t *mpidr,
+		       unsigned int nr_irqs, const struct avm_irq_ops *ops,
+		       void *ctx)
+{
+	return gic_new(3, nr_cpus, mpidr, nr_irqs, ops, ctx);
+}
+
+struct gic *gic_create_v2(unsigned int nr_cpus, const uint64_t *mpidr,
+			  unsigned int nr_irqs, const struct avm_irq_ops *ops,
+			  void *ctx)
+{
+	return gic_new(2, nr_cpus, mpidr, nr_irqs, ops, ctx);
+}
+
+unsigned int gic_version(const struct gic *gic)
+{
+	return gic->version;
 }
 
 void gic_destroy(struct gic *gic)
@@ -666,8 +868,12 @@ int gic_reset(struct gic *gic)
 		for (i = 0; i < 32; i++) {
 			struct gic_irq *irq = gic_irq(gic, c, i);
 
-			/* Group 1 as KVM resets a GICv3 guest; SGIs edge */
-			*irq = (struct gic_irq){ .group1 = true, .edge = i < 16 };
+			/*
+			 * Group 1 as KVM resets a GICv3 guest, Group 0 as a
+			 * GICv2's GICD_IGROUPR resets; SGIs edge
+			 */
+			*irq = (struct gic_irq){ .group1 = gic->version == 3,
+						 .edge = i < 16 };
 			gic_push(gic, c, i, 0, state);
 		}
 	}
@@ -679,7 +885,8 @@ int gic_reset(struct gic *gic)
 		/* routed to vCPU 0 again: the irqfd follows */
 		gic_irqfd_move(gic, i, irq->target, 0);
 		fd = irq->irqfd;
-		*irq = (struct gic_irq){ .group1 = true, .line = line, .irqfd = fd };
+		*irq = (struct gic_irq){ .group1 = gic->version == 3, .line = line,
+					 .irqfd = fd };
 		/* disabled everywhere: an SPI lives only in its target */
 		for (c = 0; c < gic->nr_cpus; c++)
 			gic_push(gic, c, i, 0, state);
@@ -695,7 +902,7 @@ struct avm_dev *gic_dist_dev(struct gic *gic)
 
 struct avm_dev *gic_redist_dev(struct gic *gic)
 {
-	return &gic->redist;
+	return gic->version == 3 ? &gic->redist : NULL;
 }
 
 void gic_spi_line(struct gic *gic, uint32_t intid, int level)
@@ -802,6 +1009,31 @@ static int gic_fdt_node(struct avm_dev *dev, void *fdt)
 	for (i = 0; i < 3; i++)
 		maint[i] = cpu_to_fdt32(maint[i]);
 	AVM_FDT_CHECK(fdt_property(fdt, "interrupts", maint, sizeof(maint)));
+	AVM_FDT_CHECK(fdt_property_u32(fdt, "phandle", AVM_PHANDLE_GIC));
+	return fdt_end_node(fdt);
+}
+
+/*
+ * GICv2 (the kernel's arm,gic.yaml): the distributor and the 8K CPU
+ * interface at QEMU virt's addresses; no GICH/GICV and no maintenance
+ * interrupt, since the guest has no virtualization extensions.
+ */
+static int gic2_fdt_node(struct avm_dev *dev, void *fdt)
+{
+	uint64_t reg[] = {
+		AVM_GICD_BASE, AVM_GICD_SIZE, AVM_GICC_BASE, AVM_GICC_SIZE,
+	};
+	char name[32];
+	unsigned int i;
+
+	snprintf(name, sizeof(name), "intc@%llx", (unsigned long long)AVM_GICD_BASE);
+	AVM_FDT_CHECK(fdt_begin_node(fdt, name));
+	AVM_FDT_CHECK(fdt_property_string(fdt, "compatible", "arm,cortex-a15-gic"));
+	AVM_FDT_CHECK(fdt_property_u32(fdt, "#interrupt-cells", 3));
+	AVM_FDT_CHECK(fdt_property(fdt, "interrupt-controller", NULL, 0));
+	for (i = 0; i < 4; i++)
+		reg[i] = cpu_to_fdt64(reg[i]);
+	AVM_FDT_CHECK(fdt_property(fdt, "reg", reg, sizeof(reg)));
 	AVM_FDT_CHECK(fdt_property_u32(fdt, "phandle", AVM_PHANDLE_GIC));
 	return fdt_end_node(fdt);
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The GICv3 distributor and redistributors avm emulates (gic.c).
+ * The GICv3 distributor and redistributors, or the GICv2 distributor, avm
+ * emulates (gic.c).
  */
 #ifndef AVM_GIC_H
 #define AVM_GIC_H
@@ -17,12 +18,25 @@ struct gic;
 struct gic *gic_create(unsigned int nr_cpus, const uint64_t *mpidr,
 		       unsigned int nr_irqs, const struct avm_irq_ops *ops,
 		       void *ctx);
+/*
+ * A GICv2 distributor for at most 8 vCPUs (EINVAL beyond); the CPU
+ * interface is the host's GICV frame, mapped by the caller at AVM_GICC_BASE.
+ */
+struct gic *gic_create_v2(unsigned int nr_cpus, const uint64_t *mpidr,
+			  unsigned int nr_irqs, const struct avm_irq_ops *ops,
+			  void *ctx);
 void gic_destroy(struct gic *gic);
 
-/* Architectural reset: every INTID disabled, Group 1, priority 0, idle. */
+/* 3 or 2 */
+unsigned int gic_version(const struct gic *gic);
+
+/*
+ * Architectural reset: every INTID disabled, priority 0, idle; Group 1
+ * (GICv3) or Group 0 (GICv2); GICv2 SPIs with no target.
+ */
 int gic_reset(struct gic *gic);
 
-/* The distributor's and the redistributors' MMIO devices. */
+/* The distributor's and the redistributors' MMIO devices (none: GICv2). */
 struct avm_dev *gic_dist_dev(struct gic *gic);
 struct avm_dev *gic_redist_dev(struct gic *gic);
 

@@ -130,6 +130,28 @@ static int add_virtio_devices(struct avm *vm, const struct avm_opts *o)
  * through an irqfd. Each is optional: without it the exit to avm does the
  * same work, so a failure is only reported (AVM_DEBUG).
  */
+/*
+ * The board's GIC: --gic, or the host's. avcpu on a GICv2 host gives its
+ * guests a GICv2 CPU interface only, and on a GICv3 host a GICv3 one.
+ * Without a host (--dump-dtb), what was asked, or a GICv3.
+ */
+static int pick_gic(struct avm *vm, const struct avm_opts *o)
+{
+	unsigned int host = o->dump_dtb ? 0 : vm->caps.gic_version == 2 ? 2 : 3;
+
+	vm->gic_version = o->gic ? o->gic : host ? host : 3;
+	if (host && vm->gic_version != host) {
+		avm_err("--gic v%u: this host's GIC is a GICv%u, whose guests have a GICv%u",
+			o->gic, host, host);
+		return -1;
+	}
+	if (vm->gic_version == 2 && o->cpus > 8) {
+		avm_err("--cpus %lu: a GICv2 serves at most 8 CPUs", o->cpus);
+		return -1;
+	}
+	return 0;
+}
+
 static void use_fast_paths(struct avm *vm, const struct avm_opts *o)
 {
 	bool debug = getenv("AVM_DEBUG");
@@ -405,7 +427,7 @@ static int load_dtb(struct avm *vm, const struct avm_opts *o, const struct boot 
 	uint8_t *fdt = vm->ram + (b->l.dtb - vm->ram_base);
 	struct avm_fdt_cfg fcfg = {
 		.ram_base = vm->ram_base, .ram_size = vm->ram_size,
-		.nr_cpus = o->cpus, .mpidr = vm->mpidr,
+		.nr_cpus = o->cpus, .mpidr = vm->mpidr, .gic_version = vm->gic_version,
 		/* verbatim, as QEMU's -append: Linux finds ttyAMA0 in stdout-path */
 		.bootargs = o->params,
 		.initrd_start = b->l.initrd, .initrd_size = b->initrd_len,
@@ -514,15 +536,20 @@ int main(int argc, char **argv)
 		avm_err("--cpus %lu: avm supports at most %d vCPUs", o.cpus, AVM_MAX_CPUS);
 		return AVM_EXIT_ERROR;
 	}
+	if (pick_gic(&vm, &o))
+		return AVM_EXIT_ERROR;
 
 	/* The board: its devices, then its device tree. */
 	vm.nr_cpus = o.cpus;
 	for (i = 0; i < o.cpus; i++)
 		vm.mpidr[i] = avm_mpidr(i);
-	vm.gic = gic_create(o.cpus, vm.mpidr, AVM_NR_IRQS, &avm_vcpu_irq_ops, &vm);
+	if (vm.gic_version == 2)
+		vm.gic = gic_create_v2(o.cpus, vm.mpidr, AVM_NR_IRQS, &avm_vcpu_irq_ops, &vm);
+	else
+		vm.gic = gic_create(o.cpus, vm.mpidr, AVM_NR_IRQS, &avm_vcpu_irq_ops, &vm);
 	vm.uart = pl011_create(STDOUT_FILENO, uart_irq, &vm);
 	if (!vm.gic || !vm.uart || avm_add_device(&vm, gic_dist_dev(vm.gic)) ||
-	    avm_add_device(&vm, gic_redist_dev(vm.gic)) ||
+	    (gic_redist_dev(vm.gic) && avm_add_device(&vm, gic_redist_dev(vm.gic))) ||
 	    avm_add_device(&vm, pl011_dev(vm.uart))) {
 		avm_err("cannot create the devices");
 		return AVM_EXIT_ERROR;

@@ -18,7 +18,7 @@ void avm_usage(FILE *f)
 		"       avm --help | --version\n"
 		"\n"
 		"Boot a guest on avcpu (/dev/avcpu), on a board laid out as QEMU's virt:\n"
-		"GICv3, a PL011 UART on the console, PSCI, RAM from 0x40000000, virtio-mmio\n"
+		"a GICv3 (or GICv2), a PL011 UART on the console, PSCI, RAM from 0x40000000, virtio-mmio\n"
 		"devices from 0x0a000000 (INTID 48 + n). Documentation/vmm.rst has it all.\n"
 		"\n"
 		"  -k, --kernel FILE    arm64 Linux Image, gzip'd Image, or raw binary\n"
@@ -26,6 +26,8 @@ void avm_usage(FILE *f)
 		"  -p, --params STR     the kernel command line, as given (none by default;\n"
 		"                       Linux finds the PL011 console in /chosen/stdout-path)\n"
 		"  -c, --cpus N         vCPUs (default 1)\n"
+		"      --gic v2|v3      the board's interrupt controller (default: the\n"
+		"                       host's; a GICv2 serves at most 8 vCPUs)\n"
 		"  -m, --mem MIB        guest RAM in MiB (default %d)\n"
 		"      --disk FILE[,ro] a virtio block device on a raw image (its size a\n"
 		"                       multiple of 512 bytes); ,ro: read-only. Repeatable:\n"
@@ -164,7 +166,7 @@ static int check_opts(const struct avm_opts *o)
 enum avm_parse avm_parse_args(int argc, char **argv, struct avm_opts *o)
 {
 	enum { OPT_DTB = 256, OPT_DUMP_DTB, OPT_VERSION, OPT_RNG, OPT_DISK,
-	       OPT_CONSOLE, OPT_NET, OPT_NO_REBOOT, OPT_NO_FAST };
+	       OPT_CONSOLE, OPT_NET, OPT_NO_REBOOT, OPT_NO_FAST, OPT_GIC };
 	static const uint8_t default_mac[6] = AVM_DEFAULT_MAC;
 	static const struct option longopts[] = {
 		{ "kernel", required_argument, NULL, 'k' },
@@ -178,6 +180,7 @@ enum avm_parse avm_parse_args(int argc, char **argv, struct avm_opts *o)
 		{ "net", required_argument, NULL, OPT_NET },
 		{ "no-reboot", no_argument, NULL, OPT_NO_REBOOT },
 		{ "no-fast-paths", no_argument, NULL, OPT_NO_FAST },
+		{ "gic", required_argument, NULL, OPT_GIC },
 		{ "dtb", required_argument, NULL, OPT_DTB },
 		{ "dump-dtb", required_argument, NULL, OPT_DUMP_DTB },
 		{ "help", no_argument, NULL, 'h' },
@@ -237,6 +240,16 @@ enum avm_parse avm_parse_args(int argc, char **argv, struct avm_opts *o)
 			break;
 		case OPT_NO_REBOOT:
 			o->no_reboot = true;
+			break;
+		case OPT_GIC:
+			if (!strcmp(optarg, "v2")) {
+				o->gic = 2;
+			} else if (!strcmp(optarg, "v3")) {
+				o->gic = 3;
+			} else {
+				avm_err("--gic %s: say v2 or v3", optarg);
+				return AVM_PARSE_ERROR;
+			}
 			break;
 		case OPT_NO_FAST:
 			o->no_fast_paths = true;

@@ -36,6 +36,7 @@ struct avm_opts {
 	const char *dump_dtb;
 	unsigned long cpus;
 	unsigned long mem_mib;
+	unsigned int gic;		/* --gic: 2, 3, or 0 for the host's */
 	bool rng;
 	bool no_reboot;			/* SYSTEM_RESET ends avm (status 2) */
 	bool no_fast_paths;		/* no IOEVENTFD, IRQFD, KERNEL_SGI */

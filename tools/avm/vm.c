@@ -35,6 +35,15 @@ static int vcpu_irq_line(void *ctx, unsigned int cpu, uint32_t intid, int level)
 	return ioctl(vm->vcpus[cpu].fd, AVCPU_INJECT_IRQ, &l) ? -errno : 0;
 }
 
+static int vcpu_irq_sgi(void *ctx, unsigned int cpu, uint32_t intid,
+			unsigned int source)
+{
+	struct avcpu_irq_level l = { .intid = intid, .level = 1, .source = source };
+	struct avm *vm = ctx;
+
+	return ioctl(vm->vcpus[cpu].fd, AVCPU_INJECT_IRQ, &l) ? -errno : 0;
+}
+
 static int vcpu_irqfd(void *ctx, unsigned int cpu, uint32_t intid, int fd,
 		      bool assign)
 {
@@ -51,6 +60,7 @@ const struct avm_irq_ops avm_vcpu_irq_ops = {
 	.set = vcpu_irq_set,
 	.get = vcpu_irq_get,
 	.line = vcpu_irq_line,
+	.sgi = vcpu_irq_sgi,
 	.irqfd = vcpu_irqfd,
 };
 
@@ -60,7 +70,8 @@ int avm_vm_fast_paths(struct avm *vm)
 
 	if (!(vm->caps.flags & AVCPU_CAP_F_FAST_PATHS))
 		return -EOPNOTSUPP;
-	if (ioctl(vm->vm_fd, AVCPU_ENABLE_CAP, &cap))
+	/* a GICv2 guest's SGIs are distributor writes: avm's to deliver */
+	if (vm->caps.gic_version != 2 && ioctl(vm->vm_fd, AVCPU_ENABLE_CAP, &cap))
 		return -errno;
 	vm->fast_paths = true;
 	return 0;
@@ -204,6 +215,15 @@ int avm_vm_create(struct avm *vm, unsigned int nr_cpus)
 	if (ioctl(vm->vm_fd, AVCPU_SET_MEMORY_REGION, &region)) {
 		avm_err("SET_MEMORY_REGION: %s", strerror(errno));
 		return -1;
+	}
+	if (vm->gic_version == 2) {
+		struct avcpu_gicv g = { .ipa = AVM_GICC_BASE };
+
+		if (ioctl(vm->vm_fd, AVCPU_SET_GICV, &g)) {
+			avm_err("SET_GICV at 0x%llx: %s", (unsigned long long)g.ipa,
+				strerror(errno));
+			return -1;
+		}
 	}
 	vm->run_size = ioctl(vm->dev_fd, AVCPU_GET_VCPU_MMAP_SIZE, 0);
 	if (vm->run_size < (int)sizeof(struct avcpu_run)) {

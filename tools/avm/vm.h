@@ -57,6 +57,7 @@ struct avm {
 	struct avm_dev *devs[AVM_MAX_DEVS];
 	unsigned int nr_devs;
 	struct gic *gic;
+	unsigned int gic_version;	/* the board's: 3, or 2 */
 	struct pl011 *uart;
 	struct virtio_dev *virtio[AVM_VIRTIO_MAX];	/* transport n */
 	unsigned int nr_virtio;
