@@ -190,8 +190,9 @@ static void use_fast_paths(struct avm *vm, const struct avm_opts *o)
 		}
 	}
 	if (debug)
-		avm_warn("fast paths: in-kernel SGIs, ioeventfd and irqfd for %u virtio device(s)%s",
-			 vm->nr_virtio, ret ? "" : ", coalesced GIC configuration writes");
+		avm_warn("fast paths: %sioeventfd and irqfd for %u virtio device(s)%s",
+			 vm->gic_version == 2 ? "" : "in-kernel SGIs, ", vm->nr_virtio,
+			 ret ? "" : ", coalesced GIC configuration writes");
 }
 
 static void stop_virtio_devices(struct avm *vm)
