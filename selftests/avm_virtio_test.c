@@ -107,10 +107,11 @@ static void check_fast_paths(struct __test_metadata *_metadata,
 	EXPECT_LT(0, ioev);
 	EXPECT_LT(0, irqfd);
 	/* a GICv2 guest's SGIs are distributor writes: avm's, never the kernel's */
-	if (avcpu_gic_is_v2())
+	if (avcpu_gic_is_v2()) {
 		EXPECT_EQ(0, sgis);
-	else
+	} else {
 		EXPECT_LT(0, sgis);
+	}
 	EXPECT_EQ(NULL, strstr(r->err, "send-ipi")) TH_LOG("SEND_IPI exits with KERNEL_SGI on");
 }
 
