@@ -225,6 +225,7 @@ void avcpu_gicv2_load(struct avcpu_vgic_cpu *c, const u8 *src)
 		writel_relaxed(i < c->used_lrs ? avcpu_gicv2_lr(c->lr[i], src[i]) : 0,
 			       avcpu_gich + GICH_LR(i));
 	writel_relaxed(lower_32_bits(c->hcr), avcpu_gich + GICH_HCR);
+	/* the LRs and En reach the GIC before the guest can read its GICV */
 	wmb();
 }
 

@@ -500,7 +500,7 @@ static int avcpu_vgic_inject(struct avcpu_vcpu *vcpu, void __user *argp)
 	if (copy_from_user(&l, argp, sizeof(l)))
 		return -EFAULT;
 	if (avcpu_vgic_check_intid(v, l.intid) || l.level > 1 || l.reserved0 ||
-	    memchr_inv(l.reserved, 0, sizeof(l.reserved)))
+	    l.reserved)
 		return -EINVAL;
 	/* a source only where the GIC has one: GICv2 SGIs, CPUs 0-7 */
 	if (l.source && (!avcpu_gic_v2() || l.intid >= AVCPU_NR_SGIS ||

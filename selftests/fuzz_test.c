@@ -335,7 +335,10 @@ static void op_vcpu(struct pool *p, int v)
 		a.level.intid = chance(&p->r, 80) ? below(&p->r, 100) : (uint32_t)edgy(&p->r);
 		a.level.level = chance(&p->r, 90) ? below(&p->r, 2) : (uint32_t)rnd(&p->r);
 		if (chance(&p->r, 90))
-			memset(a.level.reserved, 0, sizeof(a.level.reserved));
+			a.level.reserved0 = 0, a.level.reserved = 0;
+		/* a source only for SGIs, and only on a GICv2 host */
+		if (chance(&p->r, 90))
+			a.level.source = below(&p->r, 8);
 		call(fd, AVCPU_INJECT_IRQ, (uintptr_t)&a, "INJECT_IRQ");
 		break;
 	case 8:

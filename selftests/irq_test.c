@@ -1566,7 +1566,7 @@ static int inject_raw(struct avcpu_vcpu *vcpu, uint32_t intid, uint32_t level,
 {
 	struct avcpu_irq_level l = {
 		.intid = intid, .level = level, .source = (uint32_t)res0,
-		.reserved0 = (uint32_t)(res0 >> 32), .reserved = { res1 },
+		.reserved0 = (uint32_t)(res0 >> 32), .reserved = res1,
 	};
 
 	return xioctl(vcpu->fd, AVCPU_INJECT_IRQ, &l);

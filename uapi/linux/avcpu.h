@@ -498,7 +498,7 @@ struct avcpu_irq_level {
 	__u32 level;
 	__u32 source;
 	__u32 reserved0;
-	__u64 reserved[1];
+	__u64 reserved;
 };
 
 /* struct avcpu_irq.flags; the first three are configuration */
