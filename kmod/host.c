@@ -229,6 +229,10 @@ static int avcpu_check_kvm(bool vhe)
 	mode = get_mode();
 	if (mode == KVM_MODE_NONE)
 		return 0;
+	if (mode == KVM_MODE_PROTECTED) {
+		pr_info("protected KVM (pKVM) holds EL2 on this host and shares it with no one; boot with kvm-arm.mode=none\n");
+		return -ENODEV;
+	}
 	if (!vhe) {
 		pr_info("KVM is enabled on this nVHE host and cannot share EL2 with avcpu; boot with kvm-arm.mode=none\n");
 		return -ENODEV;

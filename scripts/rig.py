@@ -154,6 +154,9 @@ def _lanes():
     add("6.12-4k-vhe-kvm", "6.12", CPU_MAX, True, "", FULL_SUITE, False, "vhe-kvm", 1, SHORT)
     add("6.1-4k-vhe-kvm", "6.1", CPU_MAX, True, "", ["host_test", "kvm_test", "smoke_test"],
         False, "vhe-kvm", 1, SHORT)
+    # Protected KVM (pKVM) holds EL2 for itself: refused, with its own line
+    add("6.12-4k-nvhe-pkvm", "6.12", CPU_A72, True, "kvm-arm.mode=protected", HOST_ONLY,
+        False, "nvhe-pkvm")
     add("6.12-4k-nvhe-lva52", "6.12", CPU_MAX, True, NO_KVM + " " + FORCE_NVHE,
         HOST_ONLY, False, "nvhe-lva52")
     # The debug kernel (scripts/debug-kernel.sh: KASAN, lockdep, kmemleak,

@@ -26,6 +26,7 @@ static const struct avcpu_lane lanes[] = {
 	{ "nvhe-max", AVCPU_HOST_MODE_NVHE, "avcpu: nVHE host", 3, 4, 52 },
 	{ "noel2", 0, "avcpu: the CPUs do not implement EL2", 0, 0, 0 },
 	{ "nvhe-kvm", 0, "avcpu: KVM is enabled on this nVHE host", 0, 0, 0 },
+	{ "nvhe-pkvm", 0, "avcpu: protected KVM (pKVM) holds EL2 on this host", 0, 0, 0 },
 	{ "vhe-kvm", AVCPU_HOST_MODE_VHE, "avcpu: KVM is enabled: sharing EL2 with it", 3, 4, 52 },
 	{ "nvhe-lva52", 0, "avcpu: nVHE guests need a kernel VA of at most 48 bits", 0, 0, 0 },
 	/* QEMU's GICv2 virtualization extensions have 4 list registers too */
