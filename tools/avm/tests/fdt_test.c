@@ -391,6 +391,51 @@ TEST_F(tree, chosen)
 }
 
 /* No bootargs, no initrd, no stdout-path: no such properties */
+/*
+ * A GICv2 board (arm,gic.yaml): distributor and 8K CPU interface, no
+ * maintenance interrupt; the timer's PPIs name the board's CPUs.
+ */
+TEST(gicv2_board)
+{
+	static uint8_t buf[BUF_SIZE];
+	const char *path = "/intc@8000000";
+	const void *reg, *irqs;
+	struct board b;
+	unsigned int i;
+	int len;
+
+	ASSERT_EQ(0, board_init(&b, 3));
+	gic_destroy(b.gic);
+	b.gic = gic_create_v2(3, b.mpidr, AVM_NR_IRQS, &no_ops, NULL);
+	ASSERT_NE(NULL, b.gic);
+	b.devs[0] = gic_dist_dev(b.gic);
+	b.devs[1] = b.devs[2];
+	b.cfg.nr_devs = 2;
+	b.cfg.gic_version = 2;
+	ASSERT_EQ(0, avm_fdt_build(buf, sizeof(buf), &b.cfg));
+	EXPECT_EQ(0, fdt_check_full(buf, sizeof(buf)));
+	EXPECT_STREQ("arm,cortex-a15-gic", prop(buf, path, "compatible", &len));
+	EXPECT_EQ(3, prop_u32(buf, path, "#interrupt-cells"));
+	EXPECT_EQ(NULL, prop(buf, path, "interrupts", &len));
+	EXPECT_EQ(NULL, prop(buf, path, "#redistributor-regions", &len));
+	reg = prop(buf, path, "reg", &len);
+	ASSERT_NE(NULL, reg);
+	ASSERT_EQ(32, len);
+	EXPECT_EQ(AVM_GICD_BASE, be64_at(reg, 0));
+	EXPECT_EQ(AVM_GICD_SIZE, be64_at(reg, 1));
+	EXPECT_EQ(0x08010000ULL, be64_at(reg, 2));	/* QEMU virt's GICC */
+	EXPECT_EQ(0x2000ULL, be64_at(reg, 3));
+	EXPECT_EQ(fdt_path_offset(buf, path),
+		  fdt_node_offset_by_phandle(buf, AVM_PHANDLE_GIC));
+	/* level-high, CPUs 0-2 in bits 15:8 */
+	irqs = prop(buf, "/timer", "interrupts", &len);
+	ASSERT_NE(NULL, irqs);
+	ASSERT_EQ(48, len);
+	for (i = 0; i < 4; i++)
+		EXPECT_EQ(0x0704, be32_at(irqs, 3 * i + 2)) TH_LOG("PPI %u", i);
+	board_fini(&b);
+}
+
 TEST(chosen_minimal)
 {
 	static uint8_t buf[BUF_SIZE];
