@@ -105,7 +105,22 @@ TEST(defaults)
 	EXPECT_FALSE(p.o.no_reboot);
 	EXPECT_FALSE(p.o.no_fast_paths);
 	EXPECT_FALSE(p.o.net);
+	EXPECT_EQ(0, p.o.gic);		/* the host's */
 	EXPECT_STREQ("", p.err);
+}
+
+TEST(gic)
+{
+	const char *const a[] = { "run", "-k", "K", "--gic", "v2", NULL };
+	const char *const b[] = { "run", "-k", "K", "--gic", "v2", "--gic", "v3", NULL };
+	struct parsed p;
+
+	parse(a, &p);
+	ASSERT_EQ(AVM_PARSE_RUN, p.ret) TH_LOG("stderr: %s", p.err);
+	EXPECT_EQ(2, p.o.gic);
+	parse(b, &p);
+	ASSERT_EQ(AVM_PARSE_RUN, p.ret);
+	EXPECT_EQ(3, p.o.gic);
 }
 
 TEST(console)
@@ -258,6 +273,8 @@ TEST(bad_inputs)
 	REFUSED("six hex bytes", "run", "-k", "K", "--net", "tap,mac=2:2:3:4:5:6");
 	REFUSED("six hex bytes", "run", "-k", "K", "--net", "tap,mac=02:02:03:04:05:0g");
 	REFUSED("--no-reboot", "run", "-k", "K", "--no-reboot=1");
+	REFUSED("--gic 4: say v2 or v3", "run", "-k", "K", "--gic", "4");
+	REFUSED("--gic", "run", "-k", "K", "--gic");
 	REFUSED("--no-fast-paths", "run", "-k", "K", "--no-fast-paths=0");
 	REFUSED("give a file name", "run", "-k", "K", "--disk", ",ro");
 	REFUSED("give a file name", "run", "-k", "K", "--disk", "");
@@ -282,7 +299,7 @@ TEST(help_covers_every_option)
 {
 	const char *const opts[] = {
 		"--kernel", "--initrd", "--params", "--cpus", "--mem", "--rng", "--disk",
-		"--console", "--net", "--no-reboot", "--no-fast-paths", "Ctrl-A x",
+		"--console", "--net", "--no-reboot", "--no-fast-paths", "--gic", "Ctrl-A x",
 		"--dtb", "--dump-dtb", "--help", "--version", "Exit status",
 	};
 	const char *const a[] = { "--help", NULL };
