@@ -472,6 +472,18 @@ TEST_F_TIMEOUT(avm, bad_inputs, 5 * QUICK_TIMEOUT_S)
 		check_refused(_metadata, a, "No such file");
 	}
 	{
+		/* the board's GIC is the host's kind: the other is refused */
+		const char *a[] = { "run", "--kernel", image, "--gic",
+				    avcpu_gic_is_v2() ? "v3" : "v2", NULL };
+
+		check_refused(_metadata, a, "this host's GIC is a GICv");
+	}
+	if (avcpu_gic_is_v2()) {
+		const char *a[] = { "run", "--kernel", image, "--cpus", "9", NULL };
+
+		check_refused(_metadata, a, "a GICv2 serves at most 8 CPUs");
+	}
+	{
 		const char *a[] = { "run", "--kernel", trunc, NULL };
 
 		check_refused(_metadata, a, "truncated Image");
