@@ -216,10 +216,12 @@ static u64 nvhe_call_here(u64 fn, u64 a1, u64 a2, u64 a3)
 	return ret;
 }
 
+/* a[0]: the call, then its result; a[1]: its argument; a[2]: the CPU */
 static void avcpu_nvhe_call_fn(void *arg)
 {
 	u64 *a = arg;
 
+	a[2] = smp_processor_id();
 	a[0] = nvhe_call_here(a[0], a[1], 0, 0);
 }
 
@@ -229,15 +231,18 @@ static void avcpu_nvhe_call_fn(void *arg)
  */
 static u64 avcpu_nvhe_call_any(u64 fn, u64 a1)
 {
-	u64 a[2] = { fn, a1 };
-	unsigned int cpu;
+	u64 a[3] = { fn, a1, nr_cpu_ids };
+	unsigned int cpu, tried;
 
 	cpus_read_lock();
 	if (smp_call_function_any(&nvhe_held, avcpu_nvhe_call_fn, a, 1))
 		a[0] = HVC_STUB_ERR;
+	tried = a[2];
 	for_each_cpu(cpu, &nvhe_held) {
 		if (a[0] != HVC_STUB_ERR)
 			break;
+		if (cpu == tried)	/* it has failed already */
+			continue;
 		a[0] = fn;
 		if (smp_call_function_single(cpu, avcpu_nvhe_call_fn, a, 1))
 			a[0] = HVC_STUB_ERR;

@@ -24,25 +24,6 @@
 #define RELOAD_CYCLES	20
 #define HOST_EXITS	10000
 
-static void guest_done(void)
-{
-	GUEST_DONE();
-}
-
-/* One guest, bound to @cpu, from creation to GUEST_DONE. */
-static void run_guest_on(struct __test_metadata *_metadata, int cpu)
-{
-	struct avcpu_vcpu *vcpu;
-	struct avcpu_vm *vm;
-
-	vm = vm_create();
-	vcpu = vm_vcpu_create(vm, 0);
-	vcpu_setup(vcpu, guest_done, 0);
-	vcpu_bind(vcpu, cpu);
-	run_expect_ucall(_metadata, vcpu, UCALL_DONE, NULL);
-	vm_free(vm);
-}
-
 /* Unload (EL2 back to the stub) and load (EL2 taken again), a guest each time. */
 TEST(reload_with_guests)
 {
@@ -118,7 +99,7 @@ TEST(cpu_offline_online)
 		ASSERT_EQ(0, err) TH_LOG("offline CPU%d: %s", cpu, strerror(-err));
 		vm = vm_create();
 		vcpu = vm_vcpu_create(vm, 0);
-		vcpu_setup(vcpu, guest_done, 0);
+		vcpu_setup(vcpu, guest_only_done, 0);
 		EXPECT_EQ(-EINVAL, __vcpu_bind(vcpu, cpu))
 			TH_LOG("BIND to offline CPU%d", cpu);
 		vm_free(vm);
@@ -313,7 +294,7 @@ TEST(exception_at_el2_stops_the_vcpu)
 
 		vm = vm_create();
 		vcpu = vm_vcpu_create(vm, 0);
-		vcpu_setup(vcpu, guest_done, 0);
+		vcpu_setup(vcpu, guest_only_done, 0);
 		vcpu_bind(vcpu, cpu);
 		run = vcpu->run;
 		EXPECT_EQ(0, __vcpu_run(vcpu));

@@ -111,24 +111,6 @@ static void unpin_self(void)
 	sched_setaffinity(0, sizeof(set), &set);
 }
 
-static void guest_done(void)
-{
-	GUEST_DONE();
-}
-
-static void run_guest_on(struct __test_metadata *_metadata, int cpu)
-{
-	struct avcpu_vcpu *vcpu;
-	struct avcpu_vm *vm;
-
-	vm = vm_create();
-	vcpu = vm_vcpu_create(vm, 0);
-	vcpu_setup(vcpu, guest_done, 0);
-	vcpu_bind(vcpu, cpu);
-	run_expect_ucall(_metadata, vcpu, UCALL_DONE, NULL);
-	vm_free(vm);
-}
-
 /*
  * The stub is back on a CPU and avcpu was not told: the next guest entry
  * there finds out (the stub answers the hypercall HVC_STUB_ERR), takes EL2

@@ -30,4 +30,24 @@ static inline void run_expect_ucall(struct __test_metadata *_metadata,
 				   ucall_cmd_str(got), ucall_cmd_str(cmd));
 }
 
+/* A guest that only says it is done */
+static inline void guest_only_done(void)
+{
+	GUEST_DONE();
+}
+
+/* One guest, bound to @cpu, from creation to GUEST_DONE. */
+static inline void run_guest_on(struct __test_metadata *_metadata, int cpu)
+{
+	struct avcpu_vcpu *vcpu;
+	struct avcpu_vm *vm;
+
+	vm = vm_create();
+	vcpu = vm_vcpu_create(vm, 0);
+	vcpu_setup(vcpu, guest_only_done, 0);
+	vcpu_bind(vcpu, cpu);
+	run_expect_ucall(_metadata, vcpu, UCALL_DONE, NULL);
+	vm_free(vm);
+}
+
 #endif
