@@ -643,6 +643,12 @@ enum avcpu_host_irq {
 };
 
 int avcpu_hirq_init(void);
+#ifdef CONFIG_ACPI
+struct acpi_madt_generic_interrupt;
+int avcpu_madt_gicc(size_t need,
+		    bool (*fn)(const struct acpi_madt_generic_interrupt *gicc, void *arg),
+		    void *arg);
+#endif
 void avcpu_hirq_request(enum avcpu_host_irq i, irq_handler_t fn,
 			const char *name);
 int avcpu_hirq_start(void);

@@ -92,6 +92,60 @@ static int avcpu_dt_hirq(enum avcpu_host_irq i)
  * the mapping the kernel's arch timer driver made for the same PPI. The
  * mappings stay at unload: the timer driver shares the timers'.
  */
+/**
+ * avcpu_madt_gicc() - walk the MADT's GICC entries (ACPI 6.5, 5.2.12.14)
+ * @need: bytes of the entry @fn reads: older firmware's entries are
+ *	shorter (80 bytes before ACPI 6.3), and shorter ones are skipped.
+ * @fn: called for each entry until it returns true.
+ * @arg: @fn's.
+ *
+ * Return: 0 when @fn said true for one, -ENODEV otherwise (no MADT too).
+ */
+int avcpu_madt_gicc(size_t need,
+		    bool (*fn)(const struct acpi_madt_generic_interrupt *gicc, void *arg),
+		    void *arg)
+{
+	struct acpi_subtable_header *sub;
+	struct acpi_table_header *hdr;
+	int err = -ENODEV;
+	void *end;
+
+	if (acpi_disabled || ACPI_FAILURE(acpi_get_table(ACPI_SIG_MADT, 0, &hdr)))
+		return -ENODEV;
+	end = (void *)hdr + hdr->length;
+	sub = (void *)hdr + sizeof(struct acpi_table_madt);
+	while ((void *)sub + sizeof(*sub) <= end && sub->length &&
+	       (void *)sub + sub->length <= end) {
+		const struct acpi_madt_generic_interrupt *gicc = (void *)sub;
+
+		sub = (void *)sub + sub->length;
+		if (gicc->header.type == ACPI_MADT_TYPE_GENERIC_INTERRUPT &&
+		    gicc->header.length >= need && fn(gicc, arg)) {
+			err = 0;
+			break;
+		}
+	}
+	acpi_put_table(hdr);
+	return err;
+}
+
+struct avcpu_gicc_maint {
+	u32 gsi;
+	int trigger;
+};
+
+static bool avcpu_gicc_maint(const struct acpi_madt_generic_interrupt *gicc, void *arg)
+{
+	struct avcpu_gicc_maint *m = arg;
+
+	if (!gicc->vgic_interrupt)
+		return false;
+	m->gsi = gicc->vgic_interrupt;
+	m->trigger = gicc->flags & ACPI_MADT_VGIC_IRQ_MODE ?
+		     ACPI_EDGE_SENSITIVE : ACPI_LEVEL_SENSITIVE;
+	return true;
+}
+
 static u32 avcpu_acpi_gsi(enum avcpu_host_irq i, int *trigger, int *polarity)
 {
 	struct acpi_table_header *hdr;
@@ -99,33 +153,13 @@ static u32 avcpu_acpi_gsi(enum avcpu_host_irq i, int *trigger, int *polarity)
 
 	*polarity = ACPI_ACTIVE_HIGH;
 	if (i == AVCPU_HIRQ_MAINT) {
-		struct acpi_subtable_header *sub;
-		void *end;
+		struct avcpu_gicc_maint m = { 0 };
 
-		if (ACPI_FAILURE(acpi_get_table(ACPI_SIG_MADT, 0, &hdr)))
+		if (avcpu_madt_gicc(offsetofend(struct acpi_madt_generic_interrupt,
+						vgic_interrupt), avcpu_gicc_maint, &m))
 			return 0;
-		end = (void *)hdr + hdr->length;
-		sub = (void *)hdr + sizeof(struct acpi_table_madt);
-		while ((void *)sub + sizeof(*sub) <= end && sub->length &&
-		       (void *)sub + sub->length <= end) {
-			struct acpi_madt_generic_interrupt *gicc = (void *)sub;
-
-			sub = (void *)sub + sub->length;
-			/*
-			 * Older firmware's GICC entries are shorter (80 bytes
-			 * before ACPI 6.3): what is read must be inside.
-			 */
-			if (gicc->header.type != ACPI_MADT_TYPE_GENERIC_INTERRUPT ||
-			    gicc->header.length < offsetofend(typeof(*gicc), vgic_interrupt) ||
-			    !gicc->vgic_interrupt)
-				continue;
-			gsi = gicc->vgic_interrupt;
-			*trigger = gicc->flags & ACPI_MADT_VGIC_IRQ_MODE ?
-				   ACPI_EDGE_SENSITIVE : ACPI_LEVEL_SENSITIVE;
-			break;
-		}
-		acpi_put_table(hdr);
-		return gsi;
+		*trigger = m.trigger;
+		return m.gsi;
 	}
 
 	if (ACPI_FAILURE(acpi_get_table(ACPI_SIG_GTDT, 0, &hdr)))

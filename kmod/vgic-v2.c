@@ -96,34 +96,34 @@ static int avcpu_gicv2_of(phys_addr_t *gich, phys_addr_t *gicv, u64 *gicv_size)
  * ACPI: every GICC entry of the MADT (ACPI 6.5, 5.2.12.14) names the GICH
  * and GICV frames' base addresses; one set serves all CPUs (banked).
  */
+struct avcpu_gicv2_frames {
+	phys_addr_t gich, gicv;
+};
+
+static bool avcpu_gicc_frames(const struct acpi_madt_generic_interrupt *gicc, void *arg)
+{
+	struct avcpu_gicv2_frames *f = arg;
+
+	if (!gicc->gich_base_address || !gicc->gicv_base_address)
+		return false;
+	f->gich = gicc->gich_base_address;
+	f->gicv = gicc->gicv_base_address;
+	return true;
+}
+
 static int avcpu_gicv2_acpi(phys_addr_t *gich, phys_addr_t *gicv, u64 *gicv_size)
 {
-	struct acpi_table_header *hdr;
-	struct acpi_subtable_header *sub;
-	int err = -ENODEV;
-	void *end;
+	struct avcpu_gicv2_frames f;
+	int err;
 
-	if (acpi_disabled || ACPI_FAILURE(acpi_get_table(ACPI_SIG_MADT, 0, &hdr)))
-		return -ENODEV;
-	end = (void *)hdr + hdr->length;
-	sub = (void *)hdr + sizeof(struct acpi_table_madt);
-	while ((void *)sub + sizeof(*sub) <= end && sub->length &&
-	       (void *)sub + sub->length <= end) {
-		struct acpi_madt_generic_interrupt *gicc = (void *)sub;
-
-		sub = (void *)sub + sub->length;
-		if (gicc->header.type != ACPI_MADT_TYPE_GENERIC_INTERRUPT ||
-		    gicc->header.length < offsetofend(typeof(*gicc), gicv_base_address) ||
-		    !gicc->gich_base_address || !gicc->gicv_base_address)
-			continue;
-		*gich = gicc->gich_base_address;
-		*gicv = gicc->gicv_base_address;
-		*gicv_size = GICV_FRAME_SIZE;	/* the MADT gives no size */
-		err = 0;
-		break;
-	}
-	acpi_put_table(hdr);
-	return err;
+	err = avcpu_madt_gicc(offsetofend(struct acpi_madt_generic_interrupt,
+					  gicv_base_address), avcpu_gicc_frames, &f);
+	if (err)
+		return err;
+	*gich = f.gich;
+	*gicv = f.gicv;
+	*gicv_size = GICV_FRAME_SIZE;	/* the MADT gives no size */
+	return 0;
 }
 #else
 static int avcpu_gicv2_acpi(phys_addr_t *gich, phys_addr_t *gicv, u64 *gicv_size)
