@@ -51,12 +51,29 @@ struct avcpu_slot *avcpu_find_slot(struct avcpu_vm *vm, u64 gpa)
 	return NULL;
 }
 
+/*
+ * Does [gpa, gpa + size) overlap a memory region or the GICv2 frame
+ * (vm->lock held)? Neither may overlap anything.
+ */
+static bool avcpu_ipa_taken(struct avcpu_vm *vm, u64 gpa, u64 size)
+{
+	int i;
+
+	for (i = 0; i < AVCPU_MAX_MEM_SLOTS; i++) {
+		struct avcpu_slot *s = &vm->slots[i];
+
+		if (s->size && gpa < s->gpa + s->size && s->gpa < gpa + size)
+			return true;
+	}
+	return vm->gicv_size && gpa < vm->gicv_ipa + vm->gicv_size &&
+	       vm->gicv_ipa < gpa + size;
+}
+
 static int avcpu_set_memory_region(struct avcpu_vm *vm,
 				   struct avcpu_mem_region *r)
 {
 	struct avcpu_slot *slot;
 	u64 ipa_limit = BIT_ULL(avcpu_host.ipa_bits);
-	int i;
 
 	if (r->slot >= AVCPU_MAX_MEM_SLOTS || r->reserved0 ||
 	    memchr_inv(r->reserved, 0, sizeof(r->reserved)) ||
@@ -89,15 +106,7 @@ static int avcpu_set_memory_region(struct avcpu_vm *vm,
 		return -EFAULT;
 	if (slot->size)
 		return -EEXIST;	/* change a live region by delete + add */
-	for (i = 0; i < AVCPU_MAX_MEM_SLOTS; i++) {
-		struct avcpu_slot *s = &vm->slots[i];
-
-		if (s->size && r->guest_phys_addr < s->gpa + s->size &&
-		    s->gpa < r->guest_phys_addr + r->memory_size)
-			return -EEXIST;
-	}
-	if (vm->gicv_size && r->guest_phys_addr < vm->gicv_ipa + vm->gicv_size &&
-	    vm->gicv_ipa < r->guest_phys_addr + r->memory_size)
+	if (avcpu_ipa_taken(vm, r->guest_phys_addr, r->memory_size))
 		return -EEXIST;
 
 	mutex_lock(&vm->mmu_lock);
@@ -109,15 +118,11 @@ static int avcpu_set_memory_region(struct avcpu_vm *vm,
 	return 0;
 }
 
-/*
- * AVCPU_SET_GICV: the host's GICV frame at @ipa, once (vm->lock held). The
- * range is checked against the memory regions here, and they against it
- * in avcpu_set_memory_region(), both under vm->lock.
- */
+/* AVCPU_SET_GICV: the host's GICV frame at @ipa, once (vm->lock held). */
 static int avcpu_set_gicv(struct avcpu_vm *vm, const struct avcpu_gicv *g)
 {
 	u64 size = avcpu_host.gicv_size;
-	int i, err;
+	int err;
 
 	if (memchr_inv(g->reserved, 0, sizeof(g->reserved)))
 		return -EINVAL;
@@ -126,14 +131,8 @@ static int avcpu_set_gicv(struct avcpu_vm *vm, const struct avcpu_gicv *g)
 	if (!IS_ALIGNED(g->ipa, size) || g->ipa + size < g->ipa ||
 	    g->ipa + size > BIT_ULL(avcpu_host.ipa_bits))
 		return -EINVAL;
-	if (vm->gicv_size)
+	if (vm->gicv_size || avcpu_ipa_taken(vm, g->ipa, size))
 		return -EEXIST;
-	for (i = 0; i < AVCPU_MAX_MEM_SLOTS; i++) {
-		struct avcpu_slot *s = &vm->slots[i];
-
-		if (s->size && g->ipa < s->gpa + s->size && s->gpa < g->ipa + size)
-			return -EEXIST;
-	}
 	err = avcpu_stage2_map_device(vm, g->ipa, avcpu_gicv2_gicv_phys(), size);
 	if (err)
 		return err;
