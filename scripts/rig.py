@@ -59,9 +59,10 @@ UEFI_FW = "/usr/share/qemu-efi-aarch64/QEMU_EFI.fd"
 DEBUG_KARGS = "nokaslr irqchip.gicv3_pseudo_nmi=1"
 # Everything is several times slower on the debug host: the tests divide
 # their fixed amounts of work (and latency_test its floor of exits) by
-# AVCPU_HOST_SLOWDOWN there, and the random-instruction guest runs the
-# short stream.
-DEBUG_ENV = {"AVCPU_INSN_WORDS": "50000", "AVCPU_HOST_SLOWDOWN": "4"}
+# AVCPU_HOST_SLOWDOWN there, the random-instruction guest runs the short
+# stream and the fuzzers get 6 s.
+DEBUG_ENV = {"AVCPU_INSN_WORDS": "50000", "AVCPU_HOST_SLOWDOWN": "4",
+             "AVCPU_FUZZ_SECONDS": "6"}
 
 # CPUs of each lane's QEMU host (-smp): two, so tests can use a second CPU
 LANE_CPUS = 2
@@ -110,8 +111,9 @@ class LaneSpec:
 # The random-instruction guest costs TCG a translation per word (about
 # 20 us, 40 s for a million at each EL): its full million words run on one
 # lane per mode (6.12-4k-vhe, 6.1-4k-nvhe), the other lanes a shorter stream.
-# The same two lanes and the debug lanes give fuzz_test and race_test their
-# 12 s each; the others 6 s, which keeps make check inside its 30 minutes.
+# The same two lanes give fuzz_test and race_test their 12 s each; the
+# others (and the debug lanes) 6 s, which keeps make check inside its 30
+# minutes.
 SHORT = {"AVCPU_INSN_WORDS": "50000", "AVCPU_FUZZ_SECONDS": "6"}
 
 
