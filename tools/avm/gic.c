@@ -1,24 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * A GICv3 distributor and redistributors, emulated in avm (Arm IHI 0069,
- * "GICv3 and GICv4 Architecture Specification", chapter 12 for the register
- * maps), or a GICv2 distributor (Arm IHI 0048B, chapter 4), for a host
- * whose GIC is a GICv2: there the guest's CPU interface is the hardware's
- * GICV frame, which avcpu maps (AVCPU_SET_GICV), and SGIs are distributor
- * writes (GICD_SGIR) that this model turns into INJECT_IRQs naming their
- * source CPU. Both share the registers of the same layout (the
- * one-bit-per-INTID families, IPRIORITYR, ICFGR); a GICv2 distributor also
- * holds each CPU's banked SGIs and PPIs, routes SPIs by ITARGETSR (to the
- * lowest CPU of the target list: no 1-of-N) and serves at most 8 CPUs. The model holds the configuration (enable, group, priority,
- * trigger, routing) and mirrors it into the vCPUs through avm_irq_ops, that
- * is avcpu's SET_IRQ; pending and active states live in the kernel, where
- * the guest's acknowledge and completion change them without exits, so
- * they are read back with GET_IRQ and written with SET_IRQ.
- *
- * One security state (GICD_CTLR.DS = 1), affinity routing always on
- * (ARE = 1), no LPIs, no ITS: what Linux's irq-gic-v3 driver and the usual
- * test suites use on QEMU's virt board. An SPI is configured only in the
- * vCPU it is routed to; every other vCPU keeps it disabled.
+ * What avm's GICv3 (gicv3.c) and GICv2 (gicv2.c) distributors share: the
+ * registers of the same layout in both (the one-bit-per-INTID families,
+ * IPRIORITYR, ICFGR; IHI 0069 chapter 12, IHI 0048B chapter 4), GICD_CTLR
+ * and the identification registers, routing an SPI into the vCPU it
+ * targets, reset, and the device side (SPI lines and irqfds). The model
+ * holds the configuration (enable, group, priority, trigger, routing) and
+ * mirrors it into the vCPUs through avm_irq_ops, that is avcpu's SET_IRQ;
+ * pending and active states live in the kernel, where the guest's
+ * acknowledge and completion change them without exits, so they are read
+ * back with GET_IRQ and written with SET_IRQ. An SPI is configured only in
+ * the vCPU it is routed to; every other vCPU keeps it disabled.
  *
  * An SPI may have an irqfd (gic_spi_irqfd()): an eventfd avcpu binds to
  * the line of the vCPU the SPI is routed to, so that a device's I/O
@@ -26,9 +18,8 @@
  * INJECT_IRQ on a vCPU fd. The model moves the binding with the route.
  */
 #include <errno.h>
-#include <pthread.h>
-#include <stdlib.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -36,104 +27,11 @@
 #include <libfdt.h>
 
 #include "fdt.h"
-#include "gic.h"
-
-/* Distributor (GICD_*) and redistributor (GICR_*) offsets, IHI 0069 12.8-12.11 */
-#define GICD_CTLR		0x0000
-#define GICD_TYPER		0x0004
-#define GICD_IIDR		0x0008
-#define GICD_TYPER2		0x000c
-#define GICD_IGROUPR		0x0080
-#define GICD_ISENABLER		0x0100
-#define GICD_ICENABLER		0x0180
-#define GICD_ISPENDR		0x0200
-#define GICD_ICPENDR		0x0280
-#define GICD_ISACTIVER		0x0300
-#define GICD_ICACTIVER		0x0380
-#define GICD_IPRIORITYR		0x0400
-#define GICD_ITARGETSR		0x0800
-#define GICD_ICFGR		0x0c00
-#define GICD_SGIR		0x0f00
-#define GICD_IROUTER		0x6000
-#define GICD_PIDR2		0xffe8
-
-#define GICR_CTLR		0x0000
-#define GICR_IIDR		0x0004
-#define GICR_TYPER		0x0008
-#define GICR_WAKER		0x0014
-#define GICR_PIDR2		0xffe8
-#define GICR_SGI_OFFSET		0x10000
-#define GICR_ICFGR0		0x0c00
-#define GICR_ICFGR1		0x0c04
-
-#define CTLR_ENABLE_G0		(1U << 0)
-#define CTLR_ENABLE_G1		(1U << 1)
-#define CTLR_ARE		(1U << 4)
-#define CTLR_DS			(1U << 6)
-
-#define TYPER_LAST		(1ULL << 4)
-#define WAKER_PROCESSOR_SLEEP	(1U << 1)
-#define WAKER_CHILDREN_ASLEEP	(1U << 2)
-
-/* ArchRev 3 in PIDR2[7:4]: what Linux checks before anything else */
-#define PIDR2_GICV3		0x3b
-/* Implementer Arm (0x43b); Linux matches quirks on it, none for this one */
-#define IIDR_VALUE		0x0000043b
-
-/* GICv2: ArchRev 2; the GIC-400's IIDR (product 0x02, Arm) */
-#define PIDR2_GICV2		0x2b
-#define IIDR_GICV2		0x0200043b
-#define GICV2_MAX_CPUS		8
-
-/* GICD_SGIR (IHI 0048B, 4.3.15) */
-#define SGIR_FILTER(v)		(((v) >> 24) & 3)
-#define SGIR_LIST(v)		(((v) >> 16) & 0xff)
-#define SGIR_INTID(v)		((v) & 0xf)
-
-#define IROUTER_IRM		(1ULL << 31)
-#define AFF_MASK		0xff00ffffffULL
+#include "gic_model.h"
 
 /* The register families that hold one bit per INTID */
 enum gic_bits { BITS_GROUP, BITS_SENABLE, BITS_CENABLE, BITS_SPEND,
 		BITS_CPEND, BITS_SACTIVE, BITS_CACTIVE };
-
-struct gic_irq {
-	uint64_t route;		/* SPIs: GICD_IROUTER; GICv2: GICD_ITARGETSR */
-	unsigned int target;	/* SPIs: the vCPU it is routed to */
-	uint8_t priority;
-	bool enabled;
-	bool group1;
-	bool edge;
-	bool line;		/* SPIs: the device's output */
-	int irqfd;		/* SPIs: bound to the target's line, or -1 */
-};
-
-struct gic {
-	pthread_mutex_t lock;
-	unsigned int version;	/* 3, or 2 */
-	unsigned int nr_cpus;
-	unsigned int nr_irqs;
-	uint32_t ctlr;
-	uint64_t *mpidr;
-	uint32_t *waker;
-	struct gic_irq *priv;	/* nr_cpus * 32: SGIs and PPIs of each vCPU */
-	struct gic_irq *spi;	/* nr_irqs - 32 */
-	const struct avm_irq_ops *ops;
-	void *ctx;
-	struct avm_dev dist;
-	struct avm_dev redist;
-	unsigned int warned;
-};
-
-static struct gic_irq *gic_irq(struct gic *gic, unsigned int cpu,
-			       uint32_t intid)
-{
-	if (intid < 32)
-		return &gic->priv[cpu * 32 + intid];
-	return &gic->spi[intid - 32];
-}
-
-static void gic_ctlr_write(struct gic *gic, uint32_t val);
 
 /* The vCPU whose state holds @intid: the redistributor's, or the route. */
 static unsigned int gic_owner(struct gic *gic, unsigned int cpu,
@@ -155,7 +53,7 @@ static void gic_push(struct gic *gic, unsigned int cpu, uint32_t intid,
 	 * and so is a GICv2 SPI with an empty target list.
 	 */
 	if (irq->enabled && (gic->ctlr & grp) &&
-	    !(gic->version == 2 && intid >= 32 && !irq->route))
+	    !(gic->model->version == 2 && intid >= 32 && !irq->route))
 		r.flags |= AVCPU_IRQ_ENABLED;
 	if (irq->group1)
 		r.flags |= AVCPU_IRQ_GROUP1;
@@ -215,37 +113,17 @@ static void gic_irqfd_move(struct gic *gic, uint32_t intid, unsigned int old,
 	irq->irqfd = -1;
 }
 
-static unsigned int gic_route_target(struct gic *gic, uint64_t route)
-{
-	unsigned int i;
-
-	/* GICv2: the lowest CPU of the list; none: vCPU 0, kept disabled */
-	if (gic->version == 2)
-		return route ? (unsigned int)__builtin_ctzll(route) : 0;
-	/* 1-of-N is not implemented (GICD_TYPER.No1N = 1): IRM means vCPU 0 */
-	if (route & IROUTER_IRM)
-		return 0;
-	for (i = 0; i < gic->nr_cpus; i++)
-		if ((gic->mpidr[i] & AFF_MASK) == (route & AFF_MASK))
-			return i;
-	/* No such CPU: the interrupt must still go somewhere that exists. */
-	return 0;
-}
-
-static void gic_set_route(struct gic *gic, uint32_t intid, uint64_t route)
+void gic_set_route(struct gic *gic, uint32_t intid, uint64_t route)
 {
 	struct gic_irq *irq = gic_irq(gic, 0, intid);
 	unsigned int old = irq->target, new;
 	uint64_t carry;
 
-	if (gic->version == 2)
-		irq->route = route & ((1U << gic->nr_cpus) - 1);
-	else
-		irq->route = route & (AFF_MASK | IROUTER_IRM);
-	new = gic_route_target(gic, irq->route);
+	new = gic->model->route(gic, &route);
+	irq->route = route;
 	if (new == old) {
 		/* GICv2: a list emptied or filled again changes the enable */
-		if (gic->version == 2)
+		if (gic->model->version == 2)
 			gic_push(gic, old, intid, 0, 0);
 		return;
 	}
@@ -404,16 +282,15 @@ static void gic_cfg_write(struct gic *gic, unsigned int cpu, uint32_t first,
 
 /*
  * The registers both frames share the layout of: the one-bit-per-INTID
- * families and IPRIORITYR, at the same offsets in the distributor and in a
- * redistributor's SGI frame. A GICv3 distributor ignores INTIDs below 32
- * (RAZ/WI with ARE = 1); a redistributor knows only those; a GICv2
- * distributor has them all, those below 32 banked per CPU. Reads (@write
- * false) fill *@val; false when @off is none of these registers.
+ * families, IPRIORITYR and ICFGR, at the same offsets in the distributor
+ * and in a redistributor's SGI frame. A GICv3 distributor ignores INTIDs
+ * below 32 (RAZ/WI with ARE = 1); a redistributor knows only those; a
+ * GICv2 distributor has them all, those below 32 banked per CPU.
  */
-static bool gic_common(struct gic *gic, unsigned int cpu, bool redist,
-		       uint64_t off, unsigned int len, bool write, uint64_t *val)
+bool gic_common(struct gic *gic, unsigned int cpu, bool redist, uint64_t off,
+		unsigned int len, bool write, uint64_t *val)
 {
-	uint32_t low = redist || gic->version == 2 ? 0 : 32;
+	uint32_t low = redist || gic->model->version == 2 ? 0 : 32;
 	static const struct { uint32_t base; enum gic_bits kind; } fam[] = {
 		{ GICD_IGROUPR, BITS_GROUP }, { GICD_ISENABLER, BITS_SENABLE },
 		{ GICD_ICENABLER, BITS_CENABLE }, { GICD_ISPENDR, BITS_SPEND },
@@ -429,7 +306,7 @@ static bool gic_common(struct gic *gic, unsigned int cpu, bool redist,
 		if (off < fam[i].base || off >= fam[i].base + 0x80)
 			continue;
 		first = (off - fam[i].base) * 8;
-		if (len != 4 || (redist ? first != 0 : first < low) || first >= limit)
+		if (len != 4 || first < low || first >= limit)
 			return true;
 		if (write)
 			gic_bits_write(gic, cpu, fam[i].kind, first, *val);
@@ -437,106 +314,32 @@ static bool gic_common(struct gic *gic, unsigned int cpu, bool redist,
 			*val = gic_bits_read(gic, cpu, fam[i].kind, first);
 		return true;
 	}
-	if (off < GICD_IPRIORITYR || off >= GICD_IPRIORITYR + 0x400)
-		return false;
-	first = off - GICD_IPRIORITYR;
-	if ((len != 1 && len != 4) || (redist ? first >= 32 : first < low) ||
-	    first >= limit)
+	if (off >= GICD_IPRIORITYR && off < GICD_IPRIORITYR + 0x400) {
+		first = off - GICD_IPRIORITYR;
+		if ((len != 1 && len != 4) || first < low || first >= limit)
+			return true;
+		if (write)
+			gic_prio_write(gic, cpu, first, len, *val);
+		else
+			*val = gic_prio_read(gic, cpu, first, len);
 		return true;
-	if (write)
-		gic_prio_write(gic, cpu, first, len, *val);
-	else
-		*val = gic_prio_read(gic, cpu, first, len);
-	return true;
-}
-
-static uint64_t gic_typer(struct gic *gic)
-{
-	/* ITLinesNumber, IDbits = 10 bits (9), No1N */
-	return (gic->nr_irqs / 32 - 1) | (9U << 19) | (1U << 25) |
-	       ((gic->nr_cpus - 1) & 7) << 5;
-}
-
-static uint64_t gic_dist_read(struct avm_dev *dev, unsigned int cpu,
-			      uint64_t off, unsigned int len)
-{
-	struct gic *gic = dev->priv;
-	uint64_t val = 0;
-
-	/* an access not aligned to its size is RAZ/WI (IHI 0069 12.1.3) */
-	if (off & (len - 1))
-		return 0;
-	pthread_mutex_lock(&gic->lock);
-	if (gic_common(gic, cpu, false, off, len, false, &val)) {
-		/* done */
-	} else if (off >= GICD_IROUTER && off < GICD_IROUTER + 8 * 1024) {
-		uint32_t intid = (off - GICD_IROUTER) / 8;
-
-		if (intid >= 32 && intid < gic->nr_irqs && (len == 8 || len == 4)) {
-			val = gic->spi[intid - 32].route;
-			if (len == 4)
-				val = (uint32_t)(val >> (off & 4 ? 32 : 0));
-		}
-	} else if (off >= GICD_ICFGR && off < GICD_ICFGR + 0x100) {
-		uint32_t first = (off - GICD_ICFGR) * 4;
-
-		if (len == 4 && first >= 32 && first < gic->nr_irqs)
-			val = gic_cfg_read(gic, cpu, first);
-	} else if (len == 4) {
-		switch (off) {
-		case GICD_CTLR:
-			/* RWP (bit 31) always 0: every write takes effect at once */
-			val = (gic->ctlr & (CTLR_ENABLE_G0 | CTLR_ENABLE_G1)) |
-			      CTLR_ARE | CTLR_DS;
-			break;
-		case GICD_TYPER:
-			val = gic_typer(gic);
-			break;
-		case GICD_IIDR:
-			val = IIDR_VALUE;
-			break;
-		case GICD_PIDR2:
-			val = PIDR2_GICV3;
-			break;
-		}
 	}
-	pthread_mutex_unlock(&gic->lock);
-	return val;
-}
-
-static void gic_dist_write(struct avm_dev *dev, unsigned int cpu, uint64_t off,
-			   unsigned int len, uint64_t val)
-{
-	struct gic *gic = dev->priv;
-
-	if (off & (len - 1))
-		return;
-	pthread_mutex_lock(&gic->lock);
-	if (gic_common(gic, cpu, false, off, len, true, &val)) {
-		/* done */
-	} else if (off >= GICD_IROUTER && off < GICD_IROUTER + 8 * 1024) {
-		uint32_t intid = (off - GICD_IROUTER) / 8;
-
-		if (intid >= 32 && intid < gic->nr_irqs && (len == 8 || len == 4)) {
-			uint64_t route = gic->spi[intid - 32].route;
-
-			if (len == 8)
-				route = val;
-			else if (off & 4)
-				route = (route & 0xffffffffULL) | (val << 32);
-			else
-				route = (route & ~0xffffffffULL) | (uint32_t)val;
-			gic_set_route(gic, intid, route);
+	if (off >= GICD_ICFGR && off < GICD_ICFGR + 0x100) {
+		first = (off - GICD_ICFGR) * 4;
+		if (len != 4 || first < low || first >= limit)
+			return true;
+		/* ICFGR0: the SGIs, edge-triggered and read-only */
+		if (first == 0) {
+			if (!write)
+				*val = 0xaaaaaaaa;
+		} else if (write) {
+			gic_cfg_write(gic, cpu, first, *val);
+		} else {
+			*val = gic_cfg_read(gic, cpu, first);
 		}
-	} else if (off >= GICD_ICFGR && off < GICD_ICFGR + 0x100) {
-		uint32_t first = (off - GICD_ICFGR) * 4;
-
-		if (len == 4 && first >= 32 && first < gic->nr_irqs)
-			gic_cfg_write(gic, cpu, first, val);
-	} else if (off == GICD_CTLR && len == 4) {
-		gic_ctlr_write(gic, val);
+		return true;
 	}
-	pthread_mutex_unlock(&gic->lock);
+	return false;
 }
 
 /* GICD_CTLR's group enables (lock held) */
@@ -557,71 +360,14 @@ static void gic_ctlr_write(struct gic *gic, uint32_t val)
 }
 
 /*
- * GICv2 distributor: the shared registers, then ITARGETSR, the ICFGRs of
- * the banked PPIs, GICD_SGIR and the identification registers.
+ * The distributor: the shared registers here, the model's own through its
+ * hooks. An access not aligned to its size is RAZ/WI (IHI 0069 12.1.3).
  */
-static uint32_t gic2_targets_read(struct gic *gic, unsigned int cpu,
-				  uint32_t first, unsigned int len)
-{
-	uint32_t val = 0;
-	unsigned int i;
-
-	for (i = 0; i < len && first + i < gic->nr_irqs; i++) {
-		uint32_t intid = first + i;
-		/* SGIs and PPIs: read-only, the reading CPU's own bit */
-		uint32_t t = intid < 32 ? 1U << cpu : (uint32_t)gic->spi[intid - 32].route;
-
-		val |= (t & 0xff) << (8 * i);
-	}
-	return val;
-}
-
-static void gic2_targets_write(struct gic *gic, uint32_t first, unsigned int len,
-			       uint32_t val)
-{
-	unsigned int i;
-
-	for (i = 0; i < len && first + i < gic->nr_irqs; i++)
-		if (first + i >= 32)
-			gic_set_route(gic, first + i, (val >> (8 * i)) & 0xff);
-}
-
-/* GICD_SGIR: SGI @intid to the CPUs the filter and list name, from @cpu */
-static void gic2_sgi(struct gic *gic, unsigned int cpu, uint32_t val)
-{
-	uint32_t intid = SGIR_INTID(val), targets, t;
-
-	switch (SGIR_FILTER(val)) {
-	case 0:
-		targets = SGIR_LIST(val);
-		break;
-	case 1:
-		targets = ~(1U << cpu);
-		break;
-	case 2:
-		targets = 1U << cpu;
-		break;
-	default:
-		return;		/* reserved */
-	}
-	targets &= (1U << gic->nr_cpus) - 1;
-	for (t = 0; t < gic->nr_cpus; t++) {
-		int ret;
-
-		if (!(targets & (1U << t)))
-			continue;
-		ret = gic->ops->sgi ? gic->ops->sgi(gic->ctx, t, intid, cpu) :
-				      gic->ops->line(gic->ctx, t, intid, 1);
-		if (ret)
-			avm_warn_limited(&gic->warned, 8, "gic: SGI %u to vCPU %u failed",
-					 intid, t);
-	}
-}
-
-static uint64_t gic2_dist_read(struct avm_dev *dev, unsigned int cpu,
-			       uint64_t off, unsigned int len)
+static uint64_t gic_dist_read(struct avm_dev *dev, unsigned int cpu,
+			      uint64_t off, unsigned int len)
 {
 	struct gic *gic = dev->priv;
+	const struct gic_model *m = gic->model;
 	uint64_t val = 0;
 
 	if (off & (len - 1))
@@ -629,151 +375,50 @@ static uint64_t gic2_dist_read(struct avm_dev *dev, unsigned int cpu,
 	pthread_mutex_lock(&gic->lock);
 	if (gic_common(gic, cpu, false, off, len, false, &val)) {
 		/* done */
-	} else if (off >= GICD_ITARGETSR && off < GICD_ITARGETSR + 0x400) {
-		if (len == 1 || len == 4)
-			val = gic2_targets_read(gic, cpu, off - GICD_ITARGETSR, len);
-	} else if (off >= GICD_ICFGR && off < GICD_ICFGR + 0x100) {
-		uint32_t first = (off - GICD_ICFGR) * 4;
-
-		if (len == 4 && first == 0)
-			val = 0xaaaaaaaa;	/* SGIs: edge, read-only */
-		else if (len == 4 && first < gic->nr_irqs)
-			val = gic_cfg_read(gic, cpu, first);
-	} else if (len == 4) {
-		switch (off) {
-		case GICD_CTLR:
-			val = gic->ctlr & (CTLR_ENABLE_G0 | CTLR_ENABLE_G1);
-			break;
-		case GICD_TYPER:
-			/* ITLinesNumber, CPUNumber; no Security Extensions */
-			val = (gic->nr_irqs / 32 - 1) | ((gic->nr_cpus - 1) & 7) << 5;
-			break;
-		case GICD_IIDR:
-			val = IIDR_GICV2;
-			break;
-		case GICD_PIDR2:
-			val = PIDR2_GICV2;
-			break;
-		}
+	} else if (len == 4 && off == GICD_CTLR) {
+		/* GICv3's RWP (bit 31) always 0: every write takes effect at once */
+		val = gic->ctlr | m->ctlr;
+	} else if (len == 4 && off == GICD_TYPER) {
+		/* ITLinesNumber, CPUNumber and the model's */
+		val = (gic->nr_irqs / 32 - 1) | ((gic->nr_cpus - 1) & 7) << 5 |
+		      m->typer;
+	} else if (len == 4 && off == GICD_IIDR) {
+		val = m->iidr;
+	} else if (len == 4 && off == GICD_PIDR2) {
+		val = m->pidr2;
+	} else {
+		val = m->dist_read(gic, cpu, off, len);
 	}
 	pthread_mutex_unlock(&gic->lock);
 	return val;
 }
 
-static void gic2_dist_write(struct avm_dev *dev, unsigned int cpu, uint64_t off,
-			    unsigned int len, uint64_t val)
+static void gic_dist_write(struct avm_dev *dev, unsigned int cpu, uint64_t off,
+			   unsigned int len, uint64_t val)
 {
 	struct gic *gic = dev->priv;
 
 	if (off & (len - 1))
 		return;
 	pthread_mutex_lock(&gic->lock);
-	if (gic_common(gic, cpu, false, off, len, true, &val)) {
-		/* done */
-	} else if (off >= GICD_ITARGETSR && off < GICD_ITARGETSR + 0x400) {
-		if (len == 1 || len == 4)
-			gic2_targets_write(gic, off - GICD_ITARGETSR, len, val);
-	} else if (off >= GICD_ICFGR && off < GICD_ICFGR + 0x100) {
-		uint32_t first = (off - GICD_ICFGR) * 4;
-
-		/* ICFGR0 (SGIs) is read-only; ICFGR1 is the writer's PPIs */
-		if (len == 4 && first >= 16 && first < gic->nr_irqs)
-			gic_cfg_write(gic, cpu, first, val);
-	} else if (off == GICD_SGIR && len == 4) {
-		gic2_sgi(gic, cpu, val);
-	} else if (off == GICD_CTLR && len == 4) {
+	if (gic_common(gic, cpu, false, off, len, true, &val))
+		; /* done */
+	else if (len == 4 && off == GICD_CTLR)
 		gic_ctlr_write(gic, val);
-	}
-	/* CPENDSGIR/SPENDSGIR (per-source SGI state): RAZ/WI here */
+	else
+		gic->model->dist_write(gic, cpu, off, len, val);
 	pthread_mutex_unlock(&gic->lock);
 }
 
-static uint64_t gic_redist_read(struct avm_dev *dev, unsigned int cpu,
-				uint64_t off, unsigned int len)
-{
-	struct gic *gic = dev->priv;
-	unsigned int rd = off / AVM_GICR_STRIDE;
-	uint64_t fo = off % AVM_GICR_STRIDE;
-	uint64_t val = 0;
-
-	if (rd >= gic->nr_cpus || off & (len - 1))
-		return 0;
-	pthread_mutex_lock(&gic->lock);
-	if (fo >= GICR_SGI_OFFSET) {
-		fo -= GICR_SGI_OFFSET;
-		if (gic_common(gic, rd, true, fo, len, false, &val)) {
-			/* done */
-		} else if (fo == GICR_ICFGR0 && len == 4) {
-			val = 0xaaaaaaaa;	/* SGIs: edge, read-only */
-		} else if (fo == GICR_ICFGR1 && len == 4) {
-			val = gic_cfg_read(gic, rd, 16);
-		}
-	} else if (fo == GICR_TYPER || fo == GICR_TYPER + 4) {
-		uint64_t m = gic->mpidr[rd];
-		/* Affinity Aff3.Aff2.Aff1.Aff0 in [63:32], Processor_Number */
-		uint64_t typer = ((((m >> 32) & 0xff) << 24 | (m & 0xffffff)) << 32) |
-				 ((uint64_t)rd << 8);
-
-		if (rd == gic->nr_cpus - 1)
-			typer |= TYPER_LAST;
-		if (len == 8 && fo == GICR_TYPER)
-			val = typer;
-		else if (len == 4)
-			val = (uint32_t)(typer >> (fo == GICR_TYPER ? 0 : 32));
-	} else if (len == 4) {
-		switch (fo) {
-		case GICR_IIDR:
-			val = IIDR_VALUE;
-			break;
-		case GICR_WAKER:
-			/* the children fall asleep (and wake) at once */
-			val = gic->waker[rd] & WAKER_PROCESSOR_SLEEP;
-			if (val)
-				val |= WAKER_CHILDREN_ASLEEP;
-			break;
-		case GICR_PIDR2:
-			val = PIDR2_GICV3;
-			break;
-		}
-	}
-	pthread_mutex_unlock(&gic->lock);
-	return val;
-}
-
-static void gic_redist_write(struct avm_dev *dev, unsigned int cpu,
-			     uint64_t off, unsigned int len, uint64_t val)
-{
-	struct gic *gic = dev->priv;
-	unsigned int rd = off / AVM_GICR_STRIDE;
-	uint64_t fo = off % AVM_GICR_STRIDE;
-
-	if (rd >= gic->nr_cpus || off & (len - 1))
-		return;
-	pthread_mutex_lock(&gic->lock);
-	if (fo >= GICR_SGI_OFFSET) {
-		fo -= GICR_SGI_OFFSET;
-		if (!gic_common(gic, rd, true, fo, len, true, &val) &&
-		    fo == GICR_ICFGR1 && len == 4)
-			gic_cfg_write(gic, rd, 16, val);
-	} else if (fo == GICR_WAKER && len == 4) {
-		gic->waker[rd] = val & WAKER_PROCESSOR_SLEEP;
-	}
-	pthread_mutex_unlock(&gic->lock);
-}
-
-static int gic_fdt_node(struct avm_dev *dev, void *fdt);
-static int gic2_fdt_node(struct avm_dev *dev, void *fdt);
-
-static struct gic *gic_new(unsigned int version, unsigned int nr_cpus,
-			   const uint64_t *mpidr, unsigned int nr_irqs,
-			   const struct avm_irq_ops *ops, void *ctx)
+struct gic *gic_new(const struct gic_model *model, unsigned int nr_cpus,
+		    const uint64_t *mpidr, unsigned int nr_irqs,
+		    const struct avm_irq_ops *ops, void *ctx)
 {
 	struct gic *gic;
 	unsigned int i;
 
-	if (!nr_cpus || nr_cpus > AVM_MAX_CPUS || nr_irqs < 64 ||
-	    nr_irqs > 1024 || nr_irqs % 32 ||
-	    (version == 2 && nr_cpus > GICV2_MAX_CPUS)) {
+	if (!nr_cpus || nr_cpus > model->max_cpus || nr_irqs < 64 ||
+	    nr_irqs > 1024 || nr_irqs % 32) {
 		errno = EINVAL;
 		return NULL;
 	}
@@ -790,52 +435,26 @@ static struct gic *gic_new(unsigned int version, unsigned int nr_cpus,
 		return NULL;
 	}
 	pthread_mutex_init(&gic->lock, NULL);
-	gic->version = version;
+	gic->model = model;
 	gic->nr_cpus = nr_cpus;
 	gic->nr_irqs = nr_irqs;
 	gic->ops = ops;
 	gic->ctx = ctx;
 	for (i = 0; i < nr_cpus; i++)
-		gic->mpidr[i] = mpidr[i] & AFF_MASK;
+		gic->mpidr[i] = mpidr[i] & MPIDR_AFF_MASK;
 	for (i = 0; i < nr_irqs - 32; i++)
 		gic->spi[i].irqfd = -1;
-
 	gic->dist = (struct avm_dev){
-		.name = "gicv3-dist", .base = AVM_GICD_BASE, .size = AVM_GICD_SIZE,
+		.name = model->name, .base = AVM_GICD_BASE, .size = AVM_GICD_SIZE,
 		.read = gic_dist_read, .write = gic_dist_write,
-		.fdt_node = gic_fdt_node, .priv = gic,
+		.fdt_node = model->fdt_node, .priv = gic,
 	};
-	gic->redist = (struct avm_dev){
-		.name = "gicv3-redist", .base = AVM_GICR_BASE,
-		.size = nr_cpus * AVM_GICR_STRIDE,
-		.read = gic_redist_read, .write = gic_redist_write, .priv = gic,
-	};
-	if (version == 2)
-		gic->dist = (struct avm_dev){
-			.name = "gicv2-dist", .base = AVM_GICD_BASE, .size = AVM_GICD_SIZE,
-			.read = gic2_dist_read, .write = gic2_dist_write,
-			.fdt_node = gic2_fdt_node, .priv = gic,
-		};
 	return gic;
-}
-
-struct gic *gic_create(unsigned int nr_cpus, const uint64_t *mpidr,
-		       unsigned int nr_irqs, const struct avm_irq_ops *ops,
-		       void *ctx)
-{
-	return gic_new(3, nr_cpus, mpidr, nr_irqs, ops, ctx);
-}
-
-struct gic *gic_create_v2(unsigned int nr_cpus, const uint64_t *mpidr,
-			  unsigned int nr_irqs, const struct avm_irq_ops *ops,
-			  void *ctx)
-{
-	return gic_new(2, nr_cpus, mpidr, nr_irqs, ops, ctx);
 }
 
 unsigned int gic_version(const struct gic *gic)
 {
-	return gic->version;
+	return gic->model->version;
 }
 
 void gic_destroy(struct gic *gic)
@@ -872,7 +491,7 @@ int gic_reset(struct gic *gic)
 			 * Group 1 as KVM resets a GICv3 guest, Group 0 as a
 			 * GICv2's GICD_IGROUPR resets; SGIs edge
 			 */
-			*irq = (struct gic_irq){ .group1 = gic->version == 3,
+			*irq = (struct gic_irq){ .group1 = gic->model->reset_group1,
 						 .edge = i < 16 };
 			gic_push(gic, c, i, 0, state);
 		}
@@ -885,7 +504,7 @@ int gic_reset(struct gic *gic)
 		/* routed to vCPU 0 again: the irqfd follows */
 		gic_irqfd_move(gic, i, irq->target, 0);
 		fd = irq->irqfd;
-		*irq = (struct gic_irq){ .group1 = gic->version == 3, .line = line,
+		*irq = (struct gic_irq){ .group1 = gic->model->reset_group1, .line = line,
 					 .irqfd = fd };
 		/* disabled everywhere: an SPI lives only in its target */
 		for (c = 0; c < gic->nr_cpus; c++)
@@ -902,7 +521,7 @@ struct avm_dev *gic_dist_dev(struct gic *gic)
 
 struct avm_dev *gic_redist_dev(struct gic *gic)
 {
-	return gic->version == 3 ? &gic->redist : NULL;
+	return gic->redist.size ? &gic->redist : NULL;
 }
 
 void gic_spi_line(struct gic *gic, uint32_t intid, int level)
@@ -983,57 +602,22 @@ const struct gic_range gic_dist_posted[] = {
 const unsigned int gic_nr_dist_posted =
 	sizeof(gic_dist_posted) / sizeof(gic_dist_posted[0]);
 
-static int gic_fdt_node(struct avm_dev *dev, void *fdt)
+int gic_fdt_begin(void *fdt, const char *compatible, const uint64_t *reg,
+		  unsigned int nr_reg)
 {
-	struct gic *gic = dev->priv;
-	uint64_t reg[] = {
-		AVM_GICD_BASE, AVM_GICD_SIZE,
-		AVM_GICR_BASE, (uint64_t)gic->nr_cpus * AVM_GICR_STRIDE,
-	};
-	uint32_t maint[] = { 1, AVM_PPI_MAINT - 16, 4 };
+	uint64_t cells[4];
 	char name[32];
 	unsigned int i;
 
+	if (nr_reg > 4)
+		return -FDT_ERR_BADVALUE;
+	for (i = 0; i < nr_reg; i++)
+		cells[i] = cpu_to_fdt64(reg[i]);
 	snprintf(name, sizeof(name), "intc@%llx", (unsigned long long)AVM_GICD_BASE);
 	AVM_FDT_CHECK(fdt_begin_node(fdt, name));
-	AVM_FDT_CHECK(fdt_property_string(fdt, "compatible", "arm,gic-v3"));
+	AVM_FDT_CHECK(fdt_property_string(fdt, "compatible", compatible));
 	AVM_FDT_CHECK(fdt_property_u32(fdt, "#interrupt-cells", 3));
 	AVM_FDT_CHECK(fdt_property(fdt, "interrupt-controller", NULL, 0));
-	AVM_FDT_CHECK(fdt_property_u32(fdt, "#address-cells", 2));
-	AVM_FDT_CHECK(fdt_property_u32(fdt, "#size-cells", 2));
-	AVM_FDT_CHECK(fdt_property(fdt, "ranges", NULL, 0));
-	AVM_FDT_CHECK(fdt_property_u32(fdt, "#redistributor-regions", 1));
-	for (i = 0; i < 4; i++)
-		reg[i] = cpu_to_fdt64(reg[i]);
-	AVM_FDT_CHECK(fdt_property(fdt, "reg", reg, sizeof(reg)));
-	for (i = 0; i < 3; i++)
-		maint[i] = cpu_to_fdt32(maint[i]);
-	AVM_FDT_CHECK(fdt_property(fdt, "interrupts", maint, sizeof(maint)));
-	AVM_FDT_CHECK(fdt_property_u32(fdt, "phandle", AVM_PHANDLE_GIC));
-	return fdt_end_node(fdt);
-}
-
-/*
- * GICv2 (the kernel's arm,gic.yaml): the distributor and the 8K CPU
- * interface at QEMU virt's addresses; no GICH/GICV and no maintenance
- * interrupt, since the guest has no virtualization extensions.
- */
-static int gic2_fdt_node(struct avm_dev *dev, void *fdt)
-{
-	uint64_t reg[] = {
-		AVM_GICD_BASE, AVM_GICD_SIZE, AVM_GICC_BASE, AVM_GICC_SIZE,
-	};
-	char name[32];
-	unsigned int i;
-
-	snprintf(name, sizeof(name), "intc@%llx", (unsigned long long)AVM_GICD_BASE);
-	AVM_FDT_CHECK(fdt_begin_node(fdt, name));
-	AVM_FDT_CHECK(fdt_property_string(fdt, "compatible", "arm,cortex-a15-gic"));
-	AVM_FDT_CHECK(fdt_property_u32(fdt, "#interrupt-cells", 3));
-	AVM_FDT_CHECK(fdt_property(fdt, "interrupt-controller", NULL, 0));
-	for (i = 0; i < 4; i++)
-		reg[i] = cpu_to_fdt64(reg[i]);
-	AVM_FDT_CHECK(fdt_property(fdt, "reg", reg, sizeof(reg)));
-	AVM_FDT_CHECK(fdt_property_u32(fdt, "phandle", AVM_PHANDLE_GIC));
-	return fdt_end_node(fdt);
+	AVM_FDT_CHECK(fdt_property(fdt, "reg", cells, nr_reg * sizeof(cells[0])));
+	return fdt_property_u32(fdt, "phandle", AVM_PHANDLE_GIC);
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The GICv3 distributor and redistributors, or the GICv2 distributor, avm
- * emulates (gic.c).
+ * emulates (gic.c shared, gicv3.c, gicv2.c).
  */
 #ifndef AVM_GIC_H
 #define AVM_GIC_H
