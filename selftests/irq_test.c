@@ -37,6 +37,7 @@
 #include "avcpu_vm.h"
 #include "avcpu_ksft.h"
 #include "guest/gic.h"
+#include "fuzz.h"
 
 /* The guest's limits on waiting, in ms of its own counter */
 #define GUEST_WAIT_MS	5000	/* for an interrupt that must come */
@@ -962,7 +963,10 @@ TEST(kick_latency)
  */
 #define STRESS_SPI_A		80
 #define STRESS_SPI_B		81
-/* each thread's injections, divided by a slow host's slowdown (and 2) */
+/*
+ * each thread's injections (AVCPU_IRQ_STRESS says otherwise: the rig's
+ * short lanes), divided by a slow host's slowdown (and 2)
+ */
 #define STRESS_PER_THREAD	50000
 static volatile uint32_t stress_per_thread = STRESS_PER_THREAD;
 /*
@@ -1105,7 +1109,8 @@ TEST_F_TIMEOUT(irq, stress_two_threads, 300)
 	AVCPU_REQUIRE_IRQ();
 	ASSERT_EQ(0, sched_getaffinity(0, sizeof(allowed), &allowed));
 	reset_guest_counters();
-	stress_per_thread = STRESS_PER_THREAD / avcpu_host_slowdown() /
+	stress_per_thread = fuzz_env("AVCPU_IRQ_STRESS", STRESS_PER_THREAD) /
+			    avcpu_host_slowdown() /
 			    (avcpu_host_one_thread() ? 2 : 1);
 	storm_limit = stress_per_thread;
 	stress_abort = 0;
