@@ -593,7 +593,7 @@ TEST_F_TIMEOUT(fuzz, ioctls, 600)
 	AVCPU_REQUIRE_RUN();
 	fuzz_run("fuzz_test", FUZZ_CALLS, FUZZ_SECONDS, fuzz_serial, &res);
 	EXPECT_EQ(0, res.bad_errno);
-	EXPECT_LT(1000, res.made);
+	EXPECT_LE(res.floor, res.made);
 	EXPECT_EQ(res.before.pins, res.after.pins);
 	EXPECT_EQ(res.before.refs, res.after.refs);
 }

@@ -182,7 +182,11 @@ void fuzz_run(const char *test, uint64_t calls, unsigned int seconds,
 
 	calls = fuzz_env("AVCPU_FUZZ_CALLS", calls);
 	seconds = fuzz_env("AVCPU_FUZZ_SECONDS", seconds);
-	ksft_print_msg("at most %llu calls in %u s\n", (unsigned long long)calls, seconds);
+	res->floor = 100ULL * seconds / avcpu_host_slowdown();
+	if (res->floor > calls)
+		res->floor = calls;
+	ksft_print_msg("at most %llu calls in %u s (at least %llu)\n",
+		       (unsigned long long)calls, seconds, (unsigned long long)res->floor);
 	fuzz_signals();
 	fuzz_mark(&res->before);
 	t0 = avcpu_now();

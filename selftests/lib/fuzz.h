@@ -68,6 +68,13 @@ void fuzz_guest_runs(void);
 
 struct fuzz_result {
 	uint64_t made;			/* calls made */
+	/*
+	 * the calls a working run makes at least: 100 a second of its bound,
+	 * divided by a slow host's slowdown, at most the calls asked for
+	 * (race_test makes 110 to 180 a second on the debug lanes, 900 and up
+	 * on the others)
+	 */
+	uint64_t floor;
 	unsigned long bad_errno;	/* failures with an errno api.rst lacks */
 	struct fuzz_mark before, after;
 };
