@@ -1112,6 +1112,9 @@ TEST_F_TIMEOUT(irq, stress_two_threads, 300)
 	stress_per_thread = fuzz_env("AVCPU_IRQ_STRESS", STRESS_PER_THREAD) /
 			    avcpu_host_slowdown() /
 			    (avcpu_host_one_thread() ? 2 : 1);
+	/* a stress of no injections would pass without running */
+	ASSERT_LT(0, stress_per_thread)
+		TH_LOG("AVCPU_IRQ_STRESS leaves no injection after the divisions");
 	storm_limit = stress_per_thread;
 	stress_abort = 0;
 	vm = vm_create();
